@@ -1,0 +1,39 @@
+/**
+ * ZPL (ZeroMQ Property Language, spec 4) configuration files: parser, tree API and writer.
+ *
+ * ```ts
+ * import { loadZplFile, writeZpl } from "./runtime/zpl/index.js";
+ *
+ * const config = await loadZplFile("server.cfg", { onWarning: (w) => log(formatZplWarning(w)) });
+ * const timeout = config.getInteger("server/timeout", 5000); // throws ZplValueError on "5s"
+ * for (const account of config.all("security/plain/account")) check(account.get("login", ""));
+ * config.set("server/timeout", "10000");
+ * log(writeZpl(config, { redact: ["password"] }));
+ * ```
+ *
+ * Parsing follows rules Z1–Z11 of the zproto-ts ZPL specification (strict UTF-8 without BOM, LF or CRLF,
+ * 4-space indentation, no tabs around names and `=`, quoted values closed on their line, first error rejects
+ * the document). Lookups follow CZMQ `zconfig`: first match per path segment, one leading `/` ignored.
+ *
+ * @module
+ */
+
+export {
+  ZplError,
+  ZplPathError,
+  ZplValueError,
+  ZplWriteError,
+  formatZplWarning,
+  type ZplPosition,
+  type ZplWarning,
+  type ZplWarningCode,
+} from "./errors.js";
+export { ZplNode, isValidZplName, isZplNameChar, type ZplNodeData } from "./tree.js";
+export {
+  ZPL_DEFAULT_MAX_BYTES,
+  loadZplFile,
+  parseZpl,
+  parseZplBytes,
+  type ZplParseOptions,
+} from "./parse.js";
+export { ZPL_REDACTED, writeZpl, type ZplWriteOptions } from "./write.js";
