@@ -88,6 +88,12 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
   const defines = buildDefines(defineElements, constPrefix, diagnostics);
   const context: FieldContext = { constPrefix, defines, types, framing, diagnostics };
   const header = headerFields.flatMap((raw) => flattenField(raw, context));
+  if (framing === "frames") {
+    // Header frames come before the command frame and identify the protocol, as a signature does.
+    for (const field of header) {
+      if (field.ir.value === undefined) diagnostics.error(field.at, `header field ${field.ir.name} must be a constant in framing="frames"`);
+    }
+  }
   const messages = buildMessages(messageElements, header, context);
   checkFieldConsistency(messages, diagnostics);
 
@@ -292,7 +298,11 @@ function flattenField(raw: RawField, context: FieldContext): PlacedField[] {
     const subTests = tests.filter((test) => lowerSnake(testKey(test) ?? "") === lowerSnake(subName));
     const built = buildField({ ...sub, children: [...sub.children, ...subTests.map((test) => ({ ...test, attributes: new Map() }))] },
       `${raw.name} ${subName}`, raw.header, true, context);
-    if (built !== null) fields.push({ ...built, at: built.at });
+    if (built === null) continue;
+    // A sub-field's documentation reads in the context of the field that uses the type.
+    const parentDoc = documentation(element).split("\n")[0];
+    const doc = parentDoc && built.ir.doc ? `${parentDoc}: ${built.ir.doc[0].toLowerCase()}${built.ir.doc.slice(1)}` : built.ir.doc || parentDoc;
+    fields.push({ at: built.at, ir: { ...built.ir, doc } });
   }
   return fields;
 }

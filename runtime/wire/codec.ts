@@ -33,14 +33,24 @@ export interface Routed<M> {
 }
 
 /** Frames for a ROUTER socket: the routing id, then the message. */
-export function encodeRouted<M extends AnyMessage, D>(codec: Codec<M, D>, routingId: Uint8Array, message: D): Buffer[] {
+export function toRouterFrames<M extends AnyMessage, D>(codec: Codec<M, D>, routingId: Uint8Array, message: D): Buffer[] {
   const frames = codec.encode(message);
   frames.unshift(toBuffer(routingId));
   return frames;
 }
 
+/**
+ * The SUB subscription prefix for messages with this id on a topic: the id octet then the topic octets, no
+ * NUL, so it also matches longer topics (`spec/wire.md` §7).
+ */
+export function subscriptionPrefix(schema: CodecSchema, message: string, topic = ""): Buffer {
+  const found = schema.messages.find((candidate) => candidate.key === message || candidate.name === message);
+  if (found === undefined) throw new Error(`${schema.model}: unknown message ${JSON.stringify(message)}`);
+  return Buffer.concat([Buffer.of(found.id), Buffer.from(topic, "utf8")]);
+}
+
 /** Splits what a ROUTER socket received into routing id and decoded message. */
-export function decodeRouted<M extends AnyMessage, D>(codec: Codec<M, D>, frames: readonly Uint8Array[]): Routed<M> {
+export function fromRouterFrames<M extends AnyMessage, D>(codec: Codec<M, D>, frames: readonly Uint8Array[]): Routed<M> {
   if (frames.length < 2) {
     throw new MalformedError({
       kind: "Truncated", model: codec.schema.model, messageName: null, id: null, field: "routing id",

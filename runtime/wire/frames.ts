@@ -96,6 +96,12 @@ export class FrameReader {
     return this.error("UnknownId", "command", `unknown command ${id}`, this.next - 1, { actual: String(id) });
   }
 
+  /** Records which message is being decoded, for error texts. */
+  begin(messageName: string, id: number): void {
+    this.messageName = messageName;
+    this.id = id;
+  }
+
   text(field: string, maxOctets: number): string {
     const frame = this.take(field);
     if (frame.length > maxOctets) throw this.error("Overrun", field, `text frame is ${frame.length} octets; at most ${maxOctets} allowed`);

@@ -5,7 +5,7 @@
 export { MalformedError, EncodeError, type MalformedKind, type MalformedDetails, type EncodeKind } from "./errors.js";
 export {
   Writer, toBuffer, textSize, stringSize, longstrSize, stringsSize, hashSize, shortstringsSize, dictionarySize,
-  chunkSize, fixedBytesSize, frameValue, msgValue, topicSize, type EncodeSite,
+  chunkSize, fixedBytesSize, fixedBytes, frameValue, msgValue, topicSize, unknownMessage, type EncodeSite,
 } from "./writer.js";
 export { Reader } from "./reader.js";
 export { FrameReader, textFrame, numberFrame, fixedFrame } from "./frames.js";
@@ -16,4 +16,4 @@ export {
 } from "./schema.js";
 export { encodeDynamic, decodeDynamic, unsetValue, type DynamicMessage } from "./interpret.js";
 export { toJsonForm, fromJsonForm, fieldToJson, JsonFormError, type Json, type JsonMessage } from "./json.js";
-export { encodeRouted, decodeRouted, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";
+export { toRouterFrames, fromRouterFrames, subscriptionPrefix, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";

@@ -129,19 +129,39 @@ export function fixedBytesSize(site: EncodeSite, field: string, value: unknown, 
   return width;
 }
 
-/** Checks a `frame` field value. */
+const EMPTY_FRAME = Buffer.alloc(0);
+
+/** Checks a fixed-width byte field that may be unset (it then travels as zeros). */
+export function fixedBytes(site: EncodeSite, field: string, value: unknown, width: number): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  fixedBytesSize(site, field, value, width);
+  return value as Uint8Array;
+}
+
+/** Checks a `frame` field value; unset travels as an empty frame. */
 export function frameValue(site: EncodeSite, field: string, value: unknown): Buffer {
+  if (value === undefined) return EMPTY_FRAME;
   if (!(value instanceof Uint8Array)) fail(site, "BadType", field, `expected bytes, got ${describe(value)}`);
   return toBuffer(value);
 }
 
-/** Checks a `msg` field value (a list of frames, at least `min`). */
+/**
+ * Checks a `msg` field value (a list of frames, at least `min`). Unset travels as one empty frame, as the
+ * C codec sends it; an empty list travels as no frames.
+ */
 export function msgValue(site: EncodeSite, field: string, value: unknown, min: number): Buffer[] {
+  if (value === undefined) return [EMPTY_FRAME];
   if (!Array.isArray(value)) fail(site, "BadType", field, `expected an array of frames, got ${describe(value)}`);
   if (value.length < min) fail(site, "TooFew", field, `${value.length} frames; at least ${min} required`);
   const frames: Buffer[] = new Array<Buffer>(value.length);
   for (let i = 0; i < value.length; i++) frames[i] = frameValue(site, field, value[i]);
   return frames;
+}
+
+/** The error for a message the codec does not know (reached only from untyped callers). */
+export function unknownMessage(model: string, message: unknown): EncodeError {
+  const name = typeof message === "object" && message !== null ? (message as { message?: unknown }).message : message;
+  return new EncodeError("UnknownMessage", model, null, null, `unknown message ${JSON.stringify(name)}`);
 }
 
 /** Views a Uint8Array as a Buffer without copying. */

@@ -53,7 +53,7 @@ export function parseZpl(text: string, options: ZplParseOptions = {}): ZplNode {
   const context: Context = { source: options.source, onWarning: options.onWarning };
   checkSize(Buffer.byteLength(text, "utf8"), options, context, "input");
   if (text.charCodeAt(0) === 0xfeff) {
-    throw new ZplError("the input starts with a byte-order mark (BOM); save it as UTF-8 without BOM", {
+    throw new ZplError("the text starts with a byte-order mark (BOM); save it as UTF-8 without BOM", {
       line: 1,
       column: 1,
       source: context.source,
@@ -262,7 +262,7 @@ function checkCharacters(line: string): void {
  */
 function decodeUtf8(bytes: Uint8Array, context: Context): string {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    throw new ZplError("the file starts with a byte-order mark (BOM); save it as UTF-8 without BOM", {
+    throw new ZplError("the text starts with a byte-order mark (BOM); save it as UTF-8 without BOM", {
       line: 1,
       column: 1,
       source: context.source,

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * The `zproto` command: generate code from models, check models, inspect wire bytes, print grammars.
+ */
+import { parseArgs } from "node:util";
+import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
+import { generate, type RuntimeLocation } from "../generator/generate.js";
+import { grammar } from "../generator/grammar.js";
+import { loadModel, type ModelKind } from "../generator/model.js";
+import { codecSchema } from "../generator/schema.js";
+import { answerLines, decodeLine, encodeLine } from "./jsonl.js";
+
+const USAGE = `Usage: zproto <command> [options]
+
+Commands:
+  generate <model.xml|dir>... [--out DIR] [--runtime SPECIFIER | --runtime-dir DIR]
+                           generate TypeScript from models (a directory means every .xml under it)
+  check <model.xml>...     check models; print every problem as file:line:column
+  encode <model.xml> --jsonl
+                           JSON lines {"message", "fields"} on stdin -> {"frames": [hex...]} on stdout
+  decode <model.xml> --jsonl
+                           JSON lines {"frames": [hex...]} on stdin -> {"message", "fields"} on stdout
+  grammar <model.xml>      print the protocol's ABNF grammar
+
+Options:
+  --kind codec|server|client   model kind, instead of the model's script attribute
+  --out DIR                    where generated files go (default: beside each model)
+  --runtime SPECIFIER          module generated code imports the runtime from (default: zproto-ts/runtime)
+  --runtime-dir DIR            import the runtime by a relative path to DIR/index.js instead
+`;
+
+function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
+  for (const diagnostic of diagnostics) process.stderr.write(formatDiagnostic(diagnostic) + "\n");
+}
+
+function usage(message: string): number {
+  process.stderr.write(`zproto: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      runtime: { type: "string" },
+      "runtime-dir": { type: "string" },
+      kind: { type: "string" },
+      jsonl: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, ...files] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const kind = values.kind as ModelKind | undefined;
+  if (kind !== undefined && !["codec", "server", "client"].includes(kind)) return usage(`--kind must be codec, server or client`);
+  const loadOptions = kind !== undefined ? { kind } : {};
+  if (files.length === 0) return usage(`${command} needs a model file`);
+
+  switch (command) {
+    case "generate": {
+      if (values.runtime !== undefined && values["runtime-dir"] !== undefined) return usage("give --runtime or --runtime-dir, not both");
+      const runtime: RuntimeLocation | undefined = values.runtime !== undefined ? { specifier: values.runtime }
+        : values["runtime-dir"] !== undefined ? { directory: values["runtime-dir"] } : undefined;
+      const result = generate(files, { ...loadOptions, ...(values.out !== undefined ? { out: values.out } : {}), ...(runtime ? { runtime } : {}) });
+      printDiagnostics(result.diagnostics);
+      if (!result.ok) return 1;
+      for (const file of result.written) process.stdout.write(`${file.model} -> ${file.output}\n`);
+      return 0;
+    }
+    case "check": {
+      let failed = false;
+      for (const file of files) {
+        const result = loadModel(file, loadOptions);
+        printDiagnostics(result.diagnostics);
+        if (result.model === null) failed = true;
+        else process.stdout.write(`${file}: ok (${result.model.messages.length} messages)\n`);
+      }
+      return failed ? 1 : 0;
+    }
+    case "encode":
+    case "decode":
+    case "grammar": {
+      if (files.length !== 1) return usage(`${command} takes exactly one model file`);
+      const result = loadModel(files[0], loadOptions);
+      printDiagnostics(result.diagnostics);
+      if (result.model === null) return 1;
+      if (command === "grammar") {
+        process.stdout.write(grammar(result.model));
+        return 0;
+      }
+      if (!values.jsonl) return usage(`${command} reads JSON lines: pass --jsonl`);
+      const schema = codecSchema(result.model);
+      await answerLines(process.stdin, process.stdout, (line) => (command === "encode" ? encodeLine(schema, line) : decodeLine(schema, line)));
+      return 0;
+    }
+    default:
+      return usage(`unknown command ${command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`zproto: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = error instanceof TypeError && (error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? 2 : 1;
+  },
+);

@@ -1,0 +1,41 @@
+/** Emits the TypeScript codec module of a codec model. */
+import type { CodecIR } from "./ir.js";
+import { codecView } from "./codec-view.js";
+import { tsLiteral } from "./literal.js";
+import { codecSchema } from "./schema.js";
+import { render } from "./templates.js";
+
+/** Runtime exports a generated codec may use: values first, then types. */
+const RUNTIME_VALUES = [
+  "FrameReader", "Reader", "Writer", "chunkSize", "dictionarySize", "fixedBytes", "fixedFrame", "frameValue", "fromJsonForm",
+  "fromRouterFrames", "hashSize", "longstrSize", "msgValue", "numberFrame", "shortstringsSize", "stringSize", "stringsSize",
+  "subscriptionPrefix", "textFrame", "toJsonForm", "toRouterFrames", "topicSize", "unknownMessage",
+];
+const RUNTIME_TYPES = ["Codec", "CodecSchema", "Draft", "EncodeSite", "JsonMessage", "Routed"];
+/** Names only mentioned in TSDoc links still need importing for the links to resolve. */
+const DOC_ONLY = ["EncodeError", "JsonFormError", "MalformedError"];
+
+/** Options of code emission. */
+export interface EmitOptions {
+  /** Module specifier of the runtime: a relative path inside this repository, `zproto-ts/runtime` elsewhere. */
+  readonly runtimeImport: string;
+}
+
+/** The codec module's source text. */
+export function emitCodec(model: CodecIR, options: EmitOptions): string {
+  const view = codecView(model, options);
+  view.schemaLiteral = tsLiteral(codecSchema(model));
+  const body = render("codec.ts.hbs", view);
+  const uses = (name: string): boolean => new RegExp(`\\b${name}\\b`).test(body.replace("@@IMPORTS@@", ""));
+  const names = [
+    ...[...RUNTIME_VALUES, ...DOC_ONLY].filter(uses).sort(),
+    ...RUNTIME_TYPES.filter(uses).sort().map((name) => `type ${name}`),
+  ];
+  const imports = `import {\n${names.map((name) => `  ${name},`).join("\n")}\n} from "${options.runtimeImport}";`;
+  return tidy(body.replace("@@IMPORTS@@", imports));
+}
+
+/** Trailing spaces off, at most one blank line in a row, one final newline. */
+export function tidy(source: string): string {
+  return source.replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n").replace(/\s*$/, "\n");
+}

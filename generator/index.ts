@@ -1,0 +1,11 @@
+/**
+ * The zproto-ts model compiler: load and check models, normalise them, emit TypeScript.
+ * @packageDocumentation
+ */
+export { loadModel, loadModelOrThrow, type ModelKind, type LoadOptions, type LoadResult } from "./model.js";
+export { generate, planFiles, type GenerateOptions, type GenerateResult, type PlannedFile, type RuntimeLocation } from "./generate.js";
+export { emitCodec, type EmitOptions } from "./emit-codec.js";
+export { codecSchema } from "./schema.js";
+export { grammar } from "./grammar.js";
+export { formatDiagnostic, ModelError, type Diagnostic, type Location, type Severity } from "./diagnostics.js";
+export type { CodecIR, MessageIR, FieldIR, DefineIR } from "./ir.js";

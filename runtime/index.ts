@@ -1,0 +1,6 @@
+/**
+ * The zproto-ts runtime: what generated code, protocols and tools run on.
+ * @packageDocumentation
+ */
+export * from "./wire/index.js";
+export * from "./zpl/index.js";
