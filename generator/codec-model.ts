@@ -420,7 +420,7 @@ function resolveNumberConstant(text: string, size: number, field: string, at: Lo
     }
   }
   if (value >= 1n << BigInt(8 * size)) {
-    context.diagnostics.error(at, `constant ${value} of field ${field} does not fit in ${size} octets`);
+    context.diagnostics.error(at, `constant ${value} of field ${field} does not fit in ${size} octet${size === 1 ? "" : "s"}`);
     return undefined;
   }
   return size === 8 ? value : Number(value);

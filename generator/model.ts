@@ -53,7 +53,8 @@ export function loadModel(path: string, options: LoadOptions = {}): LoadResult {
     return { model: null, diagnostics: diagnostics.sorted() };
   }
   const model = buildCodecModel(root, displayPath(path), diagnostics);
-  return { model, diagnostics: diagnostics.sorted() };
+  // Errors found while loading (a missing include, say) fail the model as much as its own.
+  return { model: diagnostics.hasErrors ? null : model, diagnostics: diagnostics.sorted() };
 }
 
 /** Like {@link loadModel}, but throws {@link ModelError} when the model has errors. */
