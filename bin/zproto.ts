@@ -7,6 +7,7 @@ import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
 import { generate, type RuntimeLocation } from "../generator/generate.js";
 import { grammar } from "../generator/grammar.js";
 import { loadModel, type ModelKind } from "../generator/model.js";
+import { checkDigests } from "../generator/samples.js";
 import { codecSchema } from "../generator/schema.js";
 import { answerLines, decodeLine, encodeLine } from "./jsonl.js";
 
@@ -15,7 +16,10 @@ const USAGE = `Usage: zproto <command> [options]
 Commands:
   generate <model.xml|dir>... [--out DIR] [--runtime SPECIFIER | --runtime-dir DIR]
                            generate TypeScript from models (a directory means every .xml under it)
-  check <model.xml>...     check models; print every problem as file:line:column
+  check <model.xml>... [--check-digests]
+                           check models; print every problem as file:line:column; with
+                           --check-digests also compare each message's digest attribute with the
+                           SHA-1 of the body its <test> values encode to
   encode <model.xml> --jsonl
                            JSON lines {"message", "fields"} on stdin -> {"frames": [hex...]} on stdout
   decode <model.xml> --jsonl
@@ -48,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       "runtime-dir": { type: "string" },
       kind: { type: "string" },
       jsonl: { type: "boolean" },
+      "check-digests": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -77,8 +82,18 @@ async function main(argv: string[]): Promise<number> {
       for (const file of files) {
         const result = loadModel(file, loadOptions);
         printDiagnostics(result.diagnostics);
-        if (result.model === null) failed = true;
-        else process.stdout.write(`${file}: ok (${result.model.messages.length} messages)\n`);
+        if (result.model === null) {
+          failed = true;
+          continue;
+        }
+        if (values["check-digests"]) {
+          for (const check of checkDigests(result.model)) {
+            if (check.ok) continue;
+            failed = true;
+            process.stderr.write(`${file}: error: message ${check.message} has digest ${check.expected}, its test values encode to ${check.actual}\n`);
+          }
+        }
+        if (!failed) process.stdout.write(`${file}: ok (${result.model.messages.length} messages)\n`);
       }
       return failed ? 1 : 0;
     }

@@ -1,0 +1,44 @@
+/**
+ * `zproto encode|decode --jsonl` is the conformance harness: every vector goes through it, straight from the
+ * model file, without generated code.
+ */
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { loadModelOrThrow } from "../generator/model.js";
+import { codecSchema } from "../generator/schema.js";
+import { VECTOR_MODELS, expectedFields, isPositive, readVectors, type VectorModel } from "./support/vectors.js";
+
+function zproto(args: string[], lines: string[]): string[] {
+  const run = spawnSync("node", ["dist/bin/zproto.js", ...args], { input: lines.join("\n") + "\n", encoding: "utf8", maxBuffer: 64 << 20 });
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  return run.stdout.trimEnd().split("\n");
+}
+
+describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto encode|decode --jsonl on %s", (model, path) => {
+  const records = readVectors(model);
+  const schema = codecSchema(loadModelOrThrow(path));
+
+  it("encodes every positive to its frames, one answer per line, going on after bad lines", () => {
+    const positives = records.filter(isPositive);
+    const lines = positives.map((record) => JSON.stringify({ message: record.message, fields: record.fields }));
+    lines.splice(1, 0, "this is not JSON", JSON.stringify({ message: "NO SUCH MESSAGE", fields: {} }));
+    const answers = zproto(["encode", path, "--jsonl"], lines).map((line) => JSON.parse(line) as { frames?: string[]; error?: string });
+    expect(answers).toHaveLength(lines.length);
+    expect(answers[1].error).toMatch(/JSON/);
+    expect(answers[2].error).toMatch(/unknown message "NO SUCH MESSAGE"/);
+    answers.splice(1, 2);
+    positives.forEach((record, i) => expect(answers[i], `${record.message} ${record.case}`).toEqual({ frames: record.frames }));
+  });
+
+  it("decodes every record: positives to message and fields, negatives to an error", () => {
+    const lines = records.map((record) => JSON.stringify({ frames: record.frames }));
+    const answers = zproto(["decode", path, "--jsonl"], lines).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(answers).toHaveLength(records.length);
+    records.forEach((record, i) => {
+      if (isPositive(record)) expect(answers[i]).toEqual({ message: record.message, fields: expectedFields(schema, record) });
+      else if (record.expect === "error") expect(answers[i].error, record.case).toMatch(/^[A-Za-z]+: /);
+      else expect(answers[i].message).toBeTypeOf("string");
+    });
+  });
+});
