@@ -19,6 +19,9 @@ const PACKED_ONLY: readonly FieldType[] = ["strings", "hash", "dictionary", "sho
 const C_ONLY = ["virtual", "use_zmq_msg", "package_dir", "source_dir", "header_ext", "source_ext", "project_header", "export_macro", "state"];
 const CLASS_ATTRIBUTES = ["name", "title", "script", "signature", "pubsub", "framing", "command", ...C_ONLY];
 /** Generated modules export these names; constructors must not collide with them. */
+/** Runtime names a generated codec imports; message types must not collide with them. */
+const RUNTIME_TYPE_NAMES = new Set(["Reader", "Writer", "FrameReader", "Codec", "CodecSchema", "Draft", "EncodeSite", "JsonMessage", "Routed",
+  "EncodeError", "MalformedError", "JsonFormError", "Buffer", "Map", "Uint8Array"]);
 const EXPORTED_NAMES = new Set(["encode", "decode", "schema", "codec", "commandName", "toJSON", "fromJSON", "encodeRouted", "decodeRouted", "subscription"]);
 
 /** A field as written, before composite types are flattened. */
@@ -216,7 +219,7 @@ function buildMessages(elements: readonly XmlElement[], header: readonly PlacedF
         name,
         key,
         constName: `${context.constPrefix}_${key}`,
-        typeName: pascalCase(name),
+        typeName: RUNTIME_TYPE_NAMES.has(pascalCase(name)) ? `${pascalCase(name)}Message` : pascalCase(name),
         functionName,
         id,
         doc: documentation(element),

@@ -119,6 +119,10 @@ function messageView(message: MessageIR, model: CodecIR) {
     docSingle: docSingle(message.doc, 0),
     fields,
     settable: fields.filter((field) => field.settable),
+    /** Whether the encoder reads the message at all (a message of constants only does not). */
+    usesMessage: model.framing === "pubsub" || fields.some((field) => field.settable),
+    /** Whether the encoder needs its site (for errors): binary writers always do, frame encoders for values. */
+    usesSite: model.framing !== "frames" || own.some((field) => field.settable || field.isConstNumber),
     constants: fields.filter((field) => field.isConstString),
     locals: body.filter((field) => field.isSized || (field.isFixedBytes && field.settable)),
     sized: body.filter((field) => field.isSized),

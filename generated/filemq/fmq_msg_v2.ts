@@ -259,7 +259,7 @@ const KTHXBAI_SITE: EncodeSite = { model: MODEL, message: "KTHXBAI" };
 const SRSLY_SITE: EncodeSite = { model: MODEL, message: "SRSLY" };
 const RTFM_SITE: EncodeSite = { model: MODEL, message: "RTFM" };
 
-function encodeOhai(msg: Draft<Ohai>): Buffer[] {
+function encodeOhai(): Buffer[] {
   const writer = new Writer(OHAI_SITE, 12);
   writer.header(0xaa, 0xa3, FMQ_MSG_V2_OHAI);
   writer.string("FILEMQ");
@@ -276,7 +276,7 @@ function decodeOhai(reader: Reader): Ohai {
   return { message: "OHAI" };
 }
 
-function encodeOhaiOk(msg: Draft<OhaiOk>): Buffer[] {
+function encodeOhaiOk(): Buffer[] {
   const writer = new Writer(OHAI_OK_SITE, 3);
   writer.header(0xaa, 0xa3, FMQ_MSG_V2_OHAI_OK);
   return [writer.finish()];
@@ -321,7 +321,7 @@ function decodeIcanhaz(reader: Reader): Icanhaz {
   };
 }
 
-function encodeIcanhazOk(msg: Draft<IcanhazOk>): Buffer[] {
+function encodeIcanhazOk(): Buffer[] {
   const writer = new Writer(ICANHAZ_OK_SITE, 3);
   writer.header(0xaa, 0xa3, FMQ_MSG_V2_ICANHAZ_OK);
   return [writer.finish()];
@@ -399,7 +399,7 @@ function decodeCheezburger(reader: Reader): Cheezburger {
   };
 }
 
-function encodeHugz(msg: Draft<Hugz>): Buffer[] {
+function encodeHugz(): Buffer[] {
   const writer = new Writer(HUGZ_SITE, 3);
   writer.header(0xaa, 0xa3, FMQ_MSG_V2_HUGZ);
   return [writer.finish()];
@@ -412,7 +412,7 @@ function decodeHugz(reader: Reader): Hugz {
   return { message: "HUGZ" };
 }
 
-function encodeHugzOk(msg: Draft<HugzOk>): Buffer[] {
+function encodeHugzOk(): Buffer[] {
   const writer = new Writer(HUGZ_OK_SITE, 3);
   writer.header(0xaa, 0xa3, FMQ_MSG_V2_HUGZ_OK);
   return [writer.finish()];
@@ -425,7 +425,7 @@ function decodeHugzOk(reader: Reader): HugzOk {
   return { message: "HUGZ_OK" };
 }
 
-function encodeKthxbai(msg: Draft<Kthxbai>): Buffer[] {
+function encodeKthxbai(): Buffer[] {
   const writer = new Writer(KTHXBAI_SITE, 3);
   writer.header(0xaa, 0xa3, FMQ_MSG_V2_KTHXBAI);
   return [writer.finish()];
@@ -489,23 +489,23 @@ function decodeRtfm(reader: Reader): Rtfm {
 export function encode(msg: FmqMsgV2Draft): Buffer[] {
   switch (msg.message) {
     case "OHAI":
-      return encodeOhai(msg);
+      return encodeOhai();
     case "OHAI_OK":
-      return encodeOhaiOk(msg);
+      return encodeOhaiOk();
     case "ICANHAZ":
       return encodeIcanhaz(msg);
     case "ICANHAZ_OK":
-      return encodeIcanhazOk(msg);
+      return encodeIcanhazOk();
     case "NOM":
       return encodeNom(msg);
     case "CHEEZBURGER":
       return encodeCheezburger(msg);
     case "HUGZ":
-      return encodeHugz(msg);
+      return encodeHugz();
     case "HUGZ_OK":
-      return encodeHugzOk(msg);
+      return encodeHugzOk();
     case "KTHXBAI":
-      return encodeKthxbai(msg);
+      return encodeKthxbai();
     case "SRSLY":
       return encodeSrsly(msg);
     case "RTFM":

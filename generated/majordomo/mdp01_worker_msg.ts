@@ -137,8 +137,6 @@ const DISCONNECT_COMMAND = Buffer.of(MDP01_WORKER_MSG_DISCONNECT);
 const READY_SITE: EncodeSite = { model: MODEL, message: "READY" };
 const REQUEST_SITE: EncodeSite = { model: MODEL, message: "REQUEST" };
 const REPLY_SITE: EncodeSite = { model: MODEL, message: "REPLY" };
-const HEARTBEAT_SITE: EncodeSite = { model: MODEL, message: "HEARTBEAT" };
-const DISCONNECT_SITE: EncodeSite = { model: MODEL, message: "DISCONNECT" };
 
 function encodeReady(msg: Draft<Ready>): Buffer[] {
   return [
@@ -207,7 +205,7 @@ function decodeReply(reader: FrameReader): Reply {
   };
 }
 
-function encodeHeartbeat(msg: Draft<Heartbeat>): Buffer[] {
+function encodeHeartbeat(): Buffer[] {
   return [
     HEADER_DELIMITER,
     HEADER_PROTOCOL,
@@ -221,7 +219,7 @@ function decodeHeartbeat(reader: FrameReader): Heartbeat {
   return { message: "HEARTBEAT" };
 }
 
-function encodeDisconnect(msg: Draft<Disconnect>): Buffer[] {
+function encodeDisconnect(): Buffer[] {
   return [
     HEADER_DELIMITER,
     HEADER_PROTOCOL,
@@ -248,9 +246,9 @@ export function encode(msg: Mdp01WorkerMsgDraft): Buffer[] {
     case "REPLY":
       return encodeReply(msg);
     case "HEARTBEAT":
-      return encodeHeartbeat(msg);
+      return encodeHeartbeat();
     case "DISCONNECT":
-      return encodeDisconnect(msg);
+      return encodeDisconnect();
     default:
       throw unknownMessage(MODEL, msg);
   }

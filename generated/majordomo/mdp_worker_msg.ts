@@ -279,7 +279,7 @@ function decodeWorkerFinal(reader: Reader): WorkerFinal {
   };
 }
 
-function encodeHeartbeat(msg: Draft<Heartbeat>): Buffer[] {
+function encodeHeartbeat(): Buffer[] {
   const writer = new Writer(HEARTBEAT_SITE, 11);
   writer.header(0xaa, 0xa4, MDP_WORKER_MSG_HEARTBEAT);
   writer.string("MDPW02");
@@ -296,7 +296,7 @@ function decodeHeartbeat(reader: Reader): Heartbeat {
   return { message: "HEARTBEAT" };
 }
 
-function encodeDisconnect(msg: Draft<Disconnect>): Buffer[] {
+function encodeDisconnect(): Buffer[] {
   const writer = new Writer(DISCONNECT_SITE, 11);
   writer.header(0xaa, 0xa4, MDP_WORKER_MSG_DISCONNECT);
   writer.string("MDPW02");
@@ -328,9 +328,9 @@ export function encode(msg: MdpWorkerMsgDraft): Buffer[] {
     case "WORKER_FINAL":
       return encodeWorkerFinal(msg);
     case "HEARTBEAT":
-      return encodeHeartbeat(msg);
+      return encodeHeartbeat();
     case "DISCONNECT":
-      return encodeDisconnect(msg);
+      return encodeDisconnect();
     default:
       throw unknownMessage(MODEL, msg);
   }
