@@ -5,8 +5,11 @@
  * use, UTF-8 without NUL, duplicate hash keys, trailing octets and the frame count, and throws the runtime's
  * {@link EncodeError} / {@link MalformedError} with the same `kind` the generated codec uses.
  *
- * It is written for speed with no shared machinery: one pass sizes and validates, one allocation, direct
- * index writes; decode reads straight from the frame with one up-front check for the fixed-size prefix.
+ * It is written for speed with no shared machinery. Encode bounds the frame size without touching text,
+ * then validates and writes every field in one pass, by direct index writes, into a frame cut from its own
+ * pool (no per-message ArrayBuffer). Decode reads straight from the frame with one up-front check for the
+ * fixed-size prefix, builds short ASCII strings without calling into C++, and moves the 64-bit timestamp
+ * through a BigUint64Array instead of BigInt arithmetic.
  *
  * @packageDocumentation
  */
@@ -29,6 +32,18 @@ const SHORT_TEXT = 64;
 const FIXED_OCTETS = 26;
 /** Offset of the sender length octet: the end of the fixed-size prefix every SAMPLE has. */
 const SENDER_AT = 16;
+
+/**
+ * A 64-bit scratch cell seen both as a bigint and as octets. Moving a bigint through a BigUint64Array
+ * element is several times faster than splitting it with `>> 32n` / `& 0xffffffffn` (each of which
+ * allocates a BigInt) or than `Buffer#readBigUInt64BE`. The octets are in platform order.
+ */
+const U64 = new BigUint64Array(1);
+const U64_OCTETS = new Uint8Array(U64.buffer);
+/** Index in {@link U64_OCTETS} of the most significant octet: 7 on little-endian platforms, 0 on big-endian. */
+const U64_MSB = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 7 : 0;
+/** Step from one octet to the next less significant one in {@link U64_OCTETS}. */
+const U64_STEP = U64_MSB === 7 ? -1 : 1;
 
 // ---------------------------------------------------------------------------------------------------------
 // Encoding
@@ -86,141 +101,143 @@ function utf8OctetsLong(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }
 
-/** Octets of a text field, throwing for non-strings and text that cannot travel. */
-function textOctets(field: string, value: unknown): number {
-  if (typeof value !== "string") throw encodeError("BadType", field, `expected a string, got ${String(value)}`);
-  const octets = utf8Octets(value);
-  if (octets < 0) throw encodeError("InvalidText", field, "text contains NUL or a lone surrogate");
+/**
+ * Frames are cut from a pool, as `Buffer.allocUnsafe` does with Node's 8 KiB pool, but here the message is
+ * written straight into the pool at a bound computed up front, so text is validated and copied in one pass
+ * instead of measured first and copied after. A frame is a view of its pool; the pool is never written
+ * again below the offset handed out, so frames stay valid for as long as they are held.
+ */
+const POOL_SIZE = 16 * 1024;
+let pool = Buffer.allocUnsafeSlow(POOL_SIZE);
+let poolOffset = 0;
+
+/**
+ * Writes `text` at `at` and returns its octet count, or -1 if it contains NUL or a lone surrogate. The
+ * caller guarantees room for 3 octets per UTF-16 unit, the most UTF-8 needs. Short ASCII is copied by a
+ * loop that checks each unit as it goes (faster than a call into native code for strings this short);
+ * anything else is measured and written by {@link writeTextSlow}.
+ */
+function writeText(buffer: Buffer, at: number, text: string): number {
+  const units = text.length;
+  if (units > SHORT_TEXT) return writeTextSlow(buffer, at, text);
+  for (let i = 0; i < units; i++) {
+    const c = text.charCodeAt(i);
+    // One unsigned comparison rejects both NUL (0 - 1 wraps) and non-ASCII (>= 0x80).
+    if ((c - 1) >>> 0 > 0x7e) return writeTextSlow(buffer, at, text);
+    buffer[at + i] = c;
+  }
+  return units;
+}
+
+function writeTextSlow(buffer: Buffer, at: number, text: string): number {
+  const octets = utf8Octets(text);
+  if (octets < 0) return -1;
+  buffer.write(text, at, octets, "utf8");
   return octets;
 }
 
-/** Octets of a `string` (1-octet length) field's text: at most 255. */
-function shortTextOctets(field: string, value: unknown, what: string): number {
-  const octets = textOctets(field, value);
-  if (octets > 255) throw encodeError("TooLong", field, `${what} is ${octets} octets; at most 255 fit`);
-  return octets;
+function invalidText(field: string): EncodeError {
+  return encodeError("InvalidText", field, "text contains NUL or a lone surrogate");
 }
 
-/**
- * Writes text whose octet count is known. Equal counts mean pure ASCII (every other code point takes more
- * octets than units), which a plain loop copies faster than a call into native code for short strings.
- */
-function writeText(buffer: Buffer, at: number, text: string, octets: number): void {
-  if (octets === text.length && octets <= SHORT_TEXT) {
-    for (let i = 0; i < octets; i++) buffer[at + i] = text.charCodeAt(i);
-  } else {
-    buffer.write(text, at, octets, "utf8");
-  }
+function tooLong(field: string, what: string, octets: number): EncodeError {
+  return encodeError("TooLong", field, `${what} is ${octets} octets; at most 255 fit`);
 }
 
-/**
- * Sizes and validates the hash, remembering each entry's strings and octet counts so that the write pass
- * does not iterate the Map or measure text again. Module scope is safe: encoding is synchronous and never
- * re-entered.
- */
-const hashTexts: string[] = [];
-const hashOctets: number[] = [];
-
-function hashSize(value: unknown): number {
-  if (!(value instanceof Map)) throw encodeError("BadType", "headers", `expected a Map of strings, got ${String(value)}`);
-  const map = value as Map<unknown, unknown>;
-  let size = 0;
-  let n = 0;
-  for (const [key, entry] of map) {
-    const keyOctets = shortTextOctets("headers", key, "hash key");
-    const valueOctets = textOctets("headers", entry);
-    hashTexts[n] = key as string;
-    hashOctets[n++] = keyOctets;
-    hashTexts[n] = entry as string;
-    hashOctets[n++] = valueOctets;
-    size += 5 + keyOctets + valueOctets;
-  }
-  return size;
+function notText(field: string, value: unknown): EncodeError {
+  return encodeError("BadType", field, `expected a string, got ${String(value)}`);
 }
 
 /**
  * Encodes a SAMPLE into its one frame, byte-identical to the generated `encode`. Throws {@link EncodeError}
- * before allocating anything if a value cannot travel.
+ * if a value cannot travel; nothing is handed out then (the pool offset only moves on success).
  */
 export function encodeSample(msg: Sample): Buffer[] {
   const { sequence, timestamp, flags, sender, topic, payload, headers } = msg;
   if (sequence >>> 0 !== sequence) throw numberError("sequence", sequence, "0..4294967295");
-  let high: number;
-  let low: number;
   if (typeof timestamp === "bigint") {
-    if (timestamp < 0n || timestamp > MAX_U64) throw encodeError("OutOfRange", "timestamp", `${timestamp}n is outside 0..2^64-1`);
-    high = Number(timestamp >> 32n);
-    low = Number(timestamp & 0xffff_ffffn);
+    // numberError gives kind BadType for a bigint, as runtime/wire/writer.ts's outOfRange does.
+    if (timestamp < 0n || timestamp > MAX_U64) throw numberError("timestamp", timestamp, "0..2^64-1");
+    U64[0] = timestamp;
   } else if (typeof timestamp === "number" && Number.isSafeInteger(timestamp) && timestamp >= 0) {
     // The generated codec also takes a safe non-negative number for a 64-bit field.
-    high = Math.floor(timestamp / 0x1_0000_0000);
-    low = timestamp >>> 0;
+    U64[0] = BigInt(timestamp);
   } else {
     throw encodeError("BadType", "timestamp", `expected a bigint (or a safe non-negative integer), got ${String(timestamp)}`);
   }
   if ((flags & 0xff) !== flags) throw numberError("flags", flags, "0..255");
-  const senderOctets = shortTextOctets("sender", sender, "string");
-  const topicOctets = shortTextOctets("topic", topic, "string");
+  if (typeof sender !== "string") throw notText("sender", sender);
+  if (typeof topic !== "string") throw notText("topic", topic);
   if (!(payload instanceof Uint8Array)) throw encodeError("BadType", "payload", `expected bytes, got ${String(payload)}`);
-  const payloadOctets = payload.length;
-  const entries = hashSize(headers);
+  if (!(headers instanceof Map)) throw encodeError("BadType", "headers", `expected a Map of strings, got ${String(headers)}`);
 
-  const buffer = Buffer.allocUnsafe(FIXED_OCTETS + senderOctets + topicOctets + payloadOctets + entries);
-  buffer[0] = SIGNATURE_0;
-  buffer[1] = SIGNATURE_1;
-  buffer[2] = SAMPLE_ID;
-  buffer[3] = sequence >>> 24;
-  buffer[4] = sequence >>> 16;
-  buffer[5] = sequence >>> 8;
-  buffer[6] = sequence;
-  buffer[7] = high >>> 24;
-  buffer[8] = high >>> 16;
-  buffer[9] = high >>> 8;
-  buffer[10] = high;
-  buffer[11] = low >>> 24;
-  buffer[12] = low >>> 16;
-  buffer[13] = low >>> 8;
-  buffer[14] = low;
-  buffer[15] = flags;
-  buffer[16] = senderOctets;
-  writeText(buffer, 17, sender, senderOctets);
-  let at = 17 + senderOctets;
-  buffer[at++] = topicOctets;
-  writeText(buffer, at, topic, topicOctets);
-  at += topicOctets;
+  // An upper bound of the frame size: text takes at most 3 octets per UTF-16 unit.
+  let bound = FIXED_OCTETS + 3 * (sender.length + topic.length) + payload.length;
+  for (const [key, value] of headers as Map<unknown, unknown>) {
+    if (typeof key !== "string") throw notText("headers", key);
+    if (typeof value !== "string") throw notText("headers", value);
+    bound += 5 + 3 * (key.length + value.length);
+  }
+  if (pool.length - poolOffset < bound) {
+    pool = Buffer.allocUnsafeSlow(Math.max(POOL_SIZE, bound));
+    poolOffset = 0;
+  }
+  const buffer = pool;
+  const start = poolOffset;
+
+  buffer[start] = SIGNATURE_0;
+  buffer[start + 1] = SIGNATURE_1;
+  buffer[start + 2] = SAMPLE_ID;
+  buffer[start + 3] = sequence >>> 24;
+  buffer[start + 4] = sequence >>> 16;
+  buffer[start + 5] = sequence >>> 8;
+  buffer[start + 6] = sequence;
+  for (let i = 0, from = U64_MSB; i < 8; i++, from += U64_STEP) buffer[start + 7 + i] = U64_OCTETS[from];
+  buffer[start + 15] = flags;
+
+  let at = start + SENDER_AT + 1;
+  let octets = writeText(buffer, at, sender);
+  if (octets < 0) throw invalidText("sender");
+  if (octets > 255) throw tooLong("sender", "string", octets);
+  buffer[at - 1] = octets;
+  at += octets + 1;
+  octets = writeText(buffer, at, topic);
+  if (octets < 0) throw invalidText("topic");
+  if (octets > 255) throw tooLong("topic", "string", octets);
+  buffer[at - 1] = octets;
+  at += octets;
+
+  const payloadOctets = payload.length;
   buffer[at] = payloadOctets >>> 24;
   buffer[at + 1] = payloadOctets >>> 16;
   buffer[at + 2] = payloadOctets >>> 8;
   buffer[at + 3] = payloadOctets;
   at += 4;
-  // Small chunks copy faster in a loop than through TypedArray#set's native call.
-  if (payloadOctets <= 64) {
-    for (let i = 0; i < payloadOctets; i++) buffer[at + i] = payload[i];
-  } else {
-    buffer.set(payload, at);
-  }
+  buffer.set(payload, at);
   at += payloadOctets;
+
   const count = headers.size;
   buffer[at] = count >>> 24;
   buffer[at + 1] = count >>> 16;
   buffer[at + 2] = count >>> 8;
   buffer[at + 3] = count;
   at += 4;
-  for (let i = 0, n = count * 2; i < n; i += 2) {
-    const keyOctets = hashOctets[i];
-    buffer[at++] = keyOctets;
-    writeText(buffer, at, hashTexts[i], keyOctets);
-    at += keyOctets;
-    const valueOctets = hashOctets[i + 1];
-    buffer[at] = valueOctets >>> 24;
-    buffer[at + 1] = valueOctets >>> 16;
-    buffer[at + 2] = valueOctets >>> 8;
-    buffer[at + 3] = valueOctets;
-    at += 4;
-    writeText(buffer, at, hashTexts[i + 1], valueOctets);
-    at += valueOctets;
+  for (const [key, value] of headers as Map<string, string>) {
+    octets = writeText(buffer, at + 1, key);
+    if (octets < 0) throw invalidText("headers");
+    if (octets > 255) throw tooLong("headers", "hash key", octets);
+    buffer[at] = octets;
+    at += 1 + octets;
+    octets = writeText(buffer, at + 4, value);
+    if (octets < 0) throw invalidText("headers");
+    buffer[at] = octets >>> 24;
+    buffer[at + 1] = octets >>> 16;
+    buffer[at + 2] = octets >>> 8;
+    buffer[at + 3] = octets;
+    at += 4 + octets;
   }
-  return [buffer];
+  poolOffset = at;
+  return [buffer.subarray(start, at)];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -236,11 +253,54 @@ function truncatedPrefix(limit: number): MalformedError {
   return malformed("Truncated", field, limit, `frame ends at offset ${limit} inside ${field}`);
 }
 
+const fromCharCode = String.fromCharCode;
+
+/**
+ * A string of `length` (at most 16) ASCII octets at `at`. `String.fromCharCode` with the octets as
+ * arguments runs inside V8 without a call into Node's C++ (`latin1Slice`), about three times faster for
+ * strings this short; one case per length because a spread or `apply` would cost more than it saves.
+ */
+function shortAscii(b: Buffer, at: number, length: number): string {
+  switch (length) {
+    case 0: return "";
+    case 1: return fromCharCode(b[at]);
+    case 2: return fromCharCode(b[at], b[at + 1]);
+    case 3: return fromCharCode(b[at], b[at + 1], b[at + 2]);
+    case 4: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+    case 5: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4]);
+    case 6: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]);
+    case 7: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6]);
+    case 8: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7]);
+    case 9: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8]);
+    case 10: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9]);
+    case 11: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9],
+      b[at + 10]);
+    case 12: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9],
+      b[at + 10], b[at + 11]);
+    case 13: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9],
+      b[at + 10], b[at + 11], b[at + 12]);
+    case 14: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9],
+      b[at + 10], b[at + 11], b[at + 12], b[at + 13]);
+    case 15: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9],
+      b[at + 10], b[at + 11], b[at + 12], b[at + 13], b[at + 14]);
+    case 16: return fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7], b[at + 8], b[at + 9],
+      b[at + 10], b[at + 11], b[at + 12], b[at + 13], b[at + 14], b[at + 15]);
+    default: return b.latin1Slice(at, at + length);
+  }
+}
+
 /**
  * Decodes octets `start..end` as text, or returns null if they are not valid UTF-8 or contain NUL. ASCII
  * is checked in JavaScript (one comparison per octet); anything else goes to Node's native validator.
  */
 function readText(buffer: Buffer, start: number, end: number): string | null {
+  // Branch-free scan: (octet - 1) | octet has bit 7 (or, for NUL, every bit) set unless octet is 1..127.
+  let bad = 0;
+  for (let i = start; i < end; i++) {
+    const octet = buffer[i];
+    bad |= (octet - 1) | octet;
+  }
+  if (bad >>> 0 <= 0x7f) return shortAscii(buffer, start, end - start);
   for (let i = start; i < end; i++) {
     const octet = buffer[i];
     if ((octet - 1) >>> 0 > 0x7e) {
@@ -250,7 +310,7 @@ function readText(buffer: Buffer, start: number, end: number): string | null {
       return buffer.utf8Slice(start, end);
     }
   }
-  return buffer.latin1Slice(start, end);
+  return null; // unreachable: the scan above found an octet outside 1..127
 }
 
 function text(buffer: Buffer, start: number, end: number, field: string): string {
@@ -280,7 +340,8 @@ export function decodeSample(frames: readonly Uint8Array[]): Sample {
   if (limit <= SENDER_AT) throw truncatedPrefix(limit);
 
   const sequence = u32(buffer, 3);
-  const timestamp = (BigInt(u32(buffer, 7)) << 32n) | BigInt(u32(buffer, 11));
+  for (let i = 0, to = U64_MSB; i < 8; i++, to += U64_STEP) U64_OCTETS[to] = buffer[7 + i];
+  const timestamp = U64[0];
   const flags = buffer[15];
 
   const senderLength = buffer[SENDER_AT];

@@ -21,6 +21,11 @@ try {
   if (!result.ok) throw new Error("the models have errors");
   for (const file of result.written) {
     const model = loadModelOrThrow(file.model);
+    if (model.kind !== "codec") {
+      console.log(`\n${model.className}: ${model.title}`);
+      console.log(`  generated ${file.output} from ${file.model} (${model.kind} engine: ${model.states.length} states, ${model.actions.length} actions to implement)`);
+      continue;
+    }
     const schema = codecSchema(model);
     console.log(`\n${model.className}: ${model.title}`);
     console.log(`  generated ${file.output} from ${file.model} (${model.messages.length} messages, ${model.framing} framing)`);

@@ -86,14 +86,15 @@ async function main(argv: string[]): Promise<number> {
           failed = true;
           continue;
         }
-        if (values["check-digests"]) {
+        if (values["check-digests"] && result.model.kind === "codec") {
           for (const check of checkDigests(result.model)) {
             if (check.ok) continue;
             failed = true;
             process.stderr.write(`${file}: error: message ${check.message} has digest ${check.expected}, its test values encode to ${check.actual}\n`);
           }
         }
-        if (!failed) process.stdout.write(`${file}: ok (${result.model.messages.length} messages)\n`);
+        const model = result.model;
+        if (!failed) process.stdout.write(`${file}: ok (${model.kind === "codec" ? `${model.messages.length} messages` : `${model.kind} machine, ${model.states.length} states`})\n`);
       }
       return failed ? 1 : 0;
     }
@@ -104,12 +105,14 @@ async function main(argv: string[]): Promise<number> {
       const result = loadModel(files[0], loadOptions);
       printDiagnostics(result.diagnostics);
       if (result.model === null) return 1;
+      const model = result.model;
+      if (model.kind !== "codec") return usage(`${command} works on codec models; ${files[0]} is a ${model.kind} model`);
       if (command === "grammar") {
-        process.stdout.write(grammar(result.model));
+        process.stdout.write(grammar(model));
         return 0;
       }
       if (!values.jsonl) return usage(`${command} reads JSON lines: pass --jsonl`);
-      const schema = codecSchema(result.model);
+      const schema = codecSchema(model);
       await answerLines(process.stdin, process.stdout, (line) => (command === "encode" ? encodeLine(schema, line) : decodeLine(schema, line)));
       return 0;
     }

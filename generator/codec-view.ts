@@ -140,9 +140,14 @@ function messageView(message: MessageIR, model: CodecIR) {
 export function codecView(model: CodecIR, options: { runtimeImport: string }) {
   const messages = model.messages.map((message) => messageView(message, model));
   const header: FieldView[] = model.framing === "frames" ? messages[0].fields.slice(0, model.headerFields) : [];
+  // Every settable field of the protocol once: a field name has one type in a model, so this is well typed.
+  const allFields = new Map<string, FieldView>();
+  for (const message of messages) for (const field of message.settable) if (!allFields.has(field.key)) allFields.set(field.key, field);
   return {
     source: model.source,
     runtimeImport: options.runtimeImport,
+    fieldsName: `${model.unionName}Fields`,
+    allFields: [...allFields.values()],
     title: model.title,
     docLines: docLines(model.doc),
     licenseLines: docLines(model.license),

@@ -6,12 +6,15 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
 import { emitCodec } from "./emit-codec.js";
+import { emitMachine } from "./emit-machine.js";
 import { loadModel, type LoadOptions } from "./model.js";
 
-/** Where generated code finds the runtime. */
+/**
+ * Where generated code finds the runtime: a package specifier whose `/wire` and `/engine` sub-paths are
+ * imported (`zproto-ts/runtime` by default), or the runtime's directory, imported by relative paths.
+ */
 export type RuntimeLocation =
   | { readonly specifier: string }
-  /** A directory of the runtime's `index.js`, imported by a path relative to each generated file. */
   | { readonly directory: string };
 
 /** Options of {@link generate}. */
@@ -60,10 +63,11 @@ export function planFiles(inputs: readonly string[], out?: string): PlannedFile[
   });
 }
 
-function runtimeSpecifier(runtime: RuntimeLocation | undefined, output: string): string {
-  if (runtime === undefined) return "zproto-ts/runtime";
-  if ("specifier" in runtime) return runtime.specifier;
-  let path = relative(dirname(resolve(output)), resolve(runtime.directory, "index.js")).split(sep).join("/");
+/** The module specifier of one part of the runtime (`wire` or `engine`) as seen from `output`. */
+function runtimeSpecifier(runtime: RuntimeLocation | undefined, part: "wire" | "engine", output: string): string {
+  if (runtime === undefined) return `zproto-ts/runtime/${part}`;
+  if ("specifier" in runtime) return `${runtime.specifier}/${part}`;
+  let path = relative(dirname(resolve(output)), resolve(runtime.directory, part, "index.js")).split(sep).join("/");
   if (!path.startsWith(".")) path = `./${path}`;
   return path;
 }
@@ -76,9 +80,12 @@ export function generate(inputs: readonly string[], options: GenerateOptions = {
   for (const file of planned) {
     const result = loadModel(file.model, options);
     diagnostics.push(...result.diagnostics);
-    if (result.model !== null) {
-      sources.push({ file, text: emitCodec(result.model, { runtimeImport: runtimeSpecifier(options.runtime, file.output) }) });
-    }
+    const model = result.model;
+    if (model === null) continue;
+    const wire = runtimeSpecifier(options.runtime, "wire", file.output);
+    const text = model.kind === "codec" ? emitCodec(model, { runtimeImport: wire })
+      : emitMachine(model, { runtimeImport: runtimeSpecifier(options.runtime, "engine", file.output) });
+    sources.push({ file, text });
   }
   if (diagnostics.some((diagnostic) => diagnostic.severity === "error")) return { written: [], diagnostics, ok: false };
   for (const { file, text } of sources) {

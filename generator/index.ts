@@ -2,7 +2,7 @@
  * The zproto-ts model compiler: load and check models, normalise them, emit TypeScript.
  * @packageDocumentation
  */
-export { loadModel, loadModelOrThrow, type ModelKind, type LoadOptions, type LoadResult } from "./model.js";
+export { loadModel, loadModelOrThrow, loadCodecModel, type ModelKind, type LoadOptions, type LoadResult } from "./model.js";
 export { generate, planFiles, type GenerateOptions, type GenerateResult, type PlannedFile, type RuntimeLocation } from "./generate.js";
 export { emitCodec, type EmitOptions } from "./emit-codec.js";
 export { codecSchema } from "./schema.js";

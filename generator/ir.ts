@@ -85,3 +85,100 @@ export interface CodecIR {
   /** Custom top-level ABNF rule from `<grammar>`, if any. */
   readonly grammar?: string;
 }
+
+/** One step of an action list. */
+export type StepIR =
+  | { readonly kind: "send"; readonly message: MessageIR }
+  | { readonly kind: "terminate" }
+  | { readonly kind: "call"; readonly action: string; readonly method: string };
+
+/** What a state does on one event (after inheritance). */
+export interface HandlerIR {
+  /** Normalised event name, or `*`. */
+  readonly event: string;
+  readonly next?: string;
+  readonly steps: readonly StepIR[];
+  /** The state that defines this handler (itself, or a superstate). */
+  readonly definedIn: string;
+}
+
+/** One state, with the handlers of its superstates copied in after its own. */
+export interface StateIR {
+  readonly name: string;
+  readonly doc: string;
+  readonly inherits?: string;
+  readonly handlers: readonly HandlerIR[];
+  readonly before: readonly StepIR[];
+  readonly after: readonly StepIR[];
+}
+
+/** An event some state handles or some action raises. */
+export interface EventIR {
+  readonly name: string;
+  /** message: a protocol message; engine: raised by the engine (timers, malformed, methods); internal: by actions. */
+  readonly kind: "message" | "engine" | "internal";
+  readonly message?: MessageIR;
+}
+
+/** A user action, with where it runs (for its documentation and the type of the message it sees). */
+export interface ActionIR {
+  readonly name: string;
+  readonly method: string;
+  readonly usages: readonly { readonly state: string; readonly event: string }[];
+  /** Type names of the messages it can see as its request, or null when it also runs on other events. */
+  readonly requestTypes: readonly string[] | null;
+}
+
+/** An argument of a client method or a field of a reply. */
+export interface ArgIR {
+  readonly name: string;
+  readonly key: string;
+  readonly tsType: string;
+  readonly doc: string;
+}
+
+/** A client API method: an internal event plus the replies it waits for. */
+export interface MethodIR {
+  readonly name: string;
+  readonly event: string;
+  readonly functionName: string;
+  readonly doc: string;
+  readonly args: readonly ArgIR[];
+  readonly accepts: readonly string[];
+  readonly returns?: { readonly key: string; readonly tsType: string };
+  readonly immediate: boolean;
+}
+
+/** A reply the client engine gives a waiting method call. */
+export interface ReplyIR {
+  readonly name: string;
+  readonly typeName: string;
+  readonly doc: string;
+  readonly fields: readonly ArgIR[];
+  readonly failure: boolean;
+}
+
+/** A server or client state machine model. */
+export interface MachineIR {
+  readonly kind: "server" | "client";
+  readonly source: string;
+  readonly name: string;
+  readonly className: string;
+  /** TypeScript class name (`HelloServer`). */
+  readonly typeName: string;
+  readonly title: string;
+  readonly doc: string;
+  readonly license: string;
+  readonly protocol: CodecIR;
+  /** Module specifier of the protocol's generated codec, relative to this machine's generated file. */
+  readonly protocolImport: string;
+  readonly states: readonly StateIR[];
+  readonly events: readonly EventIR[];
+  readonly actions: readonly ActionIR[];
+  readonly methods: readonly MethodIR[];
+  readonly replies: readonly ReplyIR[];
+  /** `<send>`: API methods that send a protocol message without an event. */
+  readonly sends: readonly { readonly message: MessageIR; readonly functionName: string }[];
+  /** `<recv>`: messages actions deliver to the application. */
+  readonly receives: readonly MessageIR[];
+}

@@ -14,8 +14,8 @@ export function displayPath(path: string): string {
 }
 
 /** Reads and parses one model file with its includes resolved; null when it could not be read at all. */
-export function loadModelFile(path: string, diagnostics: Diagnostics): XmlElement | null {
-  return loadFile(resolve(path), diagnostics, [], null);
+export function loadModelFile(path: string, diagnostics: Diagnostics, referencedFrom: Location | null = null): XmlElement | null {
+  return loadFile(resolve(path), diagnostics, [], referencedFrom);
 }
 
 function loadFile(path: string, diagnostics: Diagnostics, stack: string[], includedFrom: Location | null): XmlElement | null {
@@ -25,7 +25,7 @@ function loadFile(path: string, diagnostics: Diagnostics, stack: string[], inclu
     text = readFileSync(path, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : `cannot be read (${(error as Error).message})`;
-    diagnostics.error(includedFrom ?? { file, line: 1, column: 1 }, includedFrom ? `included file ${file} ${reason}` : `model file ${file} ${reason}`);
+    diagnostics.error(includedFrom ?? { file, line: 1, column: 1 }, includedFrom ? `file ${file} ${reason}` : `model file ${file} ${reason}`);
     return null;
   }
   const root = parseXml(text, file, diagnostics);
@@ -51,7 +51,8 @@ function resolveIncludes(element: XmlElement, path: string, diagnostics: Diagnos
       continue;
     }
     const included = loadFile(target, diagnostics, stack, filename.at);
-    if (included !== null) children.push(included);
+    // A <fragment> root (several states, say, or a whole SASL exchange) splices its children in place.
+    if (included !== null) children.push(...(included.name === "fragment" ? included.children : [included]));
   }
   return { ...element, children };
 }

@@ -1,9 +1,10 @@
 /**
  * Front door of the generator: load a model file, decide which kind of model it is, check and normalise it.
  */
-import type { CodecIR } from "./ir.js";
+import type { CodecIR, MachineIR } from "./ir.js";
 import { buildCodecModel } from "./codec-model.js";
-import { Diagnostics, ModelError, type Diagnostic } from "./diagnostics.js";
+import { buildMachineModel } from "./machine-model.js";
+import { Diagnostics, ModelError, type Diagnostic, type Location } from "./diagnostics.js";
 import { displayPath, loadModelFile } from "./load.js";
 
 /** The model kinds zproto-ts compiles, named after the zproto scripts that select them. */
@@ -24,7 +25,7 @@ export interface LoadOptions {
 
 /** What loading a model gave: the IR when it had no errors, and every diagnostic. */
 export interface LoadResult {
-  readonly model: CodecIR | null;
+  readonly model: CodecIR | MachineIR | null;
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -48,18 +49,33 @@ export function loadModel(path: string, options: LoadOptions = {}): LoadResult {
       return { model: null, diagnostics: diagnostics.sorted() };
     }
   }
-  if (kind !== "codec") {
-    diagnostics.error(root.at, `${kind} models are not supported yet`);
-    return { model: null, diagnostics: diagnostics.sorted() };
-  }
-  const model = buildCodecModel(root, displayPath(path), diagnostics);
+  const model = kind === "codec" ? buildCodecModel(root, displayPath(path), diagnostics)
+    : buildMachineModel(root, kind, path, displayPath(path), (codecPath, from) => loadCodec(codecPath, from, diagnostics), diagnostics);
   // Errors found while loading (a missing include, say) fail the model as much as its own.
   return { model: diagnostics.hasErrors ? null : model, diagnostics: diagnostics.sorted() };
 }
 
+/** The codec model a machine names, checked as part of that machine. */
+function loadCodec(path: string, from: Location, diagnostics: Diagnostics): CodecIR | null {
+  const root = loadModelFile(path, diagnostics, from);
+  if (root === null) return null;
+  if (root.name !== "class") {
+    diagnostics.error(root.at, `the root element of a codec model is <class>, not <${root.name}>`);
+    return null;
+  }
+  return buildCodecModel(root, displayPath(path), diagnostics);
+}
+
 /** Like {@link loadModel}, but throws {@link ModelError} when the model has errors. */
-export function loadModelOrThrow(path: string, options: LoadOptions = {}): CodecIR {
+export function loadModelOrThrow(path: string, options: LoadOptions = {}): CodecIR | MachineIR {
   const result = loadModel(path, options);
   if (result.model === null) throw new ModelError(result.diagnostics);
   return result.model;
+}
+
+/** Loads a codec model, throwing {@link ModelError} when it has errors or is not a codec model. */
+export function loadCodecModel(path: string): CodecIR {
+  const model = loadModelOrThrow(path, { kind: "codec" });
+  if (model.kind !== "codec") throw new Error(`${path} is not a codec model`);
+  return model;
 }

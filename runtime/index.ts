@@ -4,3 +4,4 @@
  */
 export * from "./wire/index.js";
 export * from "./zpl/index.js";
+export * from "./engine/index.js";

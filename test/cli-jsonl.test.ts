@@ -4,7 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { loadModelOrThrow } from "../generator/model.js";
+import { loadCodecModel } from "../generator/model.js";
 import { codecSchema } from "../generator/schema.js";
 import { VECTOR_MODELS, expectedFields, isPositive, readVectors, type VectorModel } from "./support/vectors.js";
 
@@ -17,7 +17,7 @@ function zproto(args: string[], lines: string[]): string[] {
 
 describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto encode|decode --jsonl on %s", (model, path) => {
   const records = readVectors(model);
-  const schema = codecSchema(loadModelOrThrow(path));
+  const schema = codecSchema(loadCodecModel(path));
 
   it("encodes every positive to its frames, one answer per line, going on after bad lines", () => {
     const positives = records.filter(isPositive);

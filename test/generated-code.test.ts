@@ -29,7 +29,7 @@ beforeAll(() => {
   mkdirSync(OUT, { recursive: true });
   const result = generate(["test/fixtures/models/kitchen_sink.xml", "test/fixtures/models/weather.xml", "models"], {
     out: OUT,
-    runtime: { directory: "runtime/wire" },
+    runtime: { directory: "runtime" },
   });
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
 });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import { generate } from "../generator/generate.js";
+import type { CodecIR } from "../generator/ir.js";
 import { loadModel } from "../generator/model.js";
 
 const BROKEN = "test/fixtures/models/broken.xml";
@@ -22,7 +23,7 @@ describe("model diagnostics", () => {
   it("reports every problem of a broken model with file:line:column", () => {
     expect(errorsOf(BROKEN)).toEqual([
       `${BROKEN}:1:24: error: signature="16" on <class> must be an integer from 0 to 15`,
-      `${BROKEN}:4:14: error: included file test/fixtures/models/missing-part.xml does not exist`,
+      `${BROKEN}:4:14: error: file test/fixtures/models/missing-part.xml does not exist`,
       `${BROKEN}:6:31: error: field count has unknown type "integer"`,
       `${BROKEN}:7:47: error: number field width has size "3"; it must be 1, 2, 4 or 8`,
       `${BROKEN}:8:16: error: octets field key needs a size`,
@@ -74,7 +75,7 @@ describe("model diagnostics", () => {
 
     it("assigns implicit ids by position among all messages", () => {
       const path = model('<message name="A" id="7"/>\n<message name="B"/>\n<message name="C"/>');
-      expect(loadModel(path).model?.messages.map((m) => m.id)).toEqual([7, 2, 3]);
+      expect((loadModel(path).model as CodecIR).messages.map((m) => m.id)).toEqual([7, 2, 3]);
     });
 
     it("refuses a nested composite type and a second msg field", () => {
@@ -109,7 +110,7 @@ describe("model diagnostics", () => {
       expect(messages(path)).toEqual([
         "1:1 <class> has no script attribute: say zproto_codec_c, zproto_server_c or zproto_client_c (or pass --kind)",
       ]);
-      expect(loadModel(path, { kind: "codec" }).model?.messages).toHaveLength(1);
+      expect((loadModel(path, { kind: "codec" }).model as CodecIR).messages).toHaveLength(1);
     });
 
     it("writes nothing when any model has errors", () => {

@@ -60,6 +60,27 @@ export interface Sample {
 export type BenchMsg =
   | Sample;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface BenchMsgFields {
+  /** Sample sequence */
+  sequence: number;
+  /** Time of the sample, in nanoseconds */
+  timestamp: bigint;
+  /** Sample flags */
+  flags: number;
+  /** Name of the sender */
+  sender: string;
+  /** Topic of the sample */
+  topic: string;
+  /** Sample payload */
+  payload: Uint8Array;
+  /** Sample properties */
+  headers: Map<string, string>;
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type BenchMsgDraft = Draft<BenchMsg>;
 

@@ -193,6 +193,49 @@ export type FmqMsg =
   | Srsly
   | Rtfm;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface FmqMsgFields {
+  /** Accepted SASL mechanisms */
+  mechanisms: string[];
+  /** Challenge data (empty for PLAIN) */
+  challenge: Uint8Array;
+  /** Chosen SASL mechanism */
+  mechanism: string;
+  /**
+   * Response data: for PLAIN, NUL login NUL password
+   *
+   * Never printed: traces and logs show it redacted.
+   */
+  response: Uint8Array;
+  /** Full path or path prefix */
+  path: string;
+  /** Subscription options (RESYNC=1) */
+  options: Map<string, string>;
+  /** File SHA-1 digests the client already has */
+  cache: Map<string, string>;
+  /** Credit, in octets of file content */
+  credit: bigint;
+  /** Client message sequence (informational) */
+  sequence: bigint;
+  /** Create or delete */
+  operation: number;
+  /** Virtual path of the file */
+  filename: string;
+  /** Offset of this chunk in the file */
+  offset: bigint;
+  /** Last chunk of the file */
+  eof: number;
+  /** File properties (reserved) */
+  headers: Map<string, string>;
+  /** Data chunk; empty at end of file */
+  chunk: Uint8Array;
+  /** Printable explanation */
+  reason: string;
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type FmqMsgDraft = Draft<FmqMsg>;
 

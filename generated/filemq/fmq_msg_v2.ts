@@ -165,6 +165,37 @@ export type FmqMsgV2 =
   | Srsly
   | Rtfm;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface FmqMsgV2Fields {
+  /** Full path or path prefix */
+  path: string;
+  /** Subscription options */
+  options: Map<string, string>;
+  /** File SHA-1 digests the client already has */
+  cache: Map<string, string>;
+  /** Credit, in octets of file content */
+  credit: bigint;
+  /** Client message sequence */
+  sequence: bigint;
+  /** Create or delete */
+  operation: number;
+  /** Virtual path of the file */
+  filename: string;
+  /** Offset of this chunk in the file */
+  offset: bigint;
+  /** Last chunk of the file */
+  eof: number;
+  /** File properties */
+  headers: Map<string, string>;
+  /** Data chunk */
+  chunk: Uint8Array;
+  /** Printable explanation */
+  reason: string;
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type FmqMsgV2Draft = Draft<FmqMsgV2>;
 

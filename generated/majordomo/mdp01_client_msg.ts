@@ -48,6 +48,17 @@ export interface Request {
 export type Mdp01ClientMsg =
   | Request;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface Mdp01ClientMsgFields {
+  /** Service name */
+  service: string;
+  /** Request or reply body, one frame or more */
+  body: Uint8Array[];
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type Mdp01ClientMsgDraft = Draft<Mdp01ClientMsg>;
 
@@ -66,8 +77,8 @@ const REQUEST_SITE: EncodeSite = { model: MODEL, message: "REQUEST" };
 
 function encodeRequest(msg: Draft<Request>): Buffer[] {
   return [
-    HEADER_DELIMITER,
-    HEADER_PROTOCOL,
+    Buffer.from(HEADER_DELIMITER),
+    Buffer.from(HEADER_PROTOCOL),
     textFrame(REQUEST_SITE, "service", msg.service ?? "", 255),
     ...msgValue(REQUEST_SITE, "body", msg.body, 1),
   ];

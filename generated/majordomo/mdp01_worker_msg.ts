@@ -86,6 +86,19 @@ export type Mdp01WorkerMsg =
   | Heartbeat
   | Disconnect;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface Mdp01WorkerMsgFields {
+  /** Service name */
+  service: string;
+  /** Routing id of the client, returned in the REPLY */
+  client: Uint8Array;
+  /** Request body, one frame or more */
+  body: Uint8Array[];
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type Mdp01WorkerMsgDraft = Draft<Mdp01WorkerMsg>;
 
@@ -140,9 +153,9 @@ const REPLY_SITE: EncodeSite = { model: MODEL, message: "REPLY" };
 
 function encodeReady(msg: Draft<Ready>): Buffer[] {
   return [
-    HEADER_DELIMITER,
-    HEADER_PROTOCOL,
-    READY_COMMAND,
+    Buffer.from(HEADER_DELIMITER),
+    Buffer.from(HEADER_PROTOCOL),
+    Buffer.from(READY_COMMAND),
     textFrame(READY_SITE, "service", msg.service ?? "", 255),
   ];
 }
@@ -159,11 +172,11 @@ function decodeReady(reader: FrameReader): Ready {
 
 function encodeRequest(msg: Draft<Request>): Buffer[] {
   return [
-    HEADER_DELIMITER,
-    HEADER_PROTOCOL,
-    REQUEST_COMMAND,
+    Buffer.from(HEADER_DELIMITER),
+    Buffer.from(HEADER_PROTOCOL),
+    Buffer.from(REQUEST_COMMAND),
     frameValue(REQUEST_SITE, "client", msg.client),
-    REQUEST_SEPARATOR,
+    Buffer.from(REQUEST_SEPARATOR),
     ...msgValue(REQUEST_SITE, "body", msg.body, 1),
   ];
 }
@@ -183,11 +196,11 @@ function decodeRequest(reader: FrameReader): Request {
 
 function encodeReply(msg: Draft<Reply>): Buffer[] {
   return [
-    HEADER_DELIMITER,
-    HEADER_PROTOCOL,
-    REPLY_COMMAND,
+    Buffer.from(HEADER_DELIMITER),
+    Buffer.from(HEADER_PROTOCOL),
+    Buffer.from(REPLY_COMMAND),
     frameValue(REPLY_SITE, "client", msg.client),
-    REPLY_SEPARATOR,
+    Buffer.from(REPLY_SEPARATOR),
     ...msgValue(REPLY_SITE, "body", msg.body, 1),
   ];
 }
@@ -207,9 +220,9 @@ function decodeReply(reader: FrameReader): Reply {
 
 function encodeHeartbeat(): Buffer[] {
   return [
-    HEADER_DELIMITER,
-    HEADER_PROTOCOL,
-    HEARTBEAT_COMMAND,
+    Buffer.from(HEADER_DELIMITER),
+    Buffer.from(HEADER_PROTOCOL),
+    Buffer.from(HEARTBEAT_COMMAND),
   ];
 }
 
@@ -221,9 +234,9 @@ function decodeHeartbeat(reader: FrameReader): Heartbeat {
 
 function encodeDisconnect(): Buffer[] {
   return [
-    HEADER_DELIMITER,
-    HEADER_PROTOCOL,
-    DISCONNECT_COMMAND,
+    Buffer.from(HEADER_DELIMITER),
+    Buffer.from(HEADER_PROTOCOL),
+    Buffer.from(DISCONNECT_COMMAND),
   ];
 }
 

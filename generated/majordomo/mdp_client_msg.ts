@@ -77,6 +77,17 @@ export type MdpClientMsg =
   | ClientPartial
   | ClientFinal;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface MdpClientMsgFields {
+  /** Service name */
+  service: string;
+  /** Request body */
+  body: Uint8Array[];
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type MdpClientMsgDraft = Draft<MdpClientMsg>;
 

@@ -109,6 +109,21 @@ export type MdpWorkerMsg =
   | Heartbeat
   | Disconnect;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface MdpWorkerMsgFields {
+  /** Service name */
+  service: string;
+  /** Return address of the client */
+  address: Uint8Array;
+  /** Empty frame */
+  empty: Uint8Array;
+  /** Request body */
+  body: Uint8Array[];
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type MdpWorkerMsgDraft = Draft<MdpWorkerMsg>;
 

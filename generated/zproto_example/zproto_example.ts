@@ -132,6 +132,59 @@ export type ZprotoExample =
   | Binary
   | Types;
 
+/**
+ * Every field of the protocol, by name: the fields an engine's actions fill in before the built-in `send`
+ * action sends a message (each message takes the fields it has).
+ */
+export interface ZprotoExampleFields {
+  /** Sequence number, repeated at the start of every message */
+  sequence: number;
+  /** Log severity level */
+  level: number;
+  /** Type of event */
+  event: number;
+  /** Sending node */
+  node: number;
+  /** Refers to this peer */
+  peer: number;
+  /** Log date/time */
+  time: bigint;
+  /** Originating hostname */
+  host: string;
+  /** Actual log message */
+  data: string;
+  /** List of strings */
+  aliases: string[];
+  /** Other random properties */
+  headers: Map<string, string>;
+  /** A set of flags */
+  flags: Uint8Array;
+  /** Our public key */
+  publicKey: Uint8Array;
+  /** Unique identity */
+  identifier: Uint8Array;
+  /** Return address as frame */
+  address: Uint8Array;
+  /** Message to be delivered */
+  content: Uint8Array[];
+  /** Client contact: given name */
+  clientForename: string;
+  /** Client contact: family name */
+  clientSurname: string;
+  /** Client contact: mobile phone number */
+  clientMobile: string;
+  /** Client contact: email address */
+  clientEmail: string;
+  /** Supplier contact: given name */
+  supplierForename: string;
+  /** Supplier contact: family name */
+  supplierSurname: string;
+  /** Supplier contact: mobile phone number */
+  supplierMobile: string;
+  /** Supplier contact: email address */
+  supplierEmail: string;
+}
+
 /** What {@link encode} accepts: a message whose fields may be left out; those take their unset values. */
 export type ZprotoExampleDraft = Draft<ZprotoExample>;
 

@@ -35,10 +35,10 @@ export function unsetValue(field: FieldSchema): unknown {
   }
 }
 
-/** The value a field has after decoding when the wire carried its unset encoding. */
+/** A field's value in a draft; left out (or `null`) means unset. */
 function valueOf(field: FieldSchema, draft: DynamicMessage): unknown {
   const value = draft[field.key];
-  return value === undefined ? unsetValue(field) : value;
+  return value === undefined || value === null ? unsetValue(field) : value;
 }
 
 function messageFor(schema: CodecSchema, name: unknown): MessageSchema {

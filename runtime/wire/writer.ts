@@ -46,7 +46,7 @@ export function stringSize(site: EncodeSite, field: string, value: unknown): num
 
 /** Size of a pubsub topic with its terminating NUL; the topic must be set. */
 export function topicSize(site: EncodeSite, value: unknown): number {
-  if (value === undefined) fail(site, "MissingTopic", "topic", "a pubsub message needs a topic");
+  if (value === undefined || value === null) fail(site, "MissingTopic", "topic", "a pubsub message needs a topic");
   return textSize(site, "topic", value) + 1;
 }
 
@@ -133,14 +133,14 @@ const EMPTY_FRAME = Buffer.alloc(0);
 
 /** Checks a fixed-width byte field that may be unset (it then travels as zeros). */
 export function fixedBytes(site: EncodeSite, field: string, value: unknown, width: number): Uint8Array | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === null) return undefined;
   fixedBytesSize(site, field, value, width);
   return value as Uint8Array;
 }
 
 /** Checks a `frame` field value; unset travels as an empty frame. */
 export function frameValue(site: EncodeSite, field: string, value: unknown): Buffer {
-  if (value === undefined) return EMPTY_FRAME;
+  if (value === undefined || value === null) return EMPTY_FRAME;
   if (!(value instanceof Uint8Array)) fail(site, "BadType", field, `expected bytes, got ${describe(value)}`);
   return toBuffer(value);
 }
@@ -150,7 +150,7 @@ export function frameValue(site: EncodeSite, field: string, value: unknown): Buf
  * C codec sends it; an empty list travels as no frames.
  */
 export function msgValue(site: EncodeSite, field: string, value: unknown, min: number): Buffer[] {
-  if (value === undefined) return [EMPTY_FRAME];
+  if (value === undefined || value === null) return [EMPTY_FRAME];
   if (!Array.isArray(value)) fail(site, "BadType", field, `expected an array of frames, got ${describe(value)}`);
   if (value.length < min) fail(site, "TooFew", field, `${value.length} frames; at least ${min} required`);
   const frames: Buffer[] = new Array<Buffer>(value.length);
@@ -202,27 +202,27 @@ export class Writer {
   }
 
   number1(value: unknown, field: string): void {
-    if (((value as number) & 0xff) !== value) this.outOfRange(value, field, "0..255");
-    this.buffer[this.position++] = value as number;
+    if (typeof value !== "number" || (value & 0xff) !== value) this.outOfRange(value, field, "0..255");
+    this.buffer[this.position++] = value;
   }
 
   number2(value: unknown, field: string): void {
-    if (((value as number) & 0xffff) !== value) this.outOfRange(value, field, "0..65535");
+    if (typeof value !== "number" || (value & 0xffff) !== value) this.outOfRange(value, field, "0..65535");
     const buffer = this.buffer;
     const at = this.position;
-    buffer[at] = (value as number) >>> 8;
-    buffer[at + 1] = value as number;
+    buffer[at] = value >>> 8;
+    buffer[at + 1] = value;
     this.position = at + 2;
   }
 
   number4(value: unknown, field: string): void {
-    if ((value as number) >>> 0 !== value) this.outOfRange(value, field, "0..4294967295");
+    if (typeof value !== "number" || value >>> 0 !== value) this.outOfRange(value, field, "0..4294967295");
     const buffer = this.buffer;
     const at = this.position;
-    buffer[at] = (value as number) >>> 24;
-    buffer[at + 1] = (value as number) >>> 16;
-    buffer[at + 2] = (value as number) >>> 8;
-    buffer[at + 3] = value as number;
+    buffer[at] = value >>> 24;
+    buffer[at + 1] = value >>> 16;
+    buffer[at + 2] = value >>> 8;
+    buffer[at + 3] = value;
     this.position = at + 4;
   }
 
@@ -308,7 +308,7 @@ export class Writer {
   }
 
   private outOfRange(value: unknown, field: string, range: string): never {
-    const kind = typeof value === "number" && Number.isInteger(value) ? "OutOfRange" : "BadType";
+    const kind = (typeof value === "number" && Number.isInteger(value)) || (typeof value === "bigint" && range.endsWith("2^64-1")) ? "OutOfRange" : "BadType";
     throw new EncodeError(kind, this.site.model, this.site.message, field,
       kind === "OutOfRange" ? `${describe(value)} is outside ${range}` : `expected an integer in ${range}, got ${describe(value)}`);
   }

@@ -48,7 +48,8 @@ export function boundedText(maxOctets: number, unit: fc.Arbitrary<string> = code
   return fc
     .oneof(
       { weight: 4, arbitrary: fc.string({ unit, minLength, maxLength: 12 }) },
-      { weight: 1, arbitrary: fc.string({ unit, minLength: Math.max(minLength, 40), maxLength: maxOctets }) },
+      // `size: "max"` spreads lengths over the whole range; the default bias would keep them near the minimum.
+      { weight: 1, arbitrary: fc.string({ unit, minLength: Math.max(minLength, 40), maxLength: maxOctets, size: "max" }) },
     )
     .map((text) => fitOctets(text, maxOctets))
     .filter((text) => [...text].length >= minLength);
@@ -57,17 +58,21 @@ export function boundedText(maxOctets: number, unit: fc.Arbitrary<string> = code
 /** Text for 4-octet-length fields: may pass 255 octets, but stays small enough to keep runs fast. */
 export const longText: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: codePoint, maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.string({ unit: codePoint, minLength: 60, maxLength: 300 }) },
+  { weight: 1, arbitrary: fc.string({ unit: codePoint, minLength: 60, maxLength: 300, size: "max" }) },
 );
 
-/** A list length: usually small, occasionally up to `max` (so 1-octet counts reach 255). */
+/** A list length: usually small, sometimes anything up to `max`, and `max` itself (1-octet counts of 255). */
 function listLength(max: number): fc.Arbitrary<number> {
-  return fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max }) });
+  return fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 0, max: 4 }) },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max }) },
+    { weight: 1, arbitrary: fc.constant(max) },
+  );
 }
 
 function mapOf(key: fc.Arbitrary<string>, value: fc.Arbitrary<string>, maxEntries: number): fc.Arbitrary<Map<string, string>> {
   return listLength(maxEntries)
-    .chain((length) => fc.uniqueArray(fc.tuple(key, value), { selector: ([k]) => k, minLength: 0, maxLength: length }))
+    .chain((length) => fc.uniqueArray(fc.tuple(key, value), { selector: ([k]) => k, minLength: length, maxLength: length }))
     .map((entries) => new Map(entries));
 }
 
@@ -78,7 +83,7 @@ const dictionaryEntry: fc.Arbitrary<[string, string]> = fc
 
 function dictionary(): fc.Arbitrary<Map<string, string>> {
   return listLength(255)
-    .chain((length) => fc.uniqueArray(dictionaryEntry, { selector: ([k]) => k, minLength: 0, maxLength: length }))
+    .chain((length) => fc.uniqueArray(dictionaryEntry, { selector: ([k]) => k, minLength: length, maxLength: length }))
     .map((entries) => new Map(entries));
 }
 
@@ -107,9 +112,9 @@ export function fieldValue(field: FieldSchema): fc.Arbitrary<unknown> {
     case "uuid": return bytes(16, 16);
     case "string": return boundedText(255);
     case "longstr": return longText;
-    case "strings": return listLength(8).chain((length) => fc.array(longText, { maxLength: length }));
+    case "strings": return listLength(8).chain((length) => fc.array(longText, { minLength: length, maxLength: length }));
     case "hash": return mapOf(boundedText(255), longText, 8);
-    case "shortstrings": return listLength(255).chain((length) => fc.array(boundedText(255), { maxLength: length }));
+    case "shortstrings": return listLength(255).chain((length) => fc.array(boundedText(255), { minLength: length, maxLength: length }));
     case "dictionary": return dictionary();
     case "chunk": return fc.oneof(bytes(0, 8), bytes(0, 300));
     case "frame": return fc.oneof(bytes(0, 8), bytes(0, 300));

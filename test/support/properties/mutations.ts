@@ -13,41 +13,68 @@ export interface Prefix {
   readonly width: 1 | 4;
 }
 
+/** A `hash` or `dictionary` in the body frame: its count prefix and the octet range of each entry. */
+export interface MapLayout {
+  readonly count: Prefix;
+  readonly entries: readonly { readonly start: number; readonly end: number }[];
+}
+
+/** What the mutations need to know about a valid body frame. */
+export interface BodyLayout {
+  /** Every length/count prefix, nested ones (list items, hash keys and values, dictionary entries) included. */
+  readonly prefixes: readonly Prefix[];
+  readonly maps: readonly MapLayout[];
+}
+
 /**
- * Every length/count prefix in the body frame of a VALID binary encoding of `message`, nested ones
- * (list items, hash keys and values, dictionary entries) included. Frame-per-field framing has none.
+ * The layout of the body frame of a VALID binary encoding of `message`, found by walking it with the schema.
+ * Frame-per-field framing has no prefixes in its frames.
  */
-export function lengthPrefixes(schema: CodecSchema, message: MessageSchema, body: Uint8Array): Prefix[] {
-  if (schema.framing !== "binary") return [];
-  const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+export function bodyLayout(schema: CodecSchema, message: MessageSchema, body: Uint8Array): BodyLayout {
   const prefixes: Prefix[] = [];
+  const maps: MapLayout[] = [];
+  if (schema.framing !== "binary") return { prefixes, maps };
+  const view = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let at = 3;
-  const short = (): number => {
-    prefixes.push({ offset: at, width: 1 });
-    const length = view[at];
-    at += 1;
-    return length;
+  // Each reader records its prefix and returns it; the caller skips what it announces. (Counts are
+  // returned the same way and drive the loops over items.)
+  const prefix = (width: 1 | 4): number => {
+    prefixes.push({ offset: at, width });
+    const value = width === 1 ? view[at] : view.readUInt32BE(at);
+    at += width;
+    return value;
   };
-  const long = (): number => {
-    prefixes.push({ offset: at, width: 4 });
-    const length = view.readUInt32BE(at);
-    at += 4;
-    return length;
+  const skipped = (width: 1 | 4): void => {
+    const length = prefix(width);
+    at += length;
+  };
+  const map = (countWidth: 1 | 4, entry: () => void): void => {
+    const count = { offset: at, width: countWidth };
+    const entries: { start: number; end: number }[] = [];
+    for (let n = prefix(countWidth); n > 0; n--) {
+      const start = at;
+      entry();
+      entries.push({ start, end: at });
+    }
+    maps.push({ count, entries });
   };
   for (const field of message.fields) {
     switch (field.type) {
       case "number": at += field.size ?? 1; break;
       case "octets": at += field.size ?? 0; break;
       case "uuid": at += 16; break;
-      case "string": at += short(); break;
-      case "longstr": case "chunk": at += long(); break;
-      case "strings": for (let n = long(); n > 0; n--) at += long(); break;
-      case "hash": for (let n = long(); n > 0; n--) { at += short(); at += long(); } break;
-      case "shortstrings": case "dictionary": for (let n = short(); n > 0; n--) at += short(); break;
+      case "string": skipped(1); break;
+      case "longstr": case "chunk": skipped(4); break;
+      case "strings": for (let n = prefix(4); n > 0; n--) skipped(4); break;
+      case "hash": map(4, () => { skipped(1); skipped(4); }); break;
+      case "dictionary": map(1, () => skipped(1)); break;
+      case "shortstrings": for (let n = prefix(1); n > 0; n--) skipped(1); break;
       case "frame": case "msg": break;
     }
   }
-  return prefixes;
+  // The walk must land exactly on the end of a valid body; anything else is a bug in this helper.
+  if (at !== view.length) throw new Error(`lengthPrefixes: walked to ${at} of ${view.length} octets in ${message.name}`);
+  return { prefixes, maps };
 }
 
 /**
@@ -65,7 +92,8 @@ export type Mutation =
   | { readonly kind: "emptyFrame"; readonly at: number }
   | { readonly kind: "swapFrames"; readonly a: number; readonly b: number }
   | { readonly kind: "setId"; readonly id: number }
-  | { readonly kind: "bigLength"; readonly which: number; readonly value: number };
+  | { readonly kind: "bigLength"; readonly which: number; readonly value: number }
+  | { readonly kind: "duplicateEntry"; readonly which: number; readonly entry: number };
 
 const index = fc.nat({ max: 1 << 16 });
 
@@ -88,6 +116,9 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("swapFrames" as const), a: index, b: index }),
   fc.record({ kind: fc.constant("setId" as const), id: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant("bigLength" as const), which: index, value: lengthValue }),
+  // Random octets almost never repeat a key; this copies an entry of a hash/dictionary to its end and bumps
+  // the count, which keeps the frame well-formed and leaves only the duplicate for the decoder to find.
+  fc.record({ kind: fc.constant("duplicateEntry" as const), which: index, entry: index }),
 );
 
 /** Index of the frame that carries the message id, or -1 when the id is not on the wire. */
@@ -102,7 +133,8 @@ export function idLocation(schema: CodecSchema): { frame: number; offset: number
  * prefixes of the original body frame; after an earlier mutation moved bytes they may point elsewhere,
  * which only makes the input more random.
  */
-export function mutate(schema: CodecSchema, frames: readonly Uint8Array[], prefixes: readonly Prefix[], mutations: readonly Mutation[]): Buffer[] {
+export function mutate(schema: CodecSchema, frames: readonly Uint8Array[], layout: BodyLayout, mutations: readonly Mutation[]): Buffer[] {
+  const { prefixes, maps } = layout;
   const out = frames.map((frame) => Buffer.from(frame));
   const pick = (n: number, length: number): number => n % length;
   for (const m of mutations) {
@@ -175,6 +207,21 @@ export function mutate(schema: CodecSchema, frames: readonly Uint8Array[], prefi
         const value = ((raw % limit) + limit) % limit;
         if (prefix.width === 1) body[prefix.offset] = value;
         else body.writeUInt32BE(value, prefix.offset);
+        break;
+      }
+      case "duplicateEntry": {
+        const withEntries = maps.filter((candidate) => candidate.entries.length > 0);
+        if (withEntries.length === 0 || out.length === 0) break;
+        const target = withEntries[pick(m.which, withEntries.length)];
+        const entry = target.entries[pick(m.entry, target.entries.length)];
+        const last = target.entries[target.entries.length - 1].end;
+        const body = out[0];
+        if (last > body.length || target.count.offset + target.count.width > body.length) break;
+        const count = target.count.width === 1 ? body[target.count.offset] : body.readUInt32BE(target.count.offset);
+        const copy = Buffer.concat([body.subarray(0, last), body.subarray(entry.start, entry.end), body.subarray(last)]);
+        if (target.count.width === 1) copy[target.count.offset] = (count + 1) & 0xff;
+        else copy.writeUInt32BE((count + 1) >>> 0, target.count.offset);
+        out[0] = copy;
         break;
       }
     }

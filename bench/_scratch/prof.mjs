@@ -1,0 +1,13 @@
+import { encode, decode } from "../../dist/generated/bench/bench_msg.js";
+import { encodeSample, decodeSample } from "../../dist/bench/hand-codec.js";
+import { sampleMessage } from "../../dist/bench/sample.js";
+const which = process.argv[2];
+const msg = sampleMessage();
+const frames = encode(msg);
+let sum = 0;
+const end = Date.now() + 3000;
+if (which === "gen-enc") while (Date.now() < end) for (let i = 0; i < 1000; i++) sum += encode(msg)[0].length;
+if (which === "gen-dec") while (Date.now() < end) for (let i = 0; i < 1000; i++) sum += decode(frames).sequence;
+if (which === "hand-enc") while (Date.now() < end) for (let i = 0; i < 1000; i++) sum += encodeSample(msg)[0].length;
+if (which === "hand-dec") while (Date.now() < end) for (let i = 0; i < 1000; i++) sum += decodeSample(frames).sequence;
+console.log(sum);

@@ -1,0 +1,110 @@
+/** Emits the TypeScript engine module of a server or client state-machine model. */
+import type { ActionIR, MachineIR, StepIR } from "./ir.js";
+import { tidy } from "./emit-codec.js";
+import { docLines, docSingle, tsLiteral } from "./literal.js";
+import { render } from "./templates.js";
+
+/** Options of engine emission. */
+export interface MachineEmitOptions {
+  /** Module specifier of the engine runtime. */
+  readonly runtimeImport: string;
+}
+
+function stepData(step: StepIR): object {
+  if (step.kind === "send") return { send: step.message.key };
+  if (step.kind === "terminate") return { terminate: true };
+  return { call: step.method };
+}
+
+/** The machine table literal the engine runs. */
+function tableLiteral(model: MachineIR): string {
+  return tsLiteral({
+    name: model.className,
+    states: model.states.map((state) => ({
+      name: state.name,
+      handlers: Object.fromEntries(state.handlers.map((handler) => [
+        handler.event,
+        { ...(handler.next !== undefined ? { next: handler.next } : {}), steps: handler.steps.map(stepData) },
+      ])),
+      before: state.before.map(stepData),
+      after: state.after.map(stepData),
+    })),
+  });
+}
+
+function usageText(action: ActionIR): string[] {
+  return action.usages.map((usage) => `- state \`${usage.state}\`, ${usage.event.startsWith("(") ? usage.event.slice(1, -1) : `event \`${usage.event}\``}`);
+}
+
+function quoted(names: readonly string[]): string {
+  return names.length === 0 ? "never" : names.map((name) => JSON.stringify(name)).join(" | ");
+}
+
+/** The engine module's source text. */
+export function emitMachine(model: MachineIR, options: MachineEmitOptions): string {
+  const protocol = model.protocol;
+  const messageTypes = new Set<string>();
+  const actions = model.actions.map((action) => {
+    for (const type of action.requestTypes ?? []) messageTypes.add(type);
+    return {
+      method: action.method,
+      docLines: [`Action "${action.name}", run in:`, ...usageText(action)],
+      request: action.requestTypes === null || action.requestTypes.length === 0 ? "" : action.requestTypes.join(" | "),
+    };
+  });
+  for (const send of model.sends) messageTypes.add(send.message.typeName);
+  const failures = new Set(model.replies.filter((reply) => reply.failure).map((reply) => reply.name));
+  const view = {
+    source: model.source,
+    runtimeImport: options.runtimeImport,
+    protocolImport: model.protocolImport,
+    title: model.title || model.className,
+    docLines: docLines(model.doc),
+    className: model.className,
+    typeName: model.typeName,
+    union: protocol.unionName,
+    fields: `${protocol.unionName}Fields`,
+    messageTypes: [...messageTypes].sort(),
+    stateType: `${model.typeName}State`,
+    eventType: `${model.typeName}Event`,
+    contextType: `${model.typeName}Context`,
+    actionsType: `${model.typeName}Actions`,
+    argsType: `${model.typeName}Args`,
+    repliesType: `${model.typeName}Replies`,
+    states: quoted(model.states.map((state) => state.name)),
+    events: quoted(model.events.map((event) => event.name)),
+    actions,
+    table: tableLiteral(model),
+    isServer: model.kind === "server",
+    isClient: model.kind === "client",
+    args: [...new Map(model.methods.flatMap((method) => method.args).map((arg) => [arg.key, { ...arg, docSingle: docSingle(arg.doc, 2), docLines: docLines(arg.doc) }])).values()],
+    replies: model.replies.map((reply) => ({
+      ...reply,
+      docSingle: docSingle(reply.doc, 2), docLines: docLines(reply.doc),
+      fields: reply.fields.map((field) => ({ ...field, docSingle: docSingle(field.doc, 4), docLines: docLines(field.doc) })),
+    })),
+    methodTable: tsLiteral(Object.fromEntries(model.methods.map((method) => [method.event, {
+      event: method.event,
+      accepts: method.accepts,
+      failures: method.accepts.filter((reply) => failures.has(reply)),
+      ...(method.returns !== undefined ? { returns: method.returns.key } : {}),
+      ...(method.immediate ? { immediate: true } : {}),
+    }]))),
+    constructorMethod: model.methods.find((method) => method.event === "constructor"),
+    methods: model.methods.filter((method) => method.event !== "constructor" && method.event !== "destructor").map((method) => ({
+      ...method,
+      docLines: docLines(method.doc),
+      params: method.args.map((arg) => `${arg.key}: ${arg.tsType}`).join(", "),
+      argsObject: method.args.length === 0 ? "{}" : `{ ${method.args.map((arg) => arg.key).join(", ")} }`,
+      resultType: method.returns?.tsType ?? "void",
+    })),
+    sends: model.sends.map((send) => ({ functionName: send.functionName, key: send.message.key, typeName: send.message.typeName, name: send.message.name })),
+  };
+  const constructorMethod = view.constructorMethod;
+  const extra = {
+    createParams: constructorMethod === undefined ? "" : constructorMethod.args.map((arg) => `${arg.key}: ${arg.tsType}, `).join(""),
+    createArgs: constructorMethod === undefined ? "{}" : constructorMethod.args.length === 0 ? "{}" : `{ ${constructorMethod.args.map((arg) => arg.key).join(", ")} }`,
+    createDocLines: constructorMethod === undefined ? [] : docLines(constructorMethod.doc),
+  };
+  return tidy(render(model.kind === "server" ? "server.ts.hbs" : "client.ts.hbs", { ...view, ...extra }));
+}

@@ -1,0 +1,501 @@
+/**
+ * The client engine (`spec/models.md` §4): one DEALER connection to one server, the model's state machine,
+ * and an API of async methods. A method raises its event and resolves on an accepted reply, rejects on a
+ * failure reply, on its timeout (finite, always) and on close; calls run one at a time, in call order.
+ */
+import { Dealer } from "zeromq";
+import type { AnyMessage, Codec } from "../wire/codec.js";
+import { MalformedError } from "../wire/errors.js";
+import type { ZplNode } from "../zpl/tree.js";
+import { loadConfig, positiveInteger, type ConfigSource } from "./config.js";
+import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError, checkTimeout } from "./errors.js";
+import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
+import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
+import { Outgoing } from "./outgoing.js";
+import { EventQueue } from "./queue.js";
+
+/** Options of a client. */
+export interface ClientOptions {
+  /** Configuration (`client/timeout`, `client/verbose`, ...): a ZPL tree, a ZPL file or path/value pairs. */
+  readonly config?: ConfigSource;
+  readonly verbose?: boolean;
+  readonly logger?: Logger;
+  /** Default timeout of method calls in ms (else `client/timeout`, else 5000). */
+  readonly timeout?: number;
+  /** Messages queued for sending before the caller waits (default 10 000). */
+  readonly sendQueueLimit?: number;
+}
+
+/** Options of one method call. */
+export interface CallOptions {
+  /** Milliseconds before the call rejects with `TimeoutError`; finite and above 0. */
+  readonly timeout?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What the engine knows of one API method. */
+export interface MethodSpec {
+  readonly event: string;
+  readonly accepts: readonly string[];
+  /** Accepted replies that reject the call. */
+  readonly failures: readonly string[];
+  /** The reply field the call resolves with; without it the call resolves with `undefined`. */
+  readonly returns?: string;
+  /** Raises no event: only waits for an accepted reply. */
+  readonly immediate?: boolean;
+}
+
+/** What a client asks of the code that implements its actions, besides the actions. */
+export interface ClientHooks<Context, Client> {
+  /** Creates the state the implementation keeps for this connection. */
+  createClient(context: Context): Client;
+  /** The machine terminated or the client closed. */
+  terminated?(context: Context): void;
+}
+
+interface Waiter {
+  readonly method: string;
+  readonly spec: MethodSpec;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Pending<M> {
+  readonly event: string;
+  readonly message?: M;
+  readonly error?: MalformedError;
+}
+
+/**
+ * The context a client's actions are given. `Args` is the bag of all method arguments, `Replies` maps reply
+ * names to their fields.
+ */
+export class ClientContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Args extends object, Replies extends object, Request extends M = M> extends MachineState<Event> {
+  /** The state the implementation keeps. */
+  client!: Client;
+  /** The last message received from the server. */
+  request!: Request;
+  /** Fields of the next message the built-in `send` action sends; reset after each send. */
+  outgoing: Partial<Fields> = {};
+  /** Arguments of the method call that raised the current (or last) method event. */
+  args: Partial<Args> = {};
+  /** The decoding error, during a `malformed` event. */
+  error: MalformedError | undefined;
+
+  constructor(
+    /** The engine, for what the context does not offer directly. */
+    readonly engine: ClientEngine<M, Fields, Event, Client, Args, Replies>,
+    initial: string,
+  ) {
+    super(initial);
+  }
+
+  /** Answers the waiting method call (if it accepts this reply; otherwise the reply is discarded). */
+  reply<Name extends keyof Replies & string>(name: Name, fields: Replies[Name]): void {
+    this.engine.replyToCaller(name, fields as Readonly<Record<string, unknown>>);
+  }
+
+  /** Passes a message to the application, which reads it with `recv()`. */
+  deliver(message: M["message"], fields: Partial<Fields> = {}): void {
+    this.engine.deliverToApplication({ ...fields, message } as unknown as M);
+  }
+
+  /** Sends a message to the server now. */
+  send(message: M["message"], fields: Partial<Fields> = {}): void {
+    this.engine.sendMessage({ ...fields, message } as unknown as M);
+  }
+
+  /** Connects the DEALER to an endpoint (the socket is created on first use). */
+  connect(endpoint: string): void {
+    this.engine.connectTo(endpoint);
+  }
+
+  /** Closes the DEALER and opens a new one to the same endpoints: the server sees a new peer. */
+  reconnect(): void {
+    this.engine.reopen();
+  }
+
+  /** Raises `heartbeat` every `ms` (0 disarms). */
+  setHeartbeat(ms: number): void {
+    this.engine.armHeartbeat(ms);
+  }
+
+  /** Raises `expired` after `ms` without any message from the server, and every `ms` after (0 disarms). */
+  setExpiry(ms: number): void {
+    this.engine.armExpiry(ms);
+  }
+
+  /** Raises `event` after `ms`, replacing a pending wakeup; any event cancels it. */
+  wakeup(ms: number, event: Event): void {
+    this.engine.armWakeup(ms, event);
+  }
+
+  /** Records whether the session is up (the API's `connected`). */
+  setConnected(connected: boolean): void {
+    this.engine.connected = connected;
+  }
+
+  log(level: LogLevel, message: string, fields?: LogFields): void {
+    this.engine.logger.log(level, message, { state: this.state, ...fields });
+  }
+}
+
+type AnyClientContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Args extends object, Replies extends object> =
+  ClientContext<M, Fields, Event, Client, Args, Replies>;
+
+/** The engine behind every generated client. */
+export class ClientEngine<M extends AnyMessage, Fields extends object, Event extends string, Client, Args extends object, Replies extends object> {
+  readonly logger: Logger;
+  /** Whether the session is up, as the actions last said. */
+  connected = false;
+  config: ZplNode | undefined;
+  protected readonly context: AnyClientContext<M, Fields, Event, Client, Args, Replies>;
+  private readonly machine: Machine;
+  private readonly runner: StepRunner<AnyClientContext<M, Fields, Event, Client, Args, Replies>>;
+  private readonly queue: EventQueue<Pending<M>>;
+  private readonly limiter = new RateLimiter();
+  private socket: Dealer | undefined;
+  private outgoing: Outgoing | undefined;
+  private readonly endpoints: string[] = [];
+  private waiter: Waiter | undefined;
+  private calls: Promise<unknown> = Promise.resolve();
+  private readonly delivered: M[] = [];
+  private readonly readers: { resolve: (message: M | undefined) => void }[] = [];
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryMs = 0;
+  private wakeupTimer: NodeJS.Timeout | undefined;
+  private defaultTimeout = 5000;
+  private verbose: boolean;
+  private terminatedFlag = false;
+  private closed = false;
+  private readonly handlesMalformed: boolean;
+
+  constructor(
+    table: MachineTable,
+    private readonly codec: Codec<M, unknown>,
+    private readonly methods: Readonly<Record<string, MethodSpec>>,
+    private readonly actions: ClientHooks<AnyClientContext<M, Fields, Event, Client, Args, Replies>, Client> & object,
+    private readonly options: ClientOptions = {},
+  ) {
+    this.machine = new Machine(table);
+    this.logger = options.logger ?? createLogger({ name: table.name });
+    this.verbose = options.verbose ?? false;
+    this.handlesMalformed = this.machine.handles("malformed");
+    const handlesException = this.machine.handles("exception");
+    if (options.timeout !== undefined) this.defaultTimeout = checkTimeout("timeout option", options.timeout);
+    this.context = new ClientContext<M, Fields, Event, Client, Args, Replies>(this, this.machine.initial);
+    this.queue = new EventQueue((pending) => this.run(pending), (error) =>
+      this.logger.log("error", `event failed: ${error instanceof Error ? error.message : String(error)}`));
+    this.runner = {
+      send: (context, message) => {
+        const fields = context.outgoing;
+        context.outgoing = {};
+        this.sendMessage({ ...fields, message } as unknown as M);
+      },
+      call: (context, action) => (this.actions as unknown as Record<string, (context: unknown) => unknown>)[action](context),
+      terminate: () => this.terminate(),
+      unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
+      failed: (context, action, error) => {
+        context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
+        return handlesException ? "exception" : undefined;
+      },
+      trace: (context, what) => {
+        if (this.verbose) this.logger.log("info", what, { state: context.state });
+      },
+    };
+    this.context.client = this.actions.createClient(this.context);
+  }
+
+  /** True once the machine reached `terminate`: every call now rejects with `ClientTerminated`. */
+  get terminated(): boolean {
+    return this.terminatedFlag;
+  }
+
+  /** Applies the configuration and runs the model's `constructor` method, if it has one, with `args`. */
+  protected async construct(args: Partial<Args>, options: CallOptions = {}): Promise<void> {
+    try {
+      this.config = await loadConfig(this.options.config);
+      if (this.options.timeout === undefined) this.defaultTimeout = positiveInteger(this.config, "client/timeout", 5000);
+      const verbose = this.config.get("client/verbose");
+      if (verbose !== undefined) this.verbose = verbose === "1" || this.verbose;
+      if (Object.prototype.hasOwnProperty.call(this.methods, "constructor")) {
+        await this.call("constructor", args, options);
+      }
+    } catch (error) {
+      await this.shutdown();
+      throw error;
+    }
+  }
+
+  /**
+   * Calls an API method: raises its event with `args` and waits for an accepted reply. Calls are served one
+   * at a time in call order; the timeout counts from the call.
+   */
+  protected call(method: string, args: Partial<Args>, options: CallOptions = {}): Promise<unknown> {
+    const spec = this.methods[method];
+    if (spec === undefined) return Promise.reject(new Error(`no method ${method}`));
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeout(method, options.timeout ?? this.defaultTimeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const deadline = Date.now() + timeoutMs;
+    const result = this.calls.then(() => this.dispatch(method, spec, args, deadline, timeoutMs, options.signal));
+    this.calls = result.catch(() => undefined);
+    return result;
+  }
+
+  private dispatch(method: string, spec: MethodSpec, args: Partial<Args>, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.closed) return Promise.reject(new EngineClosed(method));
+    if (this.terminatedFlag) return Promise.reject(new ClientTerminated(method));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return Promise.reject(new TimeoutError(method, timeoutMs));
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        if (this.waiter === waiter) this.waiter = undefined;
+      };
+      const waiter: Waiter = {
+        method, spec,
+        resolve: (value) => { settle(); resolve(value); },
+        reject: (error) => { settle(); reject(error); },
+      };
+      const timer = setTimeout(() => waiter.reject(new TimeoutError(method, timeoutMs)), remaining);
+      const onAbort = (): void => waiter.reject(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (spec.accepts.length > 0) this.waiter = waiter;
+      if (!spec.immediate) {
+        this.context.args = args;
+        this.queue.push({ event: spec.event });
+      }
+      if (spec.accepts.length === 0) waiter.resolve(undefined);
+    });
+  }
+
+  /** @internal An action's reply to the waiting call. */
+  replyToCaller(name: string, fields: Readonly<Record<string, unknown>>): void {
+    const waiter = this.waiter;
+    if (waiter === undefined || !waiter.spec.accepts.includes(name)) {
+      this.logger.log("debug", `reply ${name} discarded: no call waits for it`);
+      return;
+    }
+    if (waiter.spec.failures.includes(name)) waiter.reject(new MethodFailed(waiter.method, name, fields));
+    else waiter.resolve(waiter.spec.returns !== undefined ? fields[waiter.spec.returns] : undefined);
+  }
+
+  /** @internal Queues a message for the application. */
+  deliverToApplication(message: M): void {
+    const reader = this.readers.shift();
+    if (reader) reader.resolve(message);
+    else this.delivered.push(message);
+  }
+
+  /**
+   * The next message the actions delivered to the application. Rejects with `TimeoutError` after the
+   * timeout and with `EngineClosed` once the client closes.
+   */
+  recv(options: CallOptions = {}): Promise<M> {
+    const message = this.delivered.shift();
+    if (message !== undefined) return Promise.resolve(message);
+    if (this.closed || this.terminatedFlag) return Promise.reject(new EngineClosed("recv"));
+    const timeoutMs = checkTimeout("recv", options.timeout ?? this.defaultTimeout);
+    return new Promise((resolve, reject) => {
+      const reader = {
+        resolve: (value: M | undefined) => {
+          clearTimeout(timer);
+          if (value === undefined) reject(new EngineClosed("recv"));
+          else resolve(value);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.readers.splice(this.readers.indexOf(reader), 1);
+        reject(new TimeoutError("recv", timeoutMs));
+      }, timeoutMs);
+      this.readers.push(reader);
+    });
+  }
+
+  /** Messages the actions deliver, until the client closes. */
+  async *messages(): AsyncGenerator<M, void, undefined> {
+    for (;;) {
+      const message = this.delivered.shift();
+      if (message !== undefined) {
+        yield message;
+        continue;
+      }
+      if (this.closed || this.terminatedFlag) return;
+      const next = await new Promise<M | undefined>((resolve) => this.readers.push({ resolve }));
+      if (next === undefined) return;
+      yield next;
+    }
+  }
+
+  /** @internal Encodes and queues a message to the server. */
+  sendMessage(message: M): void {
+    if (this.outgoing === undefined) {
+      this.logger.log("warn", `${message.message} not sent: not connected`);
+      return;
+    }
+    if (!this.outgoing.push(this.codec.encode(message))) this.rateLimited("warn", "send queue full: message dropped");
+  }
+
+  /** @internal */
+  connectTo(endpoint: string): void {
+    if (!this.endpoints.includes(endpoint)) this.endpoints.push(endpoint);
+    if (this.socket === undefined) this.open();
+    else this.socket.connect(endpoint);
+  }
+
+  /** @internal Replaces the DEALER with a new one connected to the same endpoints. */
+  reopen(): void {
+    this.dropSocket();
+    if (!this.closed) this.open();
+  }
+
+  /** @internal */
+  armHeartbeat(ms: number): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    if (ms > 0 && this.machine.handles("heartbeat")) this.heartbeatTimer = setInterval(() => this.queue.push({ event: "heartbeat" }), ms);
+  }
+
+  /** @internal */
+  armExpiry(ms: number): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiryMs = ms;
+    if (ms > 0 && this.machine.handles("expired")) {
+      const fire = (): void => {
+        this.queue.push({ event: "expired" });
+        // Repeats every period while the server stays silent.
+        this.expiryTimer = setTimeout(fire, this.expiryMs);
+      };
+      this.expiryTimer = setTimeout(fire, ms);
+    }
+  }
+
+  /** @internal */
+  armWakeup(ms: number, event: Event): void {
+    clearTimeout(this.wakeupTimer);
+    this.wakeupTimer = setTimeout(() => {
+      this.wakeupTimer = undefined;
+      this.queue.push({ event });
+    }, ms);
+  }
+
+  /**
+   * Runs the model's `destructor` method if it has one (bounded by the timeout), then closes the socket,
+   * clears every timer and settles everything pending.
+   */
+  async close(options: CallOptions = {}): Promise<void> {
+    if (this.closed) return;
+    if (!this.terminatedFlag && Object.prototype.hasOwnProperty.call(this.methods, "destructor")) {
+      try {
+        await this.call("destructor", {}, options);
+      } catch (error) {
+        this.logger.log("debug", `destructor: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    await this.shutdown();
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.disarm();
+    this.queue.clear();
+    await this.outgoing?.drained();
+    this.dropSocket();
+    this.waiter?.reject(new EngineClosed(this.waiter.method));
+    for (const reader of this.readers.splice(0)) reader.resolve(undefined);
+    if (!this.terminatedFlag) this.notifyTerminated();
+  }
+
+  private terminate(): void {
+    if (this.terminatedFlag) return;
+    this.terminatedFlag = true;
+    this.disarm();
+    this.queue.clear();
+    this.waiter?.reject(new ClientTerminated(this.waiter.method));
+    for (const reader of this.readers.splice(0)) reader.resolve(undefined);
+    this.notifyTerminated();
+  }
+
+  private notifyTerminated(): void {
+    try {
+      this.actions.terminated?.(this.context);
+    } catch (error) {
+      this.logger.log("error", `terminated hook failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private disarm(): void {
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.wakeupTimer);
+    this.heartbeatTimer = this.expiryTimer = this.wakeupTimer = undefined;
+  }
+
+  private open(): void {
+    const socket = new Dealer({ linger: 0 });
+    for (const endpoint of this.endpoints) socket.connect(endpoint);
+    this.socket = socket;
+    this.outgoing = new Outgoing(socket, this.options.sendQueueLimit ?? 10_000, (error) => {
+      if (this.socket === socket) this.logger.log("warn", `send failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    void this.receiveLoop(socket);
+  }
+
+  private dropSocket(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.outgoing?.clear();
+    this.outgoing = undefined;
+    socket?.close();
+  }
+
+  private async receiveLoop(socket: Dealer): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        if (this.socket !== socket) break;
+        this.received(frames);
+      }
+    } catch (error) {
+      if (this.socket === socket && !this.closed) this.logger.log("error", `receive failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private received(frames: Buffer[]): void {
+    this.expiryTimer?.refresh();
+    let message: M;
+    try {
+      message = this.codec.decode(frames);
+    } catch (error) {
+      if (!(error instanceof MalformedError)) throw error;
+      if (error.kind === "BadSignature") this.rateLimited("debug", `dropped a message with a foreign signature: ${error.message}`);
+      else if (this.handlesMalformed) this.queue.push({ event: "malformed", error });
+      else this.rateLimited("warn", `dropped a malformed message: ${error.message}`);
+      return;
+    }
+    this.queue.push({ event: messageEvent(message.message), message });
+  }
+
+  private async run(pending: Pending<M>): Promise<void> {
+    if (this.terminatedFlag || this.closed) return;
+    const context = this.context;
+    if (pending.message !== undefined) context.request = pending.message;
+    context.error = pending.error;
+    clearTimeout(this.wakeupTimer);
+    this.wakeupTimer = undefined;
+    await execute(this.machine, this.runner, context, pending.event);
+  }
+
+  private rateLimited(level: LogLevel, message: string): void {
+    const { allowed, suppressed } = this.limiter.allow(message.slice(0, 24));
+    if (allowed) this.logger.log(level, message, suppressed > 0 ? { suppressed } : undefined);
+  }
+}

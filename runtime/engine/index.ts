@@ -1,0 +1,12 @@
+/**
+ * State-machine engines over zeromq.js: what generated servers and clients run on.
+ * @packageDocumentation
+ */
+export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks } from "./server.js";
+export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type CallOptions, type MethodSpec } from "./client.js";
+export { Machine, MachineState, execute, messageEvent, TERMINATE, WILDCARD, type MachineTable, type StateTable, type HandlerTable, type Step, type StepRunner } from "./machine.js";
+export { TimeoutError, ClientTerminated, EngineClosed, MethodFailed, checkTimeout } from "./errors.js";
+export { createLogger, silentLogger, RateLimiter, type Logger, type LogLevel, type LogFields, type LoggerOptions } from "./log.js";
+export { loadConfig, watchConfig, configFromPairs, type ConfigSource } from "./config.js";
+export { Outgoing } from "./outgoing.js";
+export { EventQueue } from "./queue.js";

@@ -1,0 +1,403 @@
+/**
+ * The server engine (`spec/models.md` §3): one ROUTER socket, one state machine per connected peer, keyed by
+ * routing id. Generated servers drive it with their machine table and the user's actions; it never stops for
+ * what a peer sends: malformed input is dropped or given to the model's `malformed` event, an event a state
+ * does not handle is logged and dropped, and a failing action ends only its own event.
+ */
+import { Router } from "zeromq";
+import type { AnyMessage, Codec } from "../wire/codec.js";
+import { MalformedError } from "../wire/errors.js";
+import type { ZplNode } from "../zpl/tree.js";
+import { loadConfig, positiveInteger, watchConfig, type ConfigSource } from "./config.js";
+import { EngineClosed } from "./errors.js";
+import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
+import { Machine, MachineState, TERMINATE, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
+import { Outgoing } from "./outgoing.js";
+import { EventQueue } from "./queue.js";
+
+/** Options of a server. */
+export interface ServerOptions {
+  /** Configuration: a ZPL tree, a ZPL file (reloaded when it changes if `watchConfig`), or path/value pairs. */
+  readonly config?: ConfigSource;
+  readonly watchConfig?: boolean;
+  /** Trace every state, event and action (also `server/verbose = 1`). */
+  readonly verbose?: boolean;
+  readonly logger?: Logger;
+  /** Messages queued for sending before new ones are dropped (default 100 000). */
+  readonly sendQueueLimit?: number;
+  /** Largest frame accepted, in octets (ZMQ_MAXMSGSIZE); unlimited by default. */
+  readonly maxMessageSize?: number;
+  /** ZeroMQ send high-water mark of the ROUTER (default 0: unbounded, as the C engines set it). */
+  readonly sendHighWaterMark?: number;
+}
+
+/** What a server asks of the code that implements a protocol, besides its actions. */
+export interface ServerHooks<Context, Client> {
+  /** Creates the state kept for a newly connected peer (zproto's client_initialize). */
+  createClient(context: Context): Client;
+  /** A peer's context ended: by `terminate`, expiry or server close (zproto's client_terminate). */
+  clientTerminated?(context: Context): void;
+}
+
+/** A queued event for one context. */
+interface Pending<M> {
+  readonly event: string;
+  readonly message?: M;
+  readonly error?: MalformedError;
+}
+
+/**
+ * One connected peer's context, given to every action. `Request` narrows the message type for actions that
+ * only run on particular messages.
+ */
+export class ServerContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Request extends M = M> extends MachineState<Event> {
+  /** The state the protocol implementation keeps for this peer. */
+  client!: Client;
+  /** The last message received from this peer (the one that raised the current event, for protocol events). */
+  request!: Request;
+  /** Fields of the next message the built-in `send` action sends; reset after each send. */
+  reply: Partial<Fields> = {};
+  /** The decoding error, during a `malformed` event. */
+  error: MalformedError | undefined;
+  /** False once the context has terminated: events sent to it are dropped. */
+  valid = true;
+  /** Pending events, run one at a time. */
+  readonly queue: EventQueue<Pending<M>>;
+  expiryTimer: NodeJS.Timeout | undefined;
+  wakeupTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** The server this peer is connected to. */
+    readonly server: ServerEngine<M, Fields, Event, Client>,
+    /** The peer's ROUTER routing id. */
+    readonly routingId: Buffer,
+    /** A number unique within this server, for logs. */
+    readonly id: number,
+    initial: string,
+    run: (context: ServerContext<M, Fields, Event, Client>, pending: Pending<M>) => Promise<void>,
+  ) {
+    super(initial);
+    this.queue = new EventQueue((pending) => run(this as unknown as ServerContext<M, Fields, Event, Client>, pending), (error) =>
+      this.log("error", `event failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  /** Sends a message to this peer now (the `send` action sends `reply` as the model's message). */
+  send(message: M["message"], fields: Partial<Fields> = {}): void {
+    this.server.sendTo(this.routingId, { ...fields, message } as unknown as M);
+  }
+
+  /** Raises `event` on this context after `ms`, replacing a pending wakeup; any event cancels it. */
+  wakeup(ms: number, event: Event): void {
+    this.server.armWakeup(this as unknown as ServerContext<M, Fields, Event, Client>, ms, event);
+  }
+
+  /** Logs with this peer's id. */
+  log(level: LogLevel, message: string, fields?: LogFields): void {
+    this.server.logger.log(level, message, { client: this.id, state: this.state, ...fields });
+  }
+}
+
+/** Any context of a given server, whatever request type its actions see. */
+type AnyContext<M extends AnyMessage, Fields extends object, Event extends string, Client> = ServerContext<M, Fields, Event, Client>;
+
+/**
+ * The engine behind every generated server. `Fields` is the bag of all message fields (the type of
+ * `reply`), `Event` the model's event names, `Client` the per-peer state of the implementation.
+ */
+export class ServerEngine<M extends AnyMessage, Fields extends object, Event extends string, Client> {
+  readonly logger: Logger;
+  /** The configuration tree in force. */
+  config: ZplNode | undefined;
+  private readonly machine: Machine;
+  private readonly socket: Router;
+  private readonly outgoing: Outgoing;
+  private readonly contexts = new Map<string, AnyContext<M, Fields, Event, Client>>();
+  private readonly runner: StepRunner<AnyContext<M, Fields, Event, Client>>;
+  private readonly limiter = new RateLimiter();
+  private readonly monitors = new Set<NodeJS.Timeout>();
+  private readonly handlesExpired: boolean;
+  private readonly handlesMalformed: boolean;
+  private readonly handlesException: boolean;
+  private readonly bound = new Set<string>();
+  private nextId = 1;
+  private timeoutMs = 60_000;
+  private verbose: boolean;
+  private receiving: Promise<void> | undefined;
+  private stopWatching: (() => void) | undefined;
+  private closed = false;
+  private started: Promise<void> | undefined;
+
+  constructor(
+    table: MachineTable,
+    private readonly codec: Codec<M, unknown>,
+    private readonly actions: ServerHooks<AnyContext<M, Fields, Event, Client>, Client> & object,
+    private readonly options: ServerOptions = {},
+  ) {
+    this.machine = new Machine(table);
+    this.logger = options.logger ?? createLogger({ name: table.name });
+    this.verbose = options.verbose ?? false;
+    this.handlesExpired = this.machine.handles("expired");
+    this.handlesMalformed = this.machine.handles("malformed");
+    this.handlesException = this.machine.handles("exception");
+    this.socket = new Router({
+      linger: 0,
+      sendHighWaterMark: options.sendHighWaterMark ?? 0,
+      ...(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {}),
+    });
+    this.outgoing = new Outgoing(this.socket, options.sendQueueLimit ?? 100_000, (error) => {
+      if (!this.closed) this.logger.log("warn", "send failed", { error: String(error) });
+    });
+    this.runner = {
+      send: (context, message) => {
+        const reply = context.reply;
+        context.reply = {};
+        this.sendTo(context.routingId, { ...reply, message } as unknown as M);
+      },
+      call: (context, action) => (this.actions as unknown as Record<string, (context: unknown) => unknown>)[action](context),
+      terminate: (context) => this.destroy(context, "terminated"),
+      unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
+      failed: (context, action, error) => {
+        context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
+        return this.handlesException ? "exception" : undefined;
+      },
+      trace: (context, what) => {
+        if (this.verbose) this.logger.log("info", what, { client: context.id });
+      },
+    };
+  }
+
+  /** Number of connected peers. */
+  get clientCount(): number {
+    return this.contexts.size;
+  }
+
+  /** Applies the configuration given in the options (binding its endpoints) and starts serving. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      const source = this.options.config;
+      this.applyConfig(await loadConfig(source));
+      if (typeof source === "string" && this.options.watchConfig) {
+        this.stopWatching = watchConfig(source, (tree) => this.applyConfig(tree), (error) =>
+          this.logger.log("error", `configuration ${source} not reloaded: ${error instanceof Error ? error.message : String(error)}`));
+      }
+      await this.bindConfigured();
+      this.receiving ??= this.receiveLoop();
+    })();
+    return this.started;
+  }
+
+  /** Binds an endpoint (`tcp://127.0.0.1:*` picks a free port) and returns the endpoint actually bound. */
+  async bind(endpoint: string): Promise<string> {
+    if (this.closed) throw new EngineClosed("bind");
+    await this.start();
+    await this.socket.bind(endpoint);
+    const actual = this.socket.lastEndpoint ?? endpoint;
+    this.bound.add(endpoint);
+    this.logger.log("info", `bound ${actual}`);
+    return actual;
+  }
+
+  /** Sets one configuration value, as `SET path value` does in the C engines, and applies it. */
+  configure(path: string, value: string): void {
+    this.config?.set(path, value);
+    if (this.config) this.applyConfig(this.config);
+  }
+
+  /** Switches tracing on or off. */
+  setVerbose(on: boolean): void {
+    this.verbose = on;
+  }
+
+  /** Queues `event` on another peer's context (run after the current event; never re-entrant). */
+  sendEvent(context: AnyContext<M, Fields, Event, Client>, event: Event): void {
+    if (context.valid) this.deliver(context, { event });
+  }
+
+  /** Queues `event` on every peer's context, except one if given. */
+  broadcast(event: Event, options: { except?: AnyContext<M, Fields, Event, Client> } = {}): void {
+    for (const context of this.contexts.values()) if (context !== options.except) this.deliver(context, { event });
+  }
+
+  /** Runs `callback` every `ms` until the server closes; returns a function that stops it. */
+  monitor(ms: number, callback: () => void): () => void {
+    const timer = setInterval(() => {
+      try {
+        callback();
+      } catch (error) {
+        this.logger.log("error", `monitor failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }, ms);
+    this.monitors.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.monitors.delete(timer);
+    };
+  }
+
+  /** Encodes a message and queues it for the peer with this routing id. */
+  sendTo(routingId: Buffer, message: M): void {
+    const frames = this.codec.encode(message);
+    frames.unshift(routingId);
+    if (!this.outgoing.push(frames)) this.rateLimited("warn", "send-queue-full", "send queue full: message dropped");
+  }
+
+  /** Stops serving: no more receives or sends, every timer cleared, every context ended. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopWatching?.();
+    for (const timer of this.monitors) clearInterval(timer);
+    this.monitors.clear();
+    for (const context of [...this.contexts.values()]) this.destroy(context, "server closed");
+    this.outgoing.clear();
+    this.socket.close();
+    await this.receiving;
+  }
+
+  /** @internal Arms a context's wakeup timer. */
+  armWakeup(context: AnyContext<M, Fields, Event, Client>, ms: number, event: Event): void {
+    clearTimeout(context.wakeupTimer);
+    context.wakeupTimer = setTimeout(() => {
+      context.wakeupTimer = undefined;
+      if (context.valid) this.deliver(context, { event });
+    }, ms);
+  }
+
+  private applyConfig(tree: ZplNode): void {
+    this.config = tree;
+    this.timeoutMs = positiveInteger(tree, "server/timeout", 60_000);
+    if (this.timeoutMs < 1000) this.logger.log("warn", `server/timeout is ${this.timeoutMs} ms; below 1000 ms peers may expire under load`);
+    const verbose = tree.get("server/verbose") ?? tree.get("server/animate");
+    if (verbose !== undefined) this.verbose = verbose === "1" || this.options.verbose === true;
+    const echo = tree.get(`${this.machine.table.name}/echo`);
+    if (echo) this.logger.log("info", echo);
+    if (this.receiving) void this.bindConfigured();
+  }
+
+  private async bindConfigured(): Promise<void> {
+    for (const node of this.config?.all(`${this.machine.table.name}/bind/endpoint`) ?? []) {
+      const endpoint = node.value ?? "";
+      if (endpoint === "" || this.bound.has(endpoint)) continue;
+      this.bound.add(endpoint);
+      try {
+        await this.socket.bind(endpoint);
+        this.logger.log("info", `bound ${this.socket.lastEndpoint ?? endpoint}`);
+      } catch (error) {
+        this.logger.log("error", `cannot bind ${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.socket) this.received(frames);
+    } catch (error) {
+      if (!this.closed) this.logger.log("error", `receive failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private received(frames: Buffer[]): void {
+    if (frames.length < 2) {
+      this.rateLimited("debug", "no-frames", "message without frames after the routing id dropped");
+      return;
+    }
+    const routingId = frames[0];
+    const key = routingId.toString("latin1");
+    let message: M;
+    try {
+      message = this.codec.decode(frames.slice(1));
+    } catch (error) {
+      this.rejected(key, routingId, error);
+      return;
+    }
+    const context = this.contexts.get(key) ?? this.create(key, routingId);
+    if (context === undefined) return;
+    this.rearmExpiry(context);
+    this.deliver(context, { event: messageEvent(message.message), message });
+  }
+
+  private rejected(key: string, routingId: Buffer, error: unknown): void {
+    if (!(error instanceof MalformedError)) {
+      this.logger.log("error", `decoder failed unexpectedly: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      return;
+    }
+    // Stray peers speaking another protocol get silence, never an answer.
+    if (error.kind === "BadSignature") {
+      this.rateLimited("debug", "bad-signature", `dropped a message with a foreign signature: ${error.message}`);
+      return;
+    }
+    const existing = this.contexts.get(key);
+    if (!this.handlesMalformed) {
+      if (existing) this.rearmExpiry(existing);
+      this.rateLimited("warn", "malformed", `dropped a malformed message: ${error.message}`, existing ? { client: existing.id } : undefined);
+      return;
+    }
+    const context = existing ?? this.create(key, routingId);
+    if (context === undefined) return;
+    this.rearmExpiry(context);
+    this.deliver(context, { event: "malformed", error });
+  }
+
+  private create(key: string, routingId: Buffer): AnyContext<M, Fields, Event, Client> | undefined {
+    if (this.closed) return undefined;
+    const context = new ServerContext<M, Fields, Event, Client>(this, Buffer.from(routingId), this.nextId++, this.machine.initial,
+      (target, pending) => this.run(target, pending));
+    try {
+      context.client = this.actions.createClient(context);
+    } catch (error) {
+      this.logger.log("error", `createClient failed; peer ignored: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+    this.contexts.set(key, context);
+    if (this.verbose) this.logger.log("info", "new client", { client: context.id });
+    return context;
+  }
+
+  private rearmExpiry(context: AnyContext<M, Fields, Event, Client>): void {
+    if (context.expiryTimer !== undefined) {
+      context.expiryTimer.refresh();
+      return;
+    }
+    context.expiryTimer = setTimeout(() => {
+      context.expiryTimer = undefined;
+      if (!context.valid) return;
+      // Without an `expired` handler silent peers are reaped, so dead ones cannot pile up.
+      if (this.handlesExpired) this.deliver(context, { event: "expired" });
+      else this.destroy(context, "expired");
+    }, this.timeoutMs);
+  }
+
+  private deliver(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): void {
+    context.queue.push(pending);
+  }
+
+  private async run(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): Promise<void> {
+    if (!context.valid) return;
+    if (pending.message !== undefined) context.request = pending.message;
+    context.error = pending.error;
+    clearTimeout(context.wakeupTimer);
+    context.wakeupTimer = undefined;
+    await execute(this.machine, this.runner, context, pending.event);
+  }
+
+  private destroy(context: AnyContext<M, Fields, Event, Client>, reason: string): void {
+    if (!context.valid) return;
+    context.valid = false;
+    context.queue.clear();
+    clearTimeout(context.expiryTimer);
+    clearTimeout(context.wakeupTimer);
+    context.expiryTimer = context.wakeupTimer = undefined;
+    this.contexts.delete(context.routingId.toString("latin1"));
+    if (this.verbose || reason !== TERMINATE) this.logger.log(reason === "terminated" ? "debug" : "info", `client ${reason}`, { client: context.id });
+    try {
+      this.actions.clientTerminated?.(context);
+    } catch (error) {
+      this.logger.log("error", `clientTerminated failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private rateLimited(level: LogLevel, key: string, message: string, fields?: LogFields): void {
+    const { allowed, suppressed } = this.limiter.allow(key);
+    if (allowed) this.logger.log(level, message, suppressed > 0 ? { ...fields, suppressed } : fields);
+  }
+}
