@@ -3,6 +3,7 @@ import type { ActionIR, MachineIR, StepIR } from "./ir.js";
 import { tidy } from "./emit-codec.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
 import { render } from "./templates.js";
+import type { MachineTable, Step } from "../runtime/engine/machine.js";
 
 /** Options of engine emission. */
 export interface MachineEmitOptions {
@@ -10,15 +11,15 @@ export interface MachineEmitOptions {
   readonly runtimeImport: string;
 }
 
-function stepData(step: StepIR): object {
+function stepData(step: StepIR): Step {
   if (step.kind === "send") return { send: step.message.key };
   if (step.kind === "terminate") return { terminate: true };
   return { call: step.method };
 }
 
-/** The machine table literal the engine runs. */
-function tableLiteral(model: MachineIR): string {
-  return tsLiteral({
+/** The machine table the engine runs, as data (generated modules embed it as a literal). */
+export function machineTable(model: MachineIR): MachineTable {
+  return {
     name: model.className,
     states: model.states.map((state) => ({
       name: state.name,
@@ -29,7 +30,7 @@ function tableLiteral(model: MachineIR): string {
       before: state.before.map(stepData),
       after: state.after.map(stepData),
     })),
-  });
+  };
 }
 
 function usageText(action: ActionIR): string[] {
@@ -74,7 +75,7 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
     states: quoted(model.states.map((state) => state.name)),
     events: quoted(model.events.map((event) => event.name)),
     actions,
-    table: tableLiteral(model),
+    table: tsLiteral(machineTable(model)),
     isServer: model.kind === "server",
     isClient: model.kind === "client",
     args: [...new Map(model.methods.flatMap((method) => method.args).map((arg) => [arg.key, { ...arg, docSingle: docSingle(arg.doc, 2), docLines: docLines(arg.doc) }])).values()],

@@ -9,3 +9,6 @@ export { codecSchema } from "./schema.js";
 export { grammar } from "./grammar.js";
 export { formatDiagnostic, ModelError, type Diagnostic, type Location, type Severity } from "./diagnostics.js";
 export type { CodecIR, MessageIR, FieldIR, DefineIR } from "./ir.js";
+export { emitMachine, machineTable, type MachineEmitOptions } from "./emit-machine.js";
+export { buildMachineModel } from "./machine-model.js";
+export type { MachineIR, StateIR, HandlerIR, ActionIR, MethodIR, ReplyIR, EventIR, StepIR } from "./ir.js";

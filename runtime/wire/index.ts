@@ -14,6 +14,6 @@ export {
   findMessage, isSettable, signatureOctets, type CodecSchema, type MessageSchema, type FieldSchema, type FieldType,
   type Framing, type NumberSize,
 } from "./schema.js";
-export { encodeDynamic, decodeDynamic, unsetValue, type DynamicMessage } from "./interpret.js";
+export { encodeDynamic, decodeDynamic, dynamicCodec, unsetValue, type DynamicMessage } from "./interpret.js";
 export { toJsonForm, fromJsonForm, fieldToJson, JsonFormError, type Json, type JsonMessage } from "./json.js";
 export { toRouterFrames, fromRouterFrames, subscriptionPrefix, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";

@@ -6,6 +6,7 @@
 import { EncodeError } from "./errors.js";
 import { FrameReader, fixedFrame, numberFrame, textFrame } from "./frames.js";
 import { Reader } from "./reader.js";
+import type { Codec } from "./codec.js";
 import { findMessage, signatureOctets, type CodecSchema, type FieldSchema, type MessageSchema, type NumberSize } from "./schema.js";
 import {
   Writer, chunkSize, dictionarySize, fixedBytesSize, frameValue, hashSize, longstrSize, msgValue, shortstringsSize,
@@ -243,4 +244,13 @@ function readFrameField(reader: FrameReader, field: FieldSchema, into: Record<st
     case "msg": into[field.key] = reader.rest(field.name, field.min ?? 0); break;
     default: throw reader.error("UnexpectedFrame", field.name, `${field.type} cannot travel in frame-per-field framing`);
   }
+}
+
+/** A codec that interprets `schema`: what a generated codec does, without generating it. */
+export function dynamicCodec(schema: CodecSchema): Codec<DynamicMessage, DynamicMessage> {
+  return {
+    schema,
+    encode: (message) => encodeDynamic(schema, message),
+    decode: (frames) => decodeDynamic(schema, frames),
+  };
 }
