@@ -207,6 +207,11 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.context.client = this.actions.createClient(this.context);
   }
 
+  /** The machine's current state. */
+  get state(): string {
+    return this.context.state;
+  }
+
   /** True once the machine reached `terminate`: every call now rejects with `ClientTerminated`. */
   get terminated(): boolean {
     return this.terminatedFlag;

@@ -119,6 +119,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly handlesMalformed: boolean;
   private readonly handlesException: boolean;
   private readonly bound = new Set<string>();
+  /** Endpoints as bound (ports resolved), released on close. */
+  private readonly listening = new Set<string>();
   private nextId = 1;
   private timeoutMs = 60_000;
   private verbose: boolean;
@@ -193,6 +195,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     await this.socket.bind(endpoint);
     const actual = this.socket.lastEndpoint ?? endpoint;
     this.bound.add(endpoint);
+    this.listening.add(actual);
     this.logger.log("info", `bound ${actual}`);
     return actual;
   }
@@ -250,6 +253,14 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.monitors.clear();
     for (const context of [...this.contexts.values()]) this.destroy(context, "server closed");
     this.outgoing.clear();
+    // Unbinding first releases the ports before close() returns, so a restarted server can bind them again.
+    for (const endpoint of this.listening) {
+      try {
+        await this.socket.unbind(endpoint);
+      } catch {
+        // already gone
+      }
+    }
     this.socket.close();
     await this.receiving;
   }
@@ -281,6 +292,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       this.bound.add(endpoint);
       try {
         await this.socket.bind(endpoint);
+        this.listening.add(this.socket.lastEndpoint ?? endpoint);
         this.logger.log("info", `bound ${this.socket.lastEndpoint ?? endpoint}`);
       } catch (error) {
         this.logger.log("error", `cannot bind ${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
