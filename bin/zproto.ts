@@ -2,8 +2,10 @@
 /**
  * The `zproto` command: generate code from models, check models, inspect wire bytes, print grammars.
  */
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
+import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from "../generator/diagram.js";
 import { generate, type RuntimeLocation } from "../generator/generate.js";
 import { grammar } from "../generator/grammar.js";
 import { loadModel, type ModelKind } from "../generator/model.js";
@@ -25,12 +27,15 @@ Commands:
   decode <model.xml> --jsonl
                            JSON lines {"frames": [hex...]} on stdin -> {"message", "fields"} on stdout
   grammar <model.xml>      print the protocol's ABNF grammar
+  diagram <model.xml> [--format svg|dot] [--out FILE]
+                           draw a server or client model's state machine (default: SVG on stdout)
 
 Options:
   --kind codec|server|client   model kind, instead of the model's script attribute
   --out DIR                    where generated files go (default: beside each model)
   --runtime SPECIFIER          module generated code imports the runtime from (default: zproto-ts/runtime)
   --runtime-dir DIR            import the runtime by a relative path to DIR/index.js instead
+  --format svg|dot             diagram: SVG picture or Graphviz DOT source (default: svg)
 `;
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
@@ -53,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       kind: { type: "string" },
       jsonl: { type: "boolean" },
       "check-digests": { type: "boolean" },
+      format: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -114,6 +120,22 @@ async function main(argv: string[]): Promise<number> {
       if (!values.jsonl) return usage(`${command} reads JSON lines: pass --jsonl`);
       const schema = codecSchema(model);
       await answerLines(process.stdin, process.stdout, (line) => (command === "encode" ? encodeLine(schema, line) : decodeLine(schema, line)));
+      return 0;
+    }
+    case "diagram": {
+      if (files.length !== 1) return usage("diagram takes exactly one model file");
+      const format = (values.format ?? "svg") as DiagramFormat;
+      if (!DIAGRAM_FORMATS.includes(format)) return usage("--format must be svg or dot");
+      const result = loadModel(files[0], loadOptions);
+      printDiagnostics(result.diagnostics);
+      if (result.model === null) return 1;
+      if (result.model.kind === "codec") {
+        process.stderr.write(`zproto: ${files[0]} is a codec model; it has no state machine to draw (diagram takes server and client models)\n`);
+        return 2;
+      }
+      const drawing = await renderDiagram(result.model, format);
+      if (values.out !== undefined) writeFileSync(values.out, drawing);
+      else process.stdout.write(drawing);
       return 0;
     }
     default:

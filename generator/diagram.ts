@@ -27,15 +27,31 @@ export const DIAGRAM_FORMATS: readonly DiagramFormat[] = ["svg", "dot"];
 const START_NODE = "(start)";
 const END_NODE = "(end)";
 
+/**
+ * Graphviz in WebAssembly has no fonts: it sizes text with built-in Helvetica/Arial metrics. Naming Arial
+ * (rather than Helvetica) makes viewers pick a font with those metrics: every system has Arial or a
+ * metric-compatible alias of it (Liberation Sans), whereas librsvg on Linux answers "Helvetica, sans-serif"
+ * with the wider DejaVu Sans and the text overflows its boxes.
+ */
+const FONT = "Arial";
+
 /** Edge and internal-transition labels are wrapped near this many characters, keeping boxes and edges narrow. */
 const WRAP = 42;
 
 /** Escapes text for a double-quoted DOT string (`\` would otherwise start a Graphviz escape such as `\N`). */
 export function dotString(text: string): string {
-  const escaped = text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\r\n?|\n/g, "\\n")
-    // Other control characters have no meaning in a label and some break Graphviz's parser.
-    .replace(/[\u0000-\u001f\u007f]/g, " ");
-  return `"${escaped}"`;
+  return `"${escapeText(text).replace(/\r\n?|\n/g, "\\n")}"`;
+}
+
+/** Left-justified lines as a DOT string: each line ends in `\l`, Graphviz's "end this line, flush left". */
+function leftLines(lines: readonly string[]): string {
+  return `"${lines.map((line) => escapeText(line.replace(/\r\n?|\n/g, " ")) + "\\l").join("")}"`;
+}
+
+function escapeText(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')
+    // Control characters other than line breaks have no meaning in a label and some break Graphviz's parser.
+    .replace(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/g, " ");
 }
 
 /** Escapes text for the inside of a Graphviz HTML-like label. */
@@ -49,10 +65,15 @@ interface HtmlLabel {
   readonly html: string;
 }
 
-function attributes(list: Record<string, string | HtmlLabel>): string {
-  return Object.entries(list)
-    .map(([key, value]) => `${key}=${typeof value === "string" ? dotString(value) : `<${value.html}>`}`)
-    .join(", ");
+/** A label of several left-justified lines. */
+interface LinesLabel {
+  readonly lines: readonly string[];
+}
+
+function attributes(list: Record<string, string | HtmlLabel | LinesLabel>): string {
+  const text = (value: string | HtmlLabel | LinesLabel): string =>
+    typeof value === "string" ? dotString(value) : "html" in value ? `<${value.html}>` : leftLines(value.lines);
+  return Object.entries(list).map(([key, value]) => `${key}=${text(value)}`).join(", ");
 }
 
 /** How an event reads in the diagram: the message's own name for protocol messages, else the event's name. */
@@ -121,9 +142,9 @@ export function machineDot(model: MachineIR): string {
   const title = `${model.title || model.name} (${model.kind} state machine, ${model.source})`;
   const lines: string[] = [
     `digraph ${dotString(model.name)} {`,
-    `  graph [${attributes({ label: title, labelloc: "t", fontname: "Helvetica", fontsize: "14", nodesep: "0.5", ranksep: "0.6" })}];`,
-    `  node [${attributes({ shape: "box", style: "rounded", fontname: "Helvetica", fontsize: "11", margin: "0.12,0.06" })}];`,
-    `  edge [${attributes({ fontname: "Helvetica", fontsize: "10" })}];`,
+    `  graph [${attributes({ label: title, labelloc: "t", fontname: FONT, fontsize: "14", nodesep: "0.5", ranksep: "0.6" })}];`,
+    `  node [${attributes({ shape: "box", style: "rounded", fontname: FONT, fontsize: "11", margin: "0.12,0.06" })}];`,
+    `  edge [${attributes({ fontname: FONT, fontsize: "10" })}];`,
     "",
   ];
 
@@ -152,8 +173,10 @@ export function machineDot(model: MachineIR): string {
   for (const state of model.states) {
     for (const handler of ownHandlers(state)) {
       if (isInternal(handler)) continue;
-      const target = terminates(handler) ? END_NODE : handler.next!;
-      const label = wrapped(eventText(handler.event, events), handler.steps).join("\n");
+      // Not internal, so it either terminates or has a next state.
+      const target = terminates(handler) || handler.next === undefined ? END_NODE : handler.next;
+      const text = wrapped(eventText(handler.event, events), handler.steps);
+      const label = text.length === 1 ? text[0] : { lines: text };
       lines.push(`  ${dotString(state.name)} -> ${dotString(target)} [${attributes({ label })}];`);
     }
   }
@@ -169,7 +192,8 @@ export async function dotToSvg(dot: string): Promise<string> {
   // Imported on demand: the module embeds the whole WebAssembly binary, which only drawing needs.
   const { Graphviz } = await import("@hpcc-js/wasm-graphviz");
   const graphviz = await Graphviz.load();
-  return graphviz.dot(dot, "svg");
+  // Graphviz writes the font name alone; a viewer without Arial should still fall back to a sans-serif face.
+  return graphviz.dot(dot, "svg").replaceAll(`font-family="${FONT}"`, `font-family="${FONT},Helvetica,sans-serif"`);
 }
 
 /** The state diagram of a server or client model in the given format. */
