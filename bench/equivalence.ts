@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { decode, encode, type Sample } from "../generated/bench/bench_msg.js";
+import { decode, encode, sample, type Sample } from "../generated/bench/bench_msg.js";
 import { EncodeError, MalformedError } from "../runtime/wire/errors.js";
 import { decodeMsgpack, encodeMsgpack, msgpackSample } from "./candidates/msgpack.js";
 import { decodeProtobuf, encodeProtobuf, fromLong, protobufSample } from "./candidates/protobuf.js";
@@ -56,7 +56,7 @@ function checkRoundTrip(message: Sample, label: string, decoded: Sample = messag
   const hand = encodeSample(message);
   check(generated.length === 1 && hand.length === 1, `${label}: expected one frame each`);
   check(sameBytes(generated[0], hand[0]), `${label}: hand and generated frames differ:\n  ${generated[0].toString("hex")}\n  ${hand[0].toString("hex")}`);
-  check(sameBytes(hand[0], expectedFrame(message)), `${label}: frame differs from the wire description`);
+  check(sameBytes(hand[0], expectedFrame(decoded)), `${label}: frame differs from the wire description`);
   check(sameSample(decode(hand), decoded), `${label}: generated decode of hand frames differs`);
   check(sameSample(decodeSample(generated), decoded), `${label}: hand decode of generated frames differs`);
 }
@@ -118,6 +118,9 @@ function refusedMessages(): Array<[string, Sample]> {
     ["sequence 2^32", bad({ sequence: 2 ** 32 })],
     ["sequence 1.5", bad({ sequence: 1.5 })],
     ["sequence as string", bad({ sequence: "1" })],
+    ["sequence as bigint", bad({ sequence: 1n })],
+    ["flags as bigint", bad({ flags: 1n })],
+    ["timestamp as string", bad({ timestamp: "1" })],
     ["flags 256", bad({ flags: 256 })],
     ["timestamp -1n", bad({ timestamp: -1n })],
     ["timestamp 2^64", bad({ timestamp: 2n ** 64n })],
@@ -148,7 +151,10 @@ export function checkEquivalence(): number {
   checkRoundTrip({ ...message, sender: "s".repeat(255), topic: "", payload: Buffer.alloc(100_000, 7), headers: new Map([["k".repeat(255), "v".repeat(70_000)]]) }, "long fields");
   // Both codecs also take a safe integer number for a 64-bit field; it decodes as a bigint.
   checkRoundTrip({ ...message, timestamp: 2 ** 53 - 1 } as unknown as Sample, "number timestamp", { ...message, timestamp: 2n ** 53n - 1n });
-  checks += 4;
+  // Fields left out (undefined or null) take their unset values in both.
+  const unset = { message: "SAMPLE", sequence: undefined, timestamp: null, sender: null, payload: undefined, headers: null } as unknown as Sample;
+  checkRoundTrip(unset, "unset fields", sample());
+  checks += 5;
 
   const frame = encode(message)[0];
   for (const [label, frames] of malformedCases(frame)) {
