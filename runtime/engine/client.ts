@@ -187,6 +187,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.context = new ClientContext<M, Fields, Event, Client, Args, Replies>(this, this.machine.initial);
     this.queue = new EventQueue((pending) => this.run(pending), (error) =>
       this.logger.log("error", `event failed: ${error instanceof Error ? error.message : String(error)}`));
+    // The runner's getter reads the engine's verbosity, which can change at any time.
+    const self = this;
     this.runner = {
       send: (context, message) => {
         const fields = context.outgoing;
@@ -200,9 +202,10 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
         context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
         return handlesException ? "exception" : undefined;
       },
-      trace: (context, what) => {
-        if (this.verbose) this.logger.log("info", what, { state: context.state });
+      get tracing() {
+        return self.verbose;
       },
+      trace: (context, what) => this.logger.log("info", what, { state: context.state }),
     };
     this.context.client = this.actions.createClient(this.context);
   }
@@ -489,14 +492,14 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.queue.push({ event: messageEvent(message.message), message });
   }
 
-  private async run(pending: Pending<M>): Promise<void> {
-    if (this.terminatedFlag || this.closed) return;
+  private run(pending: Pending<M>): boolean | Promise<boolean> | undefined {
+    if (this.terminatedFlag || this.closed) return undefined;
     const context = this.context;
     if (pending.message !== undefined) context.request = pending.message;
     context.error = pending.error;
     clearTimeout(this.wakeupTimer);
     this.wakeupTimer = undefined;
-    await execute(this.machine, this.runner, context, pending.event);
+    return execute(this.machine, this.runner, context, pending.event);
   }
 
   private rateLimited(level: LogLevel, message: string): void {

@@ -83,8 +83,10 @@ export interface StepRunner<Context extends MachineState<string>> {
   unhandled(context: Context, event: string): void;
   /** A user action failed; returns the event to raise instead, if the model has one. */
   failed(context: Context, action: string, error: unknown): string | undefined;
-  /** Verbose tracing, when on. */
-  trace?(context: Context, what: string): void;
+  /** Whether {@link StepRunner.trace} wants to hear about every step (verbose mode). */
+  readonly tracing: boolean;
+  /** Verbose tracing of states, events and actions. */
+  trace(context: Context, what: string): void;
 }
 
 /** Looks up handlers quickly. */
@@ -127,62 +129,104 @@ function isPromise(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Runs `event` and every internal event it leads to on one context. Returns true when the context
- * terminated. Synchronous action lists complete without awaiting anything.
+ * Runs `event` and every internal event it leads to on one context (`spec/models.md` §3.7). Returns whether
+ * the context terminated. It runs synchronously as long as the actions do: only an action that returns a
+ * promise makes the rest of the event asynchronous, so most events cost no promise at all.
  */
-export async function execute<Context extends MachineState<string>>(
+export function execute<Context extends MachineState<string>>(
   machine: Machine, runner: StepRunner<Context>, context: Context, event: string,
-): Promise<boolean> {
+): boolean | Promise<boolean> {
   let next: string | undefined = event;
   while (next !== undefined) {
-    const current: string = next;
-    next = undefined;
-    context.event = current;
+    context.event = next;
     context.pendingNext = undefined;
     context.pendingException = undefined;
     context.aborted = false;
-    const handler = machine.handler(context.state, current);
+    const handler = machine.handler(context.state, next);
     if (handler === undefined) {
-      runner.unhandled(context, current);
+      runner.unhandled(context, next);
       return false;
     }
-    runner.trace?.(context, `${context.state}: ${current}`);
-    await runSteps(runner, context, handler.steps);
-    if (handler.next !== undefined) {
-      await runSteps(runner, context, machine.state(context.state).after);
-      if (context.pendingException === undefined && !context.aborted) {
-        context.state = handler.next;
-        runner.trace?.(context, `-> ${handler.next}`);
-      }
-      await runSteps(runner, context, machine.state(context.state).before);
+    if (runner.tracing) runner.trace(context, `${context.state}: ${next}`);
+    const running = runHandler(machine, runner, context, handler);
+    if (running !== undefined) {
+      return running.then(() => {
+        const after = afterHandler(runner, context);
+        return after === undefined ? false : after === TERMINATE ? true : execute(machine, runner, context, after);
+      });
     }
-    if (context.aborted) return false;
-    next = context.pendingException ?? context.pendingNext;
-    if (next === TERMINATE) {
-      runner.terminate(context);
-      return true;
-    }
+    next = afterHandler(runner, context);
+    if (next === TERMINATE) return true;
   }
   return false;
 }
 
-async function runSteps<Context extends MachineState<string>>(runner: StepRunner<Context>, context: Context, steps: readonly Step[]): Promise<void> {
-  for (const step of steps) {
-    if (context.pendingException !== undefined || context.aborted) return;
-    const name = "send" in step ? `send ${step.send}` : "terminate" in step ? "terminate" : step.call;
-    runner.trace?.(context, `    ${name}`);
+/** What follows a handler: the next event (`terminate` after terminating the context), or nothing. */
+function afterHandler<Context extends MachineState<string>>(runner: StepRunner<Context>, context: Context): string | undefined {
+  if (context.aborted) return undefined;
+  const next = context.pendingException ?? context.pendingNext;
+  if (next === TERMINATE) runner.terminate(context);
+  return next;
+}
+
+/** A handler's actions, then for a transition the old state's `after`, the state change and the new state's `before`. */
+function runHandler<Context extends MachineState<string>>(machine: Machine, runner: StepRunner<Context>, context: Context, handler: HandlerTable): Promise<void> | undefined {
+  const running = runSteps(runner, context, handler.steps, 0);
+  if (running !== undefined) return running.then(() => transition(machine, runner, context, handler));
+  return transition(machine, runner, context, handler);
+}
+
+function transition<Context extends MachineState<string>>(machine: Machine, runner: StepRunner<Context>, context: Context, handler: HandlerTable): Promise<void> | undefined {
+  const next = handler.next;
+  if (next === undefined) return undefined;
+  const leaving = runSteps(runner, context, machine.state(context.state).after, 0);
+  if (leaving !== undefined) return leaving.then(() => enter(machine, runner, context, next));
+  return enter(machine, runner, context, next);
+}
+
+function enter<Context extends MachineState<string>>(machine: Machine, runner: StepRunner<Context>, context: Context, next: string): Promise<void> | undefined {
+  if (context.pendingException === undefined && !context.aborted) {
+    context.state = next;
+    if (runner.tracing) runner.trace(context, `-> ${next}`);
+  }
+  return runSteps(runner, context, machine.state(context.state).before, 0);
+}
+
+/** Runs `steps` from `from`; returns a promise only when an action returned one. */
+function runSteps<Context extends MachineState<string>>(runner: StepRunner<Context>, context: Context, steps: readonly Step[], from: number): Promise<void> | undefined {
+  for (let i = from; i < steps.length; i++) {
+    if (context.pendingException !== undefined || context.aborted) return undefined;
+    const step = steps[i];
     try {
-      if ("send" in step) runner.send(context, step.send);
-      else if ("terminate" in step) context.pendingNext = TERMINATE;
-      else {
+      if ("send" in step) {
+        if (runner.tracing) runner.trace(context, `    send ${step.send}`);
+        runner.send(context, step.send);
+      } else if ("terminate" in step) {
+        if (runner.tracing) runner.trace(context, "    terminate");
+        context.pendingNext = TERMINATE;
+      } else {
+        if (runner.tracing) runner.trace(context, `    ${step.call}`);
         const result = runner.call(context, step.call);
-        if (isPromise(result)) await result;
+        if (isPromise(result)) {
+          return Promise.resolve(result).then(
+            () => runSteps(runner, context, steps, i + 1),
+            (error: unknown) => {
+              stepFailed(runner, context, step.call, error);
+              return runSteps(runner, context, steps, i + 1);
+            },
+          );
+        }
       }
     } catch (error) {
-      // Without an exception event in the model the event ends here, in the current state.
-      const raised = runner.failed(context, name, error);
-      if (raised === undefined) context.aborted = true;
-      else context.pendingException = raised;
+      stepFailed(runner, context, "send" in step ? `send ${step.send}` : "terminate" in step ? "terminate" : step.call, error);
     }
   }
+  return undefined;
+}
+
+/** Without an exception event in the model the event ends here, in the current state. */
+function stepFailed<Context extends MachineState<string>>(runner: StepRunner<Context>, context: Context, step: string, error: unknown): void {
+  const raised = runner.failed(context, step, error);
+  if (raised === undefined) context.aborted = true;
+  else context.pendingException = raised;
 }

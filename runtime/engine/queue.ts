@@ -7,7 +7,7 @@ export class EventQueue<Item> {
   private running = false;
 
   constructor(
-    private readonly run: (item: Item) => Promise<void>,
+    private readonly run: (item: Item) => unknown,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -29,18 +29,25 @@ export class EventQueue<Item> {
     return this.items.length;
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.items.length > 0) {
-        const item = this.items.shift()!;
-        try {
-          await this.run(item);
-        } catch (error) {
-          this.onError(error);
-        }
+  /** Runs items until the queue is empty or an item's work goes asynchronous; then resumes when it settles. */
+  private drain(): void {
+    while (this.items.length > 0) {
+      const item = this.items.shift()!;
+      let result: unknown;
+      try {
+        result = this.run(item);
+      } catch (error) {
+        this.onError(error);
+        continue;
       }
-    } finally {
-      this.running = false;
+      if (result instanceof Promise) {
+        result.then(() => this.drain(), (error: unknown) => {
+          this.onError(error);
+          this.drain();
+        });
+        return;
+      }
     }
+    this.running = false;
   }
 }

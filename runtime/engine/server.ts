@@ -74,7 +74,7 @@ export class ServerContext<M extends AnyMessage, Fields extends object, Event ex
     /** A number unique within this server, for logs. */
     readonly id: number,
     initial: string,
-    run: (context: ServerContext<M, Fields, Event, Client>, pending: Pending<M>) => Promise<void>,
+    run: (context: ServerContext<M, Fields, Event, Client>, pending: Pending<M>) => unknown,
   ) {
     super(initial);
     this.queue = new EventQueue((pending) => run(this as unknown as ServerContext<M, Fields, Event, Client>, pending), (error) =>
@@ -149,6 +149,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.outgoing = new Outgoing(this.socket, options.sendQueueLimit ?? 100_000, (error) => {
       if (!this.closed) this.logger.log("warn", "send failed", { error: String(error) });
     });
+    // The runner's getter reads the engine's verbosity, which can change at any time.
+    const self = this;
     this.runner = {
       send: (context, message) => {
         const reply = context.reply;
@@ -162,9 +164,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
         context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
         return this.handlesException ? "exception" : undefined;
       },
-      trace: (context, what) => {
-        if (this.verbose) this.logger.log("info", what, { client: context.id });
+      get tracing() {
+        return self.verbose;
       },
+      trace: (context, what) => this.logger.log("info", what, { client: context.id }),
     };
   }
 
@@ -383,13 +386,13 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     context.queue.push(pending);
   }
 
-  private async run(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): Promise<void> {
-    if (!context.valid) return;
+  private run(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): boolean | Promise<boolean> | undefined {
+    if (!context.valid) return undefined;
     if (pending.message !== undefined) context.request = pending.message;
     context.error = pending.error;
     clearTimeout(context.wakeupTimer);
     context.wakeupTimer = undefined;
-    await execute(this.machine, this.runner, context, pending.event);
+    return execute(this.machine, this.runner, context, pending.event);
   }
 
   private destroy(context: AnyContext<M, Fields, Event, Client>, reason: string): void {
