@@ -11,6 +11,7 @@ import { Router } from "zeromq";
 import { encode } from "../generated/hello/hello_msg.js";
 import { createHelloServer } from "../protocols/hello/server.js";
 import { silentLogger } from "../runtime/engine/log.js";
+import { measureIdle } from "./engine-idle.js";
 import type { LoadRequest, LoadResult } from "./engine-load.js";
 import { machineInfo } from "./machine.js";
 import { formatRate, formatRatio, table } from "./report.js";
@@ -109,6 +110,9 @@ export const engineBenchmark: Benchmark = {
       [rawEcho.name, formatRate(rawMedian)],
       ["ratio engine/raw", formatRatio(ratio)],
     ]));
+    const idle = await measureIdle();
+    console.log(`  ${idle.clients} idle clients: ${idle.heapBytesPerClient} heap bytes per client, ` +
+      `${(idle.idleCpuShare * 100).toFixed(2)}% of a core over ${idle.idleSeconds.toFixed(1)} s idle`);
     return {
       benchmark: "engine",
       timestamp: new Date().toISOString(),
@@ -118,6 +122,7 @@ export const engineBenchmark: Benchmark = {
       medians: { engine: engineMedian, raw: rawMedian },
       ratio,
       target: { ratio: 0.8, met: ratio >= 0.8 },
+      idle: { ...idle },
     };
   },
 };
