@@ -7,7 +7,9 @@
 import { Router } from "zeromq";
 import type { AnyMessage, Codec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
-import type { ZplNode } from "../zpl/tree.js";
+import { writeFile } from "node:fs/promises";
+import { ZplNode } from "../zpl/tree.js";
+import { writeZpl } from "../zpl/write.js";
 import { loadConfig, positiveInteger, watchConfig, type ConfigSource } from "./config.js";
 import { EngineClosed } from "./errors.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
@@ -203,10 +205,22 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     return actual;
   }
 
+  /** Loads a ZPL configuration file and applies it (binding any new endpoints), as `LOAD file` does in C. */
+  async load(file: string): Promise<void> {
+    this.applyConfig(await loadConfig(file));
+    await this.bindConfigured();
+  }
+
+  /** Writes the configuration in force to a ZPL file; secrets (`password`, `hash`) are redacted. */
+  async save(file: string): Promise<void> {
+    await writeFile(file, writeZpl(this.config ?? ZplNode.createRoot(), { redact: ["password", "hash"] }));
+  }
+
   /** Sets one configuration value, as `SET path value` does in the C engines, and applies it. */
   configure(path: string, value: string): void {
-    this.config?.set(path, value);
-    if (this.config) this.applyConfig(this.config);
+    this.config ??= ZplNode.createRoot();
+    this.config.set(path, value);
+    this.applyConfig(this.config);
   }
 
   /** Switches tracing on or off. */
