@@ -53,17 +53,23 @@ export interface ClientHooks<Context, Client> {
   terminated?(context: Context): void;
 }
 
+/** A method call waiting for its reply. */
 interface Waiter {
   readonly method: string;
   readonly spec: MethodSpec;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  /** Its event has started running: from then on replies may answer it. */
+  started: boolean;
 }
 
-interface Pending<M> {
+interface Pending<M, Args> {
   readonly event: string;
   readonly message?: M;
   readonly error?: MalformedError;
+  /** For a method's event: the call that raised it, and its arguments. */
+  readonly call?: Waiter;
+  readonly args?: Partial<Args>;
 }
 
 /**
@@ -152,12 +158,17 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   protected readonly context: AnyClientContext<M, Fields, Event, Client, Args, Replies>;
   private readonly machine: Machine;
   private readonly runner: StepRunner<AnyClientContext<M, Fields, Event, Client, Args, Replies>>;
-  private readonly queue: EventQueue<Pending<M>>;
+  private readonly queue: EventQueue<Pending<M, Args>>;
   private readonly limiter = new RateLimiter();
   private socket: Dealer | undefined;
   private outgoing: Outgoing | undefined;
   private readonly endpoints: string[] = [];
+  /** The call waiting for a reply, if any. */
   private waiter: Waiter | undefined;
+  /** The call whose event is running now; replies during a method's event answer only that call. */
+  private executing: Waiter | undefined;
+  /** Set by close(): calls still queued reject with EngineClosed instead of running. */
+  private closing = false;
   private calls: Promise<unknown> = Promise.resolve();
   private readonly delivered: M[] = [];
   private readonly readers: { resolve: (message: M | undefined) => void }[] = [];
@@ -256,7 +267,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   private dispatch(method: string, spec: MethodSpec, args: Partial<Args>, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
-    if (this.closed) return Promise.reject(new EngineClosed(method));
+    if (this.closed || (this.closing && method !== "destructor")) return Promise.reject(new EngineClosed(method));
     if (this.terminatedFlag) return Promise.reject(new ClientTerminated(method));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const remaining = deadline - Date.now();
@@ -268,7 +279,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
         if (this.waiter === waiter) this.waiter = undefined;
       };
       const waiter: Waiter = {
-        method, spec,
+        method, spec, started: spec.immediate === true,
         resolve: (value) => { settle(); resolve(value); },
         reject: (error) => { settle(); reject(error); },
       };
@@ -276,18 +287,21 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       const onAbort = (): void => waiter.reject(signal?.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
       if (spec.accepts.length > 0) this.waiter = waiter;
-      if (!spec.immediate) {
-        this.context.args = args;
-        this.queue.push({ event: spec.event });
-      }
+      // The event carries its own arguments and call: it may run after this call has timed out.
+      if (!spec.immediate) this.queue.push({ event: spec.event, call: waiter, args });
       if (spec.accepts.length === 0) waiter.resolve(undefined);
     });
   }
 
-  /** @internal An action's reply to the waiting call. */
+  /**
+   * @internal An action's reply. During a method's event it can answer only that method's call (a call
+   * that already timed out gets nothing, and nothing else gets its reply); during other events it answers
+   * the waiting call once that call's event has run.
+   */
   replyToCaller(name: string, fields: Readonly<Record<string, unknown>>): void {
     const waiter = this.waiter;
-    if (waiter === undefined || !waiter.spec.accepts.includes(name)) {
+    const answerable = this.executing !== undefined ? this.executing === waiter : waiter?.started === true;
+    if (waiter === undefined || !answerable || !waiter.spec.accepts.includes(name)) {
       this.logger.log("debug", `reply ${name} discarded: no call waits for it`);
       return;
     }
@@ -307,10 +321,15 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
    * timeout and with `EngineClosed` once the client closes.
    */
   recv(options: CallOptions = {}): Promise<M> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeout("recv", options.timeout ?? this.defaultTimeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const message = this.delivered.shift();
     if (message !== undefined) return Promise.resolve(message);
     if (this.closed || this.terminatedFlag) return Promise.reject(new EngineClosed("recv"));
-    const timeoutMs = checkTimeout("recv", options.timeout ?? this.defaultTimeout);
     return new Promise((resolve, reject) => {
       const reader = {
         resolve: (value: M | undefined) => {
@@ -400,7 +419,10 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
    * clears every timer and settles everything pending.
    */
   async close(options: CallOptions = {}): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    // Calls still pending or queued end now; only the destructor runs.
+    this.closing = true;
+    this.waiter?.reject(new EngineClosed(this.waiter.method));
     if (!this.terminatedFlag && Object.prototype.hasOwnProperty.call(this.methods, "destructor")) {
       try {
         await this.call("destructor", {}, options);
@@ -492,14 +514,20 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.queue.push({ event: messageEvent(message.message), message });
   }
 
-  private run(pending: Pending<M>): boolean | Promise<boolean> | undefined {
+  private run(pending: Pending<M, Args>): boolean | Promise<boolean> | undefined {
     if (this.terminatedFlag || this.closed) return undefined;
     const context = this.context;
     if (pending.message !== undefined) context.request = pending.message;
+    if (pending.args !== undefined) context.args = pending.args;
     context.error = pending.error;
     clearTimeout(this.wakeupTimer);
     this.wakeupTimer = undefined;
-    return execute(this.machine, this.runner, context, pending.event);
+    this.executing = pending.call;
+    if (pending.call !== undefined) pending.call.started = true;
+    const result = execute(this.machine, this.runner, context, pending.event);
+    if (result instanceof Promise) return result.finally(() => (this.executing = undefined));
+    this.executing = undefined;
+    return result;
   }
 
   private rateLimited(level: LogLevel, message: string): void {

@@ -35,6 +35,9 @@ export interface MachineTable {
 
 /** The event that ends a context. */
 export const TERMINATE = "terminate";
+/** Internal events one event may chain before the executor decides the model loops and stops it. */
+export const MAX_CHAINED_EVENTS = 1000;
+
 /** The wildcard handler's key. */
 export const WILDCARD = "*";
 
@@ -134,10 +137,15 @@ function isPromise(value: unknown): value is PromiseLike<unknown> {
  * promise makes the rest of the event asynchronous, so most events cost no promise at all.
  */
 export function execute<Context extends MachineState<string>>(
-  machine: Machine, runner: StepRunner<Context>, context: Context, event: string,
+  machine: Machine, runner: StepRunner<Context>, context: Context, event: string, alreadyChained = 0,
 ): boolean | Promise<boolean> {
   let next: string | undefined = event;
+  let chained = alreadyChained;
   while (next !== undefined) {
+    if (++chained > MAX_CHAINED_EVENTS) {
+      runner.failed(context, `event ${next}`, new Error(`more than ${MAX_CHAINED_EVENTS} events chained without waiting: the model loops`));
+      return false;
+    }
     context.event = next;
     context.pendingNext = undefined;
     context.pendingException = undefined;
@@ -152,7 +160,7 @@ export function execute<Context extends MachineState<string>>(
     if (running !== undefined) {
       return running.then(() => {
         const after = afterHandler(runner, context);
-        return after === undefined ? false : after === TERMINATE ? true : execute(machine, runner, context, after);
+        return after === undefined ? false : after === TERMINATE ? true : execute(machine, runner, context, after, chained);
       });
     }
     next = afterHandler(runner, context);

@@ -25,6 +25,11 @@ export class EventQueue<Item> {
     this.items.length = 0;
   }
 
+  /** Removes and returns every pending item. */
+  drainItems(): Item[] {
+    return this.items.splice(0);
+  }
+
   get length(): number {
     return this.items.length;
   }

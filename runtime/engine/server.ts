@@ -121,8 +121,6 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly handlesMalformed: boolean;
   private readonly handlesException: boolean;
   private readonly bound = new Set<string>();
-  /** Endpoints as bound (ports resolved), released on close. */
-  private readonly listening = new Set<string>();
   private nextId = 1;
   private timeoutMs = 60_000;
   private verbose: boolean;
@@ -164,7 +162,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
       failed: (context, action, error) => {
         context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
-        return this.handlesException ? "exception" : undefined;
+        // An action failing while handling `exception` itself ends the event: raising it again would loop.
+        return this.handlesException && context.event !== "exception" ? "exception" : undefined;
       },
       get tracing() {
         return self.verbose;
@@ -184,7 +183,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       const source = this.options.config;
       this.applyConfig(await loadConfig(source));
       if (typeof source === "string" && this.options.watchConfig) {
-        this.stopWatching = watchConfig(source, (tree) => this.applyConfig(tree), (error) =>
+        this.stopWatching = watchConfig(source, (tree) => this.reloadConfig(tree, source), (error) =>
           this.logger.log("error", `configuration ${source} not reloaded: ${error instanceof Error ? error.message : String(error)}`));
       }
       await this.bindConfigured();
@@ -197,10 +196,9 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   async bind(endpoint: string): Promise<string> {
     if (this.closed) throw new EngineClosed("bind");
     await this.start();
-    await this.socket.bind(endpoint);
+    await bindRetrying(this.socket, endpoint);
     const actual = this.socket.lastEndpoint ?? endpoint;
     this.bound.add(endpoint);
-    this.listening.add(actual);
     this.logger.log("info", `bound ${actual}`);
     return actual;
   }
@@ -270,14 +268,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.monitors.clear();
     for (const context of [...this.contexts.values()]) this.destroy(context, "server closed");
     this.outgoing.clear();
-    // Unbinding first releases the ports before close() returns, so a restarted server can bind them again.
-    for (const endpoint of this.listening) {
-      try {
-        await this.socket.unbind(endpoint);
-      } catch {
-        // already gone
-      }
-    }
+    // No unbind first: libzmq 4.3.5 can abort when a ROUTER unbinds while peers are disconnecting. The
+    // port is released shortly after close(); bind() waits for that when a server restarts in-process.
     this.socket.close();
     await this.receiving;
   }
@@ -291,15 +283,26 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     }, ms);
   }
 
+  /** Takes a configuration tree; throws, keeping the one in force, when a value is invalid. */
   private applyConfig(tree: ZplNode): void {
-    this.config = tree;
-    this.timeoutMs = positiveInteger(tree, "server/timeout", 60_000);
-    if (this.timeoutMs < 1000) this.logger.log("warn", `server/timeout is ${this.timeoutMs} ms; below 1000 ms peers may expire under load`);
+    const timeoutMs = positiveInteger(tree, "server/timeout", 60_000);
     const verbose = tree.get("server/verbose") ?? tree.get("server/animate");
+    this.config = tree;
+    this.timeoutMs = timeoutMs;
+    if (timeoutMs < 1000) this.logger.log("warn", `server/timeout is ${timeoutMs} ms; below 1000 ms peers may expire under load`);
     if (verbose !== undefined) this.verbose = verbose === "1" || this.options.verbose === true;
     const echo = tree.get(`${this.machine.table.name}/echo`);
     if (echo) this.logger.log("info", echo);
     if (this.receiving) void this.bindConfigured();
+  }
+
+  private reloadConfig(tree: ZplNode, source: string): void {
+    try {
+      this.applyConfig(tree);
+      this.logger.log("info", `configuration ${source} reloaded`);
+    } catch (error) {
+      this.logger.log("error", `configuration ${source} not reloaded: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private async bindConfigured(): Promise<void> {
@@ -308,8 +311,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       if (endpoint === "" || this.bound.has(endpoint)) continue;
       this.bound.add(endpoint);
       try {
-        await this.socket.bind(endpoint);
-        this.listening.add(this.socket.lastEndpoint ?? endpoint);
+        await bindRetrying(this.socket, endpoint);
         this.logger.log("info", `bound ${this.socket.lastEndpoint ?? endpoint}`);
       } catch (error) {
         this.logger.log("error", `cannot bind ${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
@@ -412,21 +414,47 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private destroy(context: AnyContext<M, Fields, Event, Client>, reason: string): void {
     if (!context.valid) return;
     context.valid = false;
-    context.queue.clear();
     clearTimeout(context.expiryTimer);
     clearTimeout(context.wakeupTimer);
     context.expiryTimer = context.wakeupTimer = undefined;
-    this.contexts.delete(context.routingId.toString("latin1"));
+    const key = context.routingId.toString("latin1");
+    this.contexts.delete(key);
+    // Messages the peer sent after the one that ended its context start a new session, as they would
+    // have if they had arrived a moment later.
+    const orphans = context.queue.drainItems().filter((pending) => pending.message !== undefined || pending.error !== undefined);
     if (this.verbose || reason !== TERMINATE) this.logger.log(reason === "terminated" ? "debug" : "info", `client ${reason}`, { client: context.id });
     try {
       this.actions.clientTerminated?.(context);
     } catch (error) {
       this.logger.log("error", `clientTerminated failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+    if (orphans.length === 0 || this.closed) return;
+    const fresh = this.create(key, context.routingId);
+    if (fresh === undefined) return;
+    this.rearmExpiry(fresh);
+    for (const pending of orphans) this.deliver(fresh, pending);
   }
 
   private rateLimited(level: LogLevel, key: string, message: string, fields?: LogFields): void {
     const { allowed, suppressed } = this.limiter.allow(key);
     if (allowed) this.logger.log(level, message, suppressed > 0 ? { ...fields, suppressed } : fields);
+  }
+}
+
+/** How long bind() waits for a port that a closed socket of this process is still releasing. */
+const BIND_RETRY_MS = 2000;
+
+/** Binds, retrying briefly while the address is in use (a server restarting in the same process). */
+async function bindRetrying(socket: Router, endpoint: string): Promise<void> {
+  const deadline = Date.now() + BIND_RETRY_MS;
+  for (;;) {
+    try {
+      await socket.bind(endpoint);
+      return;
+    } catch (error) {
+      const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+      if (!inUse || Date.now() > deadline || endpoint.endsWith(":*")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }

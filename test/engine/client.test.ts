@@ -1,0 +1,378 @@
+/**
+ * The client engine on real sockets (`spec/models.md` §4): method calls and their replies, timeouts, FIFO
+ * serialisation, close and terminate, heartbeat and expiry timers, recv()/messages(), and reconnect. The
+ * server is a raw ROUTER so that tests decide exactly what the client gets, and when.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError } from "../../runtime/engine/errors.js";
+import { MemoryLogger, eventually, testLogger } from "../support/engines.js";
+import {
+  Resources, TestClient, delay, makeClient, outcome, startRawServer, textOf,
+  type ClientCtx, type ClientImpl, type RawServer,
+} from "./support.js";
+
+const resources = new Resources();
+afterEach(() => resources.closeAll());
+
+interface State {
+  terminatedCalls: number;
+}
+
+function impl(): ClientImpl<State> {
+  return {
+    createClient: () => ({ terminatedCalls: 0 }),
+    terminated(ctx) {
+      ctx.client.terminatedCalls++;
+    },
+    connectToServer(ctx) {
+      ctx.connect(ctx.args.endpoint ?? "");
+      ctx.setHeartbeat(ctx.args.heartbeat ?? 0);
+      ctx.setExpiry(ctx.args.expiry ?? 0);
+    },
+    signalSuccess: (ctx) => ctx.reply("SUCCESS", { text: ctx.event }),
+    prepareEcho(ctx) {
+      ctx.outgoing.text = ctx.args.text;
+    },
+    deliverNote: (ctx) => ctx.deliver("NOTE", { text: textOf(ctx.request) }),
+    answerNote(ctx) {
+      const text = textOf(ctx.request);
+      if (text.startsWith("fail:")) ctx.reply("FAILURE", { reason: text.slice("fail:".length) });
+      else ctx.reply("SUCCESS", { text });
+    },
+    async slowReply(ctx: ClientCtx<State>) {
+      const text = ctx.args.text ?? "";
+      await delay(ctx.args.delay ?? 0);
+      ctx.reply("SUCCESS", { text });
+    },
+    reconnect: (ctx) => ctx.reconnect(),
+    deliverTimer: (ctx) => ctx.deliver("NOTE", { text: ctx.event }),
+    logUnexpected: (ctx) => ctx.log("warn", `unexpected ${ctx.event} in ${ctx.state}`),
+  };
+}
+
+interface Setup {
+  readonly server: RawServer;
+  readonly client: TestClient<State>;
+  /** The client's routing id, as the server saw it on HELLO. */
+  readonly routingId: Buffer;
+}
+
+/** A raw server and a connected test client (HELLO already received by the server). */
+async function connected(args: { heartbeat?: number; expiry?: number } = {}, file = "test_client.xml", logger = testLogger): Promise<Setup> {
+  const server = await startRawServer(resources);
+  const client = makeClient(resources, file, impl(), { logger });
+  await client.start({ endpoint: server.endpoint, heartbeat: args.heartbeat ?? 0, expiry: args.expiry ?? 0 });
+  const hello = await server.nextOf("HELLO");
+  return { server, client, routingId: hello.routingId };
+}
+
+/** Answers the next GO with a NOTE carrying `answer(text)`. */
+async function answerGo(setup: Setup, answer: (text: string) => string): Promise<string> {
+  const go = await setup.server.nextOf("GO");
+  await setup.server.send(go.routingId, { message: "NOTE", text: answer(textOf(go.message)) });
+  return textOf(go.message);
+}
+
+describe("method calls", () => {
+  it("resolve on an accepted reply, with the returned field or undefined", async () => {
+    const setup = await connected();
+    const { server, client } = setup;
+    expect(client.state).toBe("connected");
+    const ping = client.invoke("ping");
+    const received = await server.nextOf("PING");
+    expect(received.routingId).toEqual(setup.routingId);
+    await server.send(received.routingId, { message: "PONG" });
+    expect(await ping).toBeUndefined();
+    const echo = client.invoke("echo", { text: "hi" });
+    expect(await answerGo(setup, (text) => `${text} back`)).toBe("hi");
+    expect(await echo).toBe("hi back");
+    // The NOTE also went to the application.
+    expect(await client.recv({ timeout: 1000 })).toEqual({ message: "NOTE", text: "hi back" });
+  });
+
+  it("without accepted replies resolve at once", async () => {
+    const { server, client } = await connected();
+    expect(await client.invoke("fire")).toBeUndefined();
+    expect((await server.nextOf("PING")).message).toEqual({ message: "PING" });
+  });
+
+  it("reject with MethodFailed on a failure reply", async () => {
+    const setup = await connected();
+    const echo = outcome(setup.client.invoke("echo", { text: "x" }));
+    await answerGo(setup, () => "fail:no such thing");
+    const { error } = await echo;
+    expect(error).toBeInstanceOf(MethodFailed);
+    expect(error).toMatchObject({ operation: "echo", reply: "FAILURE", fields: { reason: "no such thing" } });
+    // The client goes on.
+    const again = setup.client.invoke("echo", { text: "y" });
+    await answerGo(setup, (text) => text);
+    expect(await again).toBe("y");
+  });
+
+  it("reject with TimeoutError on timeout, and a late reply does not resolve the next call", async () => {
+    const setup = await connected();
+    const { server, client } = setup;
+    const started = Date.now();
+    const { error } = await outcome(client.invoke("echo", { text: "first" }, { timeout: 100 }));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ operation: "echo", timeoutMs: 100 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+    const go = await server.nextOf("GO");
+    expect(textOf(go.message)).toBe("first");
+    // The answer arrives after the timeout: the NOTE is handled (and delivered) with no call waiting.
+    await server.send(go.routingId, { message: "NOTE", text: "late first" });
+    expect(textOf(await client.recv({ timeout: 1000 }))).toBe("late first");
+    const second = client.invoke("echo", { text: "second" });
+    await answerGo(setup, (text) => `${text}!`);
+    expect(await second).toBe("second!");
+  });
+
+  // Regression: replies were not tied to the call whose event produced them, so the reply of an event still
+  // running after its call timed out resolved the next call. Spec §4.6: a late reply "never resolves a later call".
+  it("a reply from an event still running after its call timed out does not resolve the next call", async () => {
+    const setup = await connected();
+    const { error } = await outcome(setup.client.invoke("slow", { delay: 300, text: "first" }, { timeout: 100 }));
+    expect(error).toBeInstanceOf(TimeoutError);
+    const second = setup.client.invoke("echo", { text: "second" }, { timeout: 2000 });
+    await answerGo(setup, (text) => `${text}!`);
+    expect(await second).toBe("second!");
+  });
+
+  // Regression: ctx.args was set when a call was dispatched, not when its event ran, so an event queued behind
+  // a slow one ran with the next call's arguments (GO "B" twice, never GO "A").
+  it("a method event runs with the arguments of its own call", async () => {
+    const setup = await connected();
+    const { server, client } = setup;
+    await outcome(client.invoke("slow", { delay: 300, text: "slow" }, { timeout: 100 }));
+    await outcome(client.invoke("echo", { text: "A" }, { timeout: 50 }));
+    const b = outcome(client.invoke("echo", { text: "B" }, { timeout: 2000 }));
+    const first = await server.nextOf("GO");
+    expect(textOf(first.message)).toBe("A");
+    await server.send(first.routingId, { message: "NOTE", text: "a" });
+    await answerGo(setup, (text) => text);
+    await b;
+  });
+
+  it("are dispatched one at a time, in call order", async () => {
+    const setup = await connected();
+    const { server, client } = setup;
+    const calls = ["a", "b", "c"].map((text) => client.invoke("echo", { text }));
+    const results: unknown[] = [];
+    void Promise.all(calls).then((values) => results.push(...values));
+    for (const text of ["a", "b", "c"]) {
+      const go = await server.nextOf("GO");
+      expect(textOf(go.message)).toBe(text);
+      // The next call is not sent while this one waits.
+      await delay(60);
+      expect(server.count("GO")).toBe(text.charCodeAt(0) - "a".charCodeAt(0) + 1);
+      await server.send(go.routingId, { message: "NOTE", text: `${text}!` });
+    }
+    expect(await Promise.all(calls)).toEqual(["a!", "b!", "c!"]);
+    expect(results).toEqual(["a!", "b!", "c!"]);
+  });
+
+  it("count the timeout from the call: a call that waits its turn too long times out without being sent", async () => {
+    const setup = await connected();
+    const { server, client } = setup;
+    const first = client.invoke("echo", { text: "first" }, { timeout: 2000 });
+    const second = outcome(client.invoke("echo", { text: "second" }, { timeout: 150 }));
+    const go = await server.nextOf("GO");
+    await delay(300);
+    await server.send(go.routingId, { message: "NOTE", text: "first!" });
+    expect(await first).toBe("first!");
+    expect((await second).error).toBeInstanceOf(TimeoutError);
+    await delay(100);
+    expect(server.count("GO")).toBe(1);
+  });
+
+  it("take their default timeout from client/timeout", async () => {
+    const server = await startRawServer(resources);
+    const client = makeClient(resources, "test_client.xml", impl(), { logger: testLogger, config: { "client/timeout": 120 } });
+    await client.start({ endpoint: server.endpoint });
+    const started = Date.now();
+    const { error } = await outcome(client.invoke("ping"));
+    expect(error).toMatchObject({ name: "TimeoutError", timeoutMs: 120 });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("refuse timeouts that are not finite and positive", async () => {
+    const { client } = await connected();
+    for (const timeout of [0, -5, Number.POSITIVE_INFINITY, Number.NaN]) {
+      await expect(client.invoke("ping", {}, { timeout })).rejects.toThrow(RangeError);
+    }
+    expect(() => new TestClient("test_client.xml", impl(), { timeout: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => new TestClient("test_client.xml", impl(), { timeout: 0 })).toThrow(RangeError);
+  });
+
+  // Regression: recv() threw synchronously for a bad timeout, where every other call returns a rejected promise.
+  it("recv refuses a bad timeout with a rejected promise, not a synchronous throw", async () => {
+    const { client } = await connected();
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = client.recv({ timeout: 0 });
+    }).not.toThrow();
+    await expect(result).rejects.toThrow(RangeError);
+  });
+});
+
+describe("close and terminate", () => {
+  it("close() runs the destructor, which reaches the server, and settles everything", async () => {
+    const { server, client } = await connected();
+    const reader = outcome(client.recv({ timeout: 5000 }));
+    await client.close({ timeout: 1000 });
+    expect((await server.nextOf("STOP", 1000)).message).toEqual({ message: "STOP" });
+    expect(client.terminated).toBe(true);
+    expect(client.impl.terminatedCalls).toBe(1);
+    expect((await reader).error).toBeInstanceOf(EngineClosed);
+    await expect(client.invoke("ping")).rejects.toBeInstanceOf(EngineClosed);
+    await expect(client.recv({ timeout: 100 })).rejects.toBeInstanceOf(EngineClosed);
+    await client.close();
+    expect(client.impl.terminatedCalls).toBe(1);
+  });
+
+  it("close() without a destructor rejects the pending call with EngineClosed at once", async () => {
+    const { client } = await connected({}, "bare_client.xml");
+    const started = Date.now();
+    const pending = outcome(client.invoke("echo", { text: "never answered" }, { timeout: 3000 }));
+    await delay(50);
+    await client.close();
+    expect((await pending).error).toBeInstanceOf(EngineClosed);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(client.impl.terminatedCalls).toBe(1);
+  });
+
+  // Regression: close() queued the destructor behind pending calls and waited for their timeouts; pending
+  // calls must end at once with EngineClosed.
+  it("close() with a destructor rejects the pending call with EngineClosed at once", { timeout: 10_000 }, async () => {
+    const { client } = await connected();
+    const started = Date.now();
+    const pending = outcome(client.invoke("echo", { text: "never answered" }, { timeout: 1500 }));
+    await delay(50);
+    await client.close({ timeout: 500 });
+    expect((await pending).error).toBeInstanceOf(EngineClosed);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("terminate: the call that led to it resolves, later calls reject with ClientTerminated, timers stop", async () => {
+    const { server, client } = await connected({ heartbeat: 30 });
+    await server.nextOf("PING");
+    expect(await client.invoke("quit")).toBeUndefined();
+    expect(client.terminated).toBe(true);
+    expect(client.impl.terminatedCalls).toBe(1);
+    await expect(client.invoke("ping")).rejects.toBeInstanceOf(ClientTerminated);
+    await expect(client.recv({ timeout: 100 })).rejects.toBeInstanceOf(EngineClosed);
+    const pings = server.count("PING");
+    await delay(150);
+    expect(server.count("PING")).toBe(pings);
+    await client.close();
+    expect(client.impl.terminatedCalls).toBe(1);
+  });
+
+  it("terminate from a server message rejects the pending call with ClientTerminated", async () => {
+    const setup = await connected();
+    const pending = outcome(setup.client.invoke("echo", { text: "x" }, { timeout: 3000 }));
+    const go = await setup.server.nextOf("GO");
+    const started = Date.now();
+    await setup.server.send(go.routingId, { message: "STOP" });
+    expect((await pending).error).toBeInstanceOf(ClientTerminated);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(setup.client.terminated).toBe(true);
+  });
+});
+
+describe("timers", () => {
+  it("heartbeat fires every period whatever the traffic", async () => {
+    const { server, routingId } = await connected({ heartbeat: 50 });
+    const since = server.count("PING");
+    const started = Date.now();
+    // The server talks all the time; heartbeats go on regardless.
+    while (Date.now() - started < 450) {
+      await server.send(routingId, { message: "NOTE", text: "chatter" });
+      await delay(20);
+    }
+    const beats = server.count("PING") - since;
+    expect(beats).toBeGreaterThanOrEqual(5);
+    expect(beats).toBeLessThanOrEqual(11);
+  });
+
+  it("expired repeats every period while the server is silent and is restarted by every message", async () => {
+    const { server, client, routingId } = await connected({ expiry: 100 });
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect(await client.recv({ timeout: 1000 })).toEqual({ message: "NOTE", text: "expired" });
+      times.push(Date.now());
+    }
+    // One period apart (the first one counts from the constructor, before this test's clock started).
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(85);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(85);
+    // A chatty server keeps it from firing.
+    const chatStart = Date.now();
+    while (Date.now() - chatStart < 400) {
+      await server.send(routingId, { message: "NOTE", text: "alive" });
+      await delay(30);
+    }
+    const delivered: string[] = [];
+    for (;;) {
+      const { value } = await outcome(client.recv({ timeout: 10 }));
+      if (value === undefined) break;
+      delivered.push(textOf(value));
+    }
+    expect(delivered.filter((text) => text === "expired").length).toBeLessThanOrEqual(1);
+    expect(delivered.filter((text) => text === "alive").length).toBeGreaterThan(5);
+    expect(await client.recv({ timeout: 1000 })).toEqual({ message: "NOTE", text: "expired" });
+  });
+});
+
+describe("delivery to the application", () => {
+  it("recv() returns delivered messages in order and times out with TimeoutError", async () => {
+    const { server, client, routingId } = await connected();
+    await expect(client.recv({ timeout: 80 })).rejects.toBeInstanceOf(TimeoutError);
+    for (const text of ["one", "two", "three"]) await server.send(routingId, { message: "NOTE", text });
+    const texts: string[] = [];
+    for (let i = 0; i < 3; i++) texts.push(textOf(await client.recv({ timeout: 1000 })));
+    expect(texts).toEqual(["one", "two", "three"]);
+  });
+
+  it("messages() yields delivered messages and ends when the client closes", async () => {
+    const { server, client, routingId } = await connected({}, "bare_client.xml");
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const message of client.messages()) seen.push(textOf(message));
+    })();
+    for (const text of ["one", "two", "three"]) await server.send(routingId, { message: "NOTE", text });
+    await eventually(() => seen.length === 3, 2000, "three messages");
+    await client.close();
+    await reading;
+    expect(seen).toEqual(["one", "two", "three"]);
+  });
+});
+
+describe("connection", () => {
+  it("ctx.reconnect() opens a new DEALER: the server sees a new peer, and the old one is gone", async () => {
+    const { server, client, routingId } = await connected();
+    expect(await client.invoke("reconnect")).toBeUndefined();
+    const hello = await server.nextOf("HELLO");
+    expect(hello.routingId.equals(routingId)).toBe(false);
+    // Answers to the old routing id go nowhere; the new one works.
+    const ping = outcome(client.invoke("ping", {}, { timeout: 1000 }));
+    const received = await server.nextOf("PING");
+    expect(received.routingId).toEqual(hello.routingId);
+    await server.send(routingId, { message: "PONG" });
+    await delay(100);
+    await server.send(received.routingId, { message: "PONG" });
+    expect(await ping).toEqual({ value: undefined });
+  });
+
+  it("drops malformed messages from the server (logged) and keeps working", async () => {
+    const logger = new MemoryLogger();
+    const { server, client, routingId } = await connected({}, "test_client.xml", logger);
+    await server.socket.send([routingId, Buffer.from([0xaa, 0xa9, 0x05])]);
+    await server.socket.send([routingId, Buffer.from([0xaa, 0xa1, 0x04])]);
+    await server.socket.send([routingId, Buffer.from("garbage"), Buffer.from("more")]);
+    const ping = client.invoke("ping", {}, { timeout: 1000 });
+    await server.send((await server.nextOf("PING")).routingId, { message: "PONG" });
+    expect(await ping).toBeUndefined();
+    expect(logger.messages("warn").some((message) => message.startsWith("dropped a malformed message"))).toBe(true);
+    expect(client.terminated).toBe(false);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Server timers on real sockets (`spec/models.md` §3.4, §3.8): `expired` once per silent period of
+ * `server/timeout` ms, re-armed by the next message (malformed ones included); reaping of silent contexts when
+ * the model has no `expired` handler; one-shot wakeups that a new wakeup replaces and any event cancels.
+ * Timeouts are short; negative checks ("nothing more arrives") wait a few periods, positive ones poll.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryLogger, eventually, testLogger } from "../support/engines.js";
+import { Resources, delay, makePeer, startServer, textOf, type Ctx, type ServerImpl } from "./support.js";
+
+const resources = new Resources();
+afterEach(() => resources.closeAll());
+
+interface Session {
+  name: string;
+}
+
+function timerImpl(contexts: Ctx<Session>[] = []): ServerImpl<Session> {
+  return {
+    createClient(ctx) {
+      contexts.push(ctx);
+      return { name: "" };
+    },
+    greet(ctx) {
+      ctx.client.name = String(ctx.request.name);
+      ctx.reply.text = `hi ${ctx.client.name}`;
+    },
+    armWakeup: (ctx) => ctx.wakeup(Number(ctx.request.delay), textOf(ctx.request)),
+    armTwice(ctx) {
+      ctx.wakeup(40, "alarm");
+      ctx.wakeup(120, "other_alarm");
+    },
+    noteEvent(ctx) {
+      ctx.reply.text = ctx.event;
+    },
+  };
+}
+
+/** A truncated HELLO: signature AA A9, id 1, and no length octet for its name. */
+const TRUNCATED = [Buffer.from([0xaa, 0xa9, 0x01])];
+
+describe("expired", () => {
+  it("fires once per silent period and is re-armed by the next message", async () => {
+    const { endpoint } = await startServer(resources, "timer_server.xml", timerImpl(), { logger: testLogger, config: { "server/timeout": 150 } });
+    const peer = makePeer(resources, endpoint);
+    const said = Date.now();
+    await peer.request({ message: "HELLO", name: "Ada" });
+    expect(await peer.next(2000, "expired")).toEqual({ message: "NOTE", text: "expired" });
+    expect(Date.now() - said).toBeGreaterThanOrEqual(140);
+    // Silence goes on for three more periods: no second expired.
+    await delay(450);
+    expect(peer.unread).toBe(0);
+    const pinged = Date.now();
+    expect(await peer.request({ message: "PING" })).toEqual({ message: "PONG" });
+    expect(await peer.next(2000, "expired again")).toEqual({ message: "NOTE", text: "expired" });
+    expect(Date.now() - pinged).toBeGreaterThanOrEqual(140);
+    await delay(400);
+    expect(peer.unread).toBe(0);
+  });
+
+  it("is restarted by every message, so a chatty peer never expires", async () => {
+    const { endpoint } = await startServer(resources, "timer_server.xml", timerImpl(), { logger: testLogger, config: { "server/timeout": 250 } });
+    const peer = makePeer(resources, endpoint);
+    await peer.request({ message: "HELLO", name: "Ada" });
+    for (let i = 0; i < 12; i++) {
+      expect(await peer.request({ message: "PING" })).toEqual({ message: "PONG" });
+      await delay(50);
+    }
+    expect(peer.unread).toBe(0);
+    expect(await peer.next(2000, "expired once silent")).toEqual({ message: "NOTE", text: "expired" });
+  });
+
+  it("is restarted by malformed messages too", async () => {
+    const logger = new MemoryLogger();
+    const { endpoint } = await startServer(resources, "timer_server.xml", timerImpl(), { logger, config: { "server/timeout": 250 } });
+    const peer = makePeer(resources, endpoint);
+    await peer.request({ message: "HELLO", name: "Ada" });
+    for (let i = 0; i < 12; i++) {
+      await peer.sendFrames(TRUNCATED);
+      await delay(50);
+    }
+    expect(peer.unread).toBe(0);
+    expect(logger.messages("warn").some((message) => message.startsWith("dropped a malformed message"))).toBe(true);
+    expect(await peer.next(2000, "expired once silent")).toEqual({ message: "NOTE", text: "expired" });
+  });
+
+  it("without an expired handler, reaps silent contexts (clientTerminated runs) but keeps talking ones", async () => {
+    const terminated: number[] = [];
+    const contexts: Ctx<Session>[] = [];
+    const { server, endpoint } = await startServer(resources, "plain_server.xml", {
+      ...timerImpl(contexts),
+      clientTerminated: (ctx) => terminated.push(ctx.id),
+    }, { logger: testLogger, config: { "server/timeout": 200 } });
+    const silent = makePeer(resources, endpoint);
+    const chatty = makePeer(resources, endpoint);
+    await silent.request({ message: "HELLO", name: "silent" });
+    await chatty.request({ message: "HELLO", name: "chatty" });
+    expect(server.clientCount).toBe(2);
+    const started = Date.now();
+    while (Date.now() - started < 600) {
+      expect(await chatty.request({ message: "PING" })).toEqual({ message: "PONG" });
+      await delay(40);
+    }
+    expect(server.clientCount).toBe(1);
+    expect(terminated).toEqual([contexts[0].id]);
+    expect(contexts[0].valid).toBe(false);
+    expect(contexts[1].valid).toBe(true);
+    // The reaped peer starts over: PING is not handled in the initial state, HELLO is.
+    expect(await silent.request({ message: "HELLO", name: "silent" })).toEqual({ message: "WORLD", text: "hi silent" });
+    expect(server.clientCount).toBe(2);
+    expect(contexts).toHaveLength(3);
+    await eventually(() => server.clientCount === 0, 2000, "both peers to be reaped");
+    expect(terminated).toHaveLength(3);
+  });
+});
+
+describe("wakeup", () => {
+  it("fires once", async () => {
+    const { endpoint } = await startServer(resources, "timer_server.xml", timerImpl(), { logger: testLogger });
+    const peer = makePeer(resources, endpoint);
+    const armed = Date.now();
+    await peer.send({ message: "WORK", delay: 80, text: "alarm" });
+    expect(await peer.next(2000, "the alarm")).toEqual({ message: "NOTE", text: "alarm" });
+    expect(Date.now() - armed).toBeGreaterThanOrEqual(70);
+    await delay(300);
+    expect(peer.unread).toBe(0);
+  });
+
+  it("is replaced by a later wakeup", async () => {
+    const { endpoint } = await startServer(resources, "timer_server.xml", timerImpl(), { logger: testLogger });
+    const peer = makePeer(resources, endpoint);
+    await peer.send({ message: "GO" });
+    expect(await peer.next(2000, "the second alarm")).toEqual({ message: "NOTE", text: "other_alarm" });
+    await delay(250);
+    expect(peer.unread).toBe(0);
+  });
+
+  it("is cancelled by a message on that context", async () => {
+    const { endpoint } = await startServer(resources, "timer_server.xml", timerImpl(), { logger: testLogger });
+    const peer = makePeer(resources, endpoint);
+    await peer.send({ message: "WORK", delay: 150, text: "alarm" });
+    expect(await peer.request({ message: "PING" })).toEqual({ message: "PONG" });
+    await delay(400);
+    expect(peer.unread).toBe(0);
+  });
+
+  it("is cancelled by an internal event on that context, and not by events on other contexts", async () => {
+    const contexts: Ctx<Session>[] = [];
+    const { server, endpoint } = await startServer(resources, "timer_server.xml", timerImpl(contexts), { logger: testLogger });
+    const first = makePeer(resources, endpoint);
+    const second = makePeer(resources, endpoint);
+    await first.request({ message: "HELLO", name: "first" });
+    await second.request({ message: "HELLO", name: "second" });
+    await first.send({ message: "WORK", delay: 200, text: "alarm" });
+    await second.send({ message: "WORK", delay: 200, text: "alarm" });
+    await delay(30);
+    server.sendEvent(contexts[0], "nudge");
+    expect(await first.next()).toEqual({ message: "NOTE", text: "nudge" });
+    // The event on the first context left the second context's wakeup alone.
+    expect(await second.next(2000, "the second peer's alarm")).toEqual({ message: "NOTE", text: "alarm" });
+    await delay(300);
+    expect(first.unread).toBe(0);
+    expect(second.unread).toBe(0);
+  });
+});
