@@ -1,17 +1,12 @@
 /** Emits the TypeScript codec module of a codec model. */
 import type { CodecIR } from "./ir.js";
-import { codecView } from "./codec-view.js";
+import { RUNTIME_VALUES, codecView } from "./codec-view.js";
 import { tsLiteral } from "./literal.js";
 import { codecSchema } from "./schema.js";
 import { render } from "./templates.js";
 
-/** Runtime exports a generated codec may use: values first, then types. */
-const RUNTIME_VALUES = [
-  "FrameReader", "Reader", "Writer", "chunkSize", "dictionarySize", "fixedBytes", "fixedFrame", "frameValue", "fromJsonForm",
-  "fromRouterFrames", "hashSize", "longstrSize", "msgValue", "numberFrame", "shortstringsSize", "stringSize", "stringsSize",
-  "subscriptionPrefix", "textFrame", "toJsonForm", "toRouterFrames", "topicSize", "unknownMessage",
-];
-const RUNTIME_TYPES = ["Codec", "CodecSchema", "Draft", "EncodeSite", "JsonMessage", "Routed"];
+/** Runtime types a generated codec may use. */
+const RUNTIME_TYPES = ["Codec", "CodecSchema", "Draft", "JsonMessage", "Routed"];
 /** Names only mentioned in TSDoc links still need importing for the links to resolve. */
 const DOC_ONLY = ["EncodeError", "JsonFormError", "MalformedError"];
 
@@ -26,7 +21,9 @@ export function emitCodec(model: CodecIR, options: EmitOptions): string {
   const view = codecView(model, options);
   view.schemaLiteral = tsLiteral(codecSchema(model));
   const body = render("codec.ts.hbs", view);
-  const uses = (name: string): boolean => new RegExp(`\\b${name}\\b`).test(body.replace("@@IMPORTS@@", ""));
+  // A name counts only where it is not a property (`reader.unknownId` is FrameReader's method, not the
+  // import); a spread (`...msgValue(`) is a use.
+  const uses = (name: string): boolean => new RegExp(`(?<![\\w$])(?<![^.]\\.)${name}\\b`).test(body.replace("@@IMPORTS@@", ""));
   const names = [
     ...[...RUNTIME_VALUES, ...DOC_ONLY].filter(uses).sort(),
     ...RUNTIME_TYPES.filter(uses).sort().map((name) => `type ${name}`),

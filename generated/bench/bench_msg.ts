@@ -11,20 +11,41 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
-  Reader,
-  Writer,
-  chunkSize,
+  binaryBody,
+  chunkBound,
+  endOfBody,
   fromJsonForm,
   fromRouterFrames,
-  hashSize,
-  stringSize,
+  hashBound,
+  isNumber1,
+  isNumber4,
+  isNumber8,
+  noMoreFrames,
+  numberError,
+  readChunk,
+  readEnd,
+  readHash,
+  readNumber1,
+  readNumber4,
+  readNumber8,
+  readString,
+  reserveFrame,
+  reservedOffset,
+  reservedView,
+  setNumber8,
+  stringBound,
+  takeFrame,
   toJsonForm,
   toRouterFrames,
+  unknownId,
   unknownMessage,
+  writeChunk,
+  writeHash,
+  writeHeader,
+  writeString,
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -97,42 +118,62 @@ export function sample(fields: Partial<Omit<Sample, "message">> = {}): Sample {
     headers: fields.headers ?? new Map(),
   };
 }
-const SAMPLE_SITE: EncodeSite = { model: MODEL, message: "SAMPLE" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const SAMPLE_SITE = { model: MODEL, message: "SAMPLE", id: BENCH_MSG_SAMPLE };
+
+// An encoder reads each field once, checks what can be checked before writing (fixed-width bytes, frames,
+// numbers) and bounds the size of the body frame, reserves that much of the runtime's frame pool, then
+// writes each field at its offset: a literal one from the frame's start up to the first variable-size
+// field, then from `at`, the offset its writer returned. Text is checked as it is copied; the frame is
+// taken from the pool only when every field is written. Decoders read fields at their offsets likewise,
+// `at` following `readEnd()`, the offset where the last variable-size field ended.
 
 function encodeSample(msg: Draft<Sample>): Buffer[] {
+  const sequence = msg.sequence ?? 0;
+  const timestamp = msg.timestamp ?? 0n;
+  const flags = msg.flags ?? 0;
   const sender = msg.sender ?? "";
   const topicField = msg.topic ?? "";
   const payload = msg.payload ?? Buffer.alloc(0);
   const headers = msg.headers ?? new Map();
-  const size =
+  if (!isNumber4(sequence)) throw numberError(SAMPLE_SITE, "sequence", sequence, 4);
+  if (!isNumber8(timestamp)) throw numberError(SAMPLE_SITE, "timestamp", timestamp, 8);
+  if (!isNumber1(flags)) throw numberError(SAMPLE_SITE, "flags", flags, 1);
+  const bound =
     16 +
-    stringSize(SAMPLE_SITE, "sender", sender) +
-    stringSize(SAMPLE_SITE, "topic", topicField) +
-    chunkSize(SAMPLE_SITE, "payload", payload) +
-    hashSize(SAMPLE_SITE, "headers", headers);
-  const writer = new Writer(SAMPLE_SITE, size);
-  writer.header(0xaa, 0xa1, BENCH_MSG_SAMPLE);
-  writer.number4(msg.sequence ?? 0, "sequence");
-  writer.number8(msg.timestamp ?? 0n, "timestamp");
-  writer.number1(msg.flags ?? 0, "flags");
-  writer.string(sender);
-  writer.string(topicField);
-  writer.chunk(payload);
-  writer.hash(headers);
-  return [writer.finish()];
+    stringBound(SAMPLE_SITE, "sender", sender) +
+    stringBound(SAMPLE_SITE, "topic", topicField) +
+    chunkBound(SAMPLE_SITE, "payload", payload) +
+    hashBound(SAMPLE_SITE, "headers", headers);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa1, BENCH_MSG_SAMPLE);
+  view.setUint32(start + 3, sequence);
+  setNumber8(view, start + 7, timestamp);
+  view.setUint8(start + 15, flags);
+  let at = writeString(SAMPLE_SITE, "sender", buffer, start + 16, sender);
+  at = writeString(SAMPLE_SITE, "topic", buffer, at, topicField);
+  at = writeChunk(buffer, at, payload);
+  at = writeHash(SAMPLE_SITE, "headers", buffer, at, headers);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeSample(reader: Reader): Sample {
-  reader.begin("SAMPLE");
-  const sequence = reader.number4("sequence");
-  const timestamp = reader.number8("timestamp");
-  const flags = reader.number1("flags");
-  const sender = reader.string("sender");
-  const topicField = reader.string("topic");
-  const payload = reader.chunk("payload");
-  const headers = reader.hash("headers");
-  reader.end();
-  reader.frameCount(1);
+function decodeSample(body: Buffer, frames: readonly Uint8Array[]): Sample {
+  const sequence = readNumber4(SAMPLE_SITE, "sequence", body, 3);
+  const timestamp = readNumber8(SAMPLE_SITE, "timestamp", body, 7);
+  const flags = readNumber1(SAMPLE_SITE, "flags", body, 15);
+  const sender = readString(SAMPLE_SITE, "sender", body, 16);
+  let at = readEnd();
+  const topicField = readString(SAMPLE_SITE, "topic", body, at);
+  at = readEnd();
+  const payload = readChunk(SAMPLE_SITE, "payload", body, at);
+  at = readEnd();
+  const headers = readHash(SAMPLE_SITE, "headers", body, at);
+  at = readEnd();
+  endOfBody(SAMPLE_SITE, body, at);
+  noMoreFrames(SAMPLE_SITE, frames, 1);
   return {
     message: "SAMPLE",
     sequence,
@@ -163,14 +204,13 @@ export function encode(msg: BenchMsgDraft): Buffer[] {
  * valid message; never returns a partially filled one.
  */
 export function decode(frames: readonly Uint8Array[]): BenchMsg {
-  const reader = new Reader(MODEL, frames);
-  reader.signature(0xaa, 0xa1);
-  const id = reader.messageId();
-  switch (id) {
+  const body = binaryBody(MODEL, frames, 0xaa, 0xa1);
+  // Octets 0-1 are the signature, octet 2 is the message id.
+  switch (body[2]) {
     case BENCH_MSG_SAMPLE:
-      return decodeSample(reader);
+      return decodeSample(body, frames);
     default:
-      throw reader.unknownId(id);
+      throw unknownId(MODEL, body, 2);
   }
 }
 

@@ -12,21 +12,43 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
-  Reader,
-  Writer,
-  dictionarySize,
+  binaryBody,
+  dictionaryBound,
+  endOfBody,
+  frameField,
   frameValue,
   fromJsonForm,
   fromRouterFrames,
-  shortstringsSize,
-  stringSize,
+  isNumber1,
+  isNumber8,
+  noMoreFrames,
+  numberError,
+  readConstantNumber,
+  readConstantString,
+  readDictionary,
+  readEnd,
+  readNumber1,
+  readNumber8,
+  readShortstrings,
+  readString,
+  reserveFrame,
+  reservedOffset,
+  reservedView,
+  setNumber8,
+  shortstringsBound,
+  stringBound,
+  takeFrame,
   toJsonForm,
   toRouterFrames,
+  unknownId,
   unknownMessage,
+  writeDictionary,
+  writeHeader,
+  writeShortstrings,
+  writeString,
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -336,55 +358,68 @@ export function rtfm(fields: Partial<Omit<Rtfm, "message">> = {}): Rtfm {
   };
 }
 const OHAI_PROTOCOL = Buffer.from("FILEMQ", "utf8");
-const OHAI_SITE: EncodeSite = { model: MODEL, message: "OHAI" };
-const ORLY_SITE: EncodeSite = { model: MODEL, message: "ORLY" };
-const YARLY_SITE: EncodeSite = { model: MODEL, message: "YARLY" };
-const OHAI_OK_SITE: EncodeSite = { model: MODEL, message: "OHAI-OK" };
-const ICANHAZ_SITE: EncodeSite = { model: MODEL, message: "ICANHAZ" };
-const ICANHAZ_OK_SITE: EncodeSite = { model: MODEL, message: "ICANHAZ-OK" };
-const NOM_SITE: EncodeSite = { model: MODEL, message: "NOM" };
-const CHEEZBURGER_SITE: EncodeSite = { model: MODEL, message: "CHEEZBURGER" };
-const HUGZ_SITE: EncodeSite = { model: MODEL, message: "HUGZ" };
-const HUGZ_OK_SITE: EncodeSite = { model: MODEL, message: "HUGZ-OK" };
-const KTHXBAI_SITE: EncodeSite = { model: MODEL, message: "KTHXBAI" };
-const SRSLY_SITE: EncodeSite = { model: MODEL, message: "SRSLY" };
-const RTFM_SITE: EncodeSite = { model: MODEL, message: "RTFM" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const OHAI_SITE = { model: MODEL, message: "OHAI", id: FMQ_MSG_OHAI };
+const ORLY_SITE = { model: MODEL, message: "ORLY", id: FMQ_MSG_ORLY };
+const YARLY_SITE = { model: MODEL, message: "YARLY", id: FMQ_MSG_YARLY };
+const OHAI_OK_SITE = { model: MODEL, message: "OHAI-OK", id: FMQ_MSG_OHAI_OK };
+const ICANHAZ_SITE = { model: MODEL, message: "ICANHAZ", id: FMQ_MSG_ICANHAZ };
+const ICANHAZ_OK_SITE = { model: MODEL, message: "ICANHAZ-OK", id: FMQ_MSG_ICANHAZ_OK };
+const NOM_SITE = { model: MODEL, message: "NOM", id: FMQ_MSG_NOM };
+const CHEEZBURGER_SITE = { model: MODEL, message: "CHEEZBURGER", id: FMQ_MSG_CHEEZBURGER };
+const HUGZ_SITE = { model: MODEL, message: "HUGZ", id: FMQ_MSG_HUGZ };
+const HUGZ_OK_SITE = { model: MODEL, message: "HUGZ-OK", id: FMQ_MSG_HUGZ_OK };
+const KTHXBAI_SITE = { model: MODEL, message: "KTHXBAI", id: FMQ_MSG_KTHXBAI };
+const SRSLY_SITE = { model: MODEL, message: "SRSLY", id: FMQ_MSG_SRSLY };
+const RTFM_SITE = { model: MODEL, message: "RTFM", id: FMQ_MSG_RTFM };
+
+// An encoder reads each field once, checks what can be checked before writing (fixed-width bytes, frames,
+// numbers) and bounds the size of the body frame, reserves that much of the runtime's frame pool, then
+// writes each field at its offset: a literal one from the frame's start up to the first variable-size
+// field, then from `at`, the offset its writer returned. Text is checked as it is copied; the frame is
+// taken from the pool only when every field is written. Decoders read fields at their offsets likewise,
+// `at` following `readEnd()`, the offset where the last variable-size field ended.
 
 function encodeOhai(): Buffer[] {
-  const writer = new Writer(OHAI_SITE, 11);
-  writer.header(0xaa, 0xa3, FMQ_MSG_OHAI);
-  writer.string("FILEMQ");
-  writer.number1(1, "version");
-  return [writer.finish()];
+  const bound = 11;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_OHAI);
+  writeString(OHAI_SITE, "protocol", buffer, start + 3, "FILEMQ");
+  view.setUint8(start + 10, 1); // version (constant)
+  return [takeFrame(buffer, start, start + 11, bound)];
 }
 
-function decodeOhai(reader: Reader): Ohai {
-  reader.begin("OHAI");
-  reader.constantString("protocol", OHAI_PROTOCOL);
-  reader.constantNumber("version", 1, 1);
-  reader.end();
-  reader.frameCount(1);
+function decodeOhai(body: Buffer, frames: readonly Uint8Array[]): Ohai {
+  readConstantString(OHAI_SITE, "protocol", body, 3, OHAI_PROTOCOL);
+  readConstantNumber(OHAI_SITE, "version", body, 10, 1, 1);
+  endOfBody(OHAI_SITE, body, 11);
+  noMoreFrames(OHAI_SITE, frames, 1);
   return { message: "OHAI" };
 }
 
 function encodeOrly(msg: Draft<Orly>): Buffer[] {
   const mechanisms = msg.mechanisms ?? [];
   const challenge = frameValue(ORLY_SITE, "challenge", msg.challenge);
-  const size =
+  const bound =
     3 +
-    shortstringsSize(ORLY_SITE, "mechanisms", mechanisms);
-  const writer = new Writer(ORLY_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_ORLY);
-  writer.shortstrings(mechanisms);
-  return [writer.finish(), challenge];
+    shortstringsBound(ORLY_SITE, "mechanisms", mechanisms);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_ORLY);
+  const at = writeShortstrings(ORLY_SITE, "mechanisms", buffer, start + 3, mechanisms);
+  return [takeFrame(buffer, start, at, bound), challenge];
 }
 
-function decodeOrly(reader: Reader): Orly {
-  reader.begin("ORLY");
-  const mechanisms = reader.shortstrings("mechanisms");
-  reader.end();
-  const challenge = reader.frame(1, "challenge");
-  reader.frameCount(2);
+function decodeOrly(body: Buffer, frames: readonly Uint8Array[]): Orly {
+  const mechanisms = readShortstrings(ORLY_SITE, "mechanisms", body, 3);
+  const at = readEnd();
+  endOfBody(ORLY_SITE, body, at);
+  const challenge = frameField(ORLY_SITE, "challenge", frames, 1);
+  noMoreFrames(ORLY_SITE, frames, 2);
   return {
     message: "ORLY",
     mechanisms,
@@ -395,21 +430,23 @@ function decodeOrly(reader: Reader): Orly {
 function encodeYarly(msg: Draft<Yarly>): Buffer[] {
   const mechanism = msg.mechanism ?? "";
   const response = frameValue(YARLY_SITE, "response", msg.response);
-  const size =
+  const bound =
     3 +
-    stringSize(YARLY_SITE, "mechanism", mechanism);
-  const writer = new Writer(YARLY_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_YARLY);
-  writer.string(mechanism);
-  return [writer.finish(), response];
+    stringBound(YARLY_SITE, "mechanism", mechanism);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_YARLY);
+  const at = writeString(YARLY_SITE, "mechanism", buffer, start + 3, mechanism);
+  return [takeFrame(buffer, start, at, bound), response];
 }
 
-function decodeYarly(reader: Reader): Yarly {
-  reader.begin("YARLY");
-  const mechanism = reader.string("mechanism");
-  reader.end();
-  const response = reader.frame(1, "response");
-  reader.frameCount(2);
+function decodeYarly(body: Buffer, frames: readonly Uint8Array[]): Yarly {
+  const mechanism = readString(YARLY_SITE, "mechanism", body, 3);
+  const at = readEnd();
+  endOfBody(YARLY_SITE, body, at);
+  const response = frameField(YARLY_SITE, "response", frames, 1);
+  noMoreFrames(YARLY_SITE, frames, 2);
   return {
     message: "YARLY",
     mechanism,
@@ -418,15 +455,17 @@ function decodeYarly(reader: Reader): Yarly {
 }
 
 function encodeOhaiOk(): Buffer[] {
-  const writer = new Writer(OHAI_OK_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_OHAI_OK);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_OHAI_OK);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeOhaiOk(reader: Reader): OhaiOk {
-  reader.begin("OHAI-OK");
-  reader.end();
-  reader.frameCount(1);
+function decodeOhaiOk(body: Buffer, frames: readonly Uint8Array[]): OhaiOk {
+  endOfBody(OHAI_OK_SITE, body, 3);
+  noMoreFrames(OHAI_OK_SITE, frames, 1);
   return { message: "OHAI_OK" };
 }
 
@@ -434,26 +473,30 @@ function encodeIcanhaz(msg: Draft<Icanhaz>): Buffer[] {
   const path = msg.path ?? "";
   const options = msg.options ?? new Map();
   const cache = msg.cache ?? new Map();
-  const size =
+  const bound =
     3 +
-    stringSize(ICANHAZ_SITE, "path", path) +
-    dictionarySize(ICANHAZ_SITE, "options", options) +
-    dictionarySize(ICANHAZ_SITE, "cache", cache);
-  const writer = new Writer(ICANHAZ_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_ICANHAZ);
-  writer.string(path);
-  writer.dictionary(options);
-  writer.dictionary(cache);
-  return [writer.finish()];
+    stringBound(ICANHAZ_SITE, "path", path) +
+    dictionaryBound(ICANHAZ_SITE, "options", options) +
+    dictionaryBound(ICANHAZ_SITE, "cache", cache);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_ICANHAZ);
+  let at = writeString(ICANHAZ_SITE, "path", buffer, start + 3, path);
+  at = writeDictionary(buffer, at, options);
+  at = writeDictionary(buffer, at, cache);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeIcanhaz(reader: Reader): Icanhaz {
-  reader.begin("ICANHAZ");
-  const path = reader.string("path");
-  const options = reader.dictionary("options");
-  const cache = reader.dictionary("cache");
-  reader.end();
-  reader.frameCount(1);
+function decodeIcanhaz(body: Buffer, frames: readonly Uint8Array[]): Icanhaz {
+  const path = readString(ICANHAZ_SITE, "path", body, 3);
+  let at = readEnd();
+  const options = readDictionary(ICANHAZ_SITE, "options", body, at);
+  at = readEnd();
+  const cache = readDictionary(ICANHAZ_SITE, "cache", body, at);
+  at = readEnd();
+  endOfBody(ICANHAZ_SITE, body, at);
+  noMoreFrames(ICANHAZ_SITE, frames, 1);
   return {
     message: "ICANHAZ",
     path,
@@ -463,32 +506,40 @@ function decodeIcanhaz(reader: Reader): Icanhaz {
 }
 
 function encodeIcanhazOk(): Buffer[] {
-  const writer = new Writer(ICANHAZ_OK_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_ICANHAZ_OK);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_ICANHAZ_OK);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeIcanhazOk(reader: Reader): IcanhazOk {
-  reader.begin("ICANHAZ-OK");
-  reader.end();
-  reader.frameCount(1);
+function decodeIcanhazOk(body: Buffer, frames: readonly Uint8Array[]): IcanhazOk {
+  endOfBody(ICANHAZ_OK_SITE, body, 3);
+  noMoreFrames(ICANHAZ_OK_SITE, frames, 1);
   return { message: "ICANHAZ_OK" };
 }
 
 function encodeNom(msg: Draft<Nom>): Buffer[] {
-  const writer = new Writer(NOM_SITE, 19);
-  writer.header(0xaa, 0xa3, FMQ_MSG_NOM);
-  writer.number8(msg.credit ?? 0n, "credit");
-  writer.number8(msg.sequence ?? 0n, "sequence");
-  return [writer.finish()];
+  const credit = msg.credit ?? 0n;
+  const sequence = msg.sequence ?? 0n;
+  if (!isNumber8(credit)) throw numberError(NOM_SITE, "credit", credit, 8);
+  if (!isNumber8(sequence)) throw numberError(NOM_SITE, "sequence", sequence, 8);
+  const bound = 19;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_NOM);
+  setNumber8(view, start + 3, credit);
+  setNumber8(view, start + 11, sequence);
+  return [takeFrame(buffer, start, start + 19, bound)];
 }
 
-function decodeNom(reader: Reader): Nom {
-  reader.begin("NOM");
-  const credit = reader.number8("credit");
-  const sequence = reader.number8("sequence");
-  reader.end();
-  reader.frameCount(1);
+function decodeNom(body: Buffer, frames: readonly Uint8Array[]): Nom {
+  const credit = readNumber8(NOM_SITE, "credit", body, 3);
+  const sequence = readNumber8(NOM_SITE, "sequence", body, 11);
+  endOfBody(NOM_SITE, body, 19);
+  noMoreFrames(NOM_SITE, frames, 1);
   return {
     message: "NOM",
     credit,
@@ -497,35 +548,46 @@ function decodeNom(reader: Reader): Nom {
 }
 
 function encodeCheezburger(msg: Draft<Cheezburger>): Buffer[] {
+  const sequence = msg.sequence ?? 0n;
+  const operation = msg.operation ?? 0;
   const filename = msg.filename ?? "";
+  const offset = msg.offset ?? 0n;
+  const eof = msg.eof ?? 0;
   const headers = msg.headers ?? new Map();
   const chunk = frameValue(CHEEZBURGER_SITE, "chunk", msg.chunk);
-  const size =
+  if (!isNumber8(sequence)) throw numberError(CHEEZBURGER_SITE, "sequence", sequence, 8);
+  if (!isNumber1(operation)) throw numberError(CHEEZBURGER_SITE, "operation", operation, 1);
+  if (!isNumber8(offset)) throw numberError(CHEEZBURGER_SITE, "offset", offset, 8);
+  if (!isNumber1(eof)) throw numberError(CHEEZBURGER_SITE, "eof", eof, 1);
+  const bound =
     21 +
-    stringSize(CHEEZBURGER_SITE, "filename", filename) +
-    dictionarySize(CHEEZBURGER_SITE, "headers", headers);
-  const writer = new Writer(CHEEZBURGER_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_CHEEZBURGER);
-  writer.number8(msg.sequence ?? 0n, "sequence");
-  writer.number1(msg.operation ?? 0, "operation");
-  writer.string(filename);
-  writer.number8(msg.offset ?? 0n, "offset");
-  writer.number1(msg.eof ?? 0, "eof");
-  writer.dictionary(headers);
-  return [writer.finish(), chunk];
+    stringBound(CHEEZBURGER_SITE, "filename", filename) +
+    dictionaryBound(CHEEZBURGER_SITE, "headers", headers);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_CHEEZBURGER);
+  setNumber8(view, start + 3, sequence);
+  view.setUint8(start + 11, operation);
+  let at = writeString(CHEEZBURGER_SITE, "filename", buffer, start + 12, filename);
+  setNumber8(view, at, offset);
+  view.setUint8(at + 8, eof);
+  at = writeDictionary(buffer, at + 9, headers);
+  return [takeFrame(buffer, start, at, bound), chunk];
 }
 
-function decodeCheezburger(reader: Reader): Cheezburger {
-  reader.begin("CHEEZBURGER");
-  const sequence = reader.number8("sequence");
-  const operation = reader.number1("operation");
-  const filename = reader.string("filename");
-  const offset = reader.number8("offset");
-  const eof = reader.number1("eof");
-  const headers = reader.dictionary("headers");
-  reader.end();
-  const chunk = reader.frame(1, "chunk");
-  reader.frameCount(2);
+function decodeCheezburger(body: Buffer, frames: readonly Uint8Array[]): Cheezburger {
+  const sequence = readNumber8(CHEEZBURGER_SITE, "sequence", body, 3);
+  const operation = readNumber1(CHEEZBURGER_SITE, "operation", body, 11);
+  const filename = readString(CHEEZBURGER_SITE, "filename", body, 12);
+  let at = readEnd();
+  const offset = readNumber8(CHEEZBURGER_SITE, "offset", body, at);
+  const eof = readNumber1(CHEEZBURGER_SITE, "eof", body, at + 8);
+  const headers = readDictionary(CHEEZBURGER_SITE, "headers", body, at + 9);
+  at = readEnd();
+  endOfBody(CHEEZBURGER_SITE, body, at);
+  const chunk = frameField(CHEEZBURGER_SITE, "chunk", frames, 1);
+  noMoreFrames(CHEEZBURGER_SITE, frames, 2);
   return {
     message: "CHEEZBURGER",
     sequence,
@@ -539,60 +601,68 @@ function decodeCheezburger(reader: Reader): Cheezburger {
 }
 
 function encodeHugz(): Buffer[] {
-  const writer = new Writer(HUGZ_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_HUGZ);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_HUGZ);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeHugz(reader: Reader): Hugz {
-  reader.begin("HUGZ");
-  reader.end();
-  reader.frameCount(1);
+function decodeHugz(body: Buffer, frames: readonly Uint8Array[]): Hugz {
+  endOfBody(HUGZ_SITE, body, 3);
+  noMoreFrames(HUGZ_SITE, frames, 1);
   return { message: "HUGZ" };
 }
 
 function encodeHugzOk(): Buffer[] {
-  const writer = new Writer(HUGZ_OK_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_HUGZ_OK);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_HUGZ_OK);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeHugzOk(reader: Reader): HugzOk {
-  reader.begin("HUGZ-OK");
-  reader.end();
-  reader.frameCount(1);
+function decodeHugzOk(body: Buffer, frames: readonly Uint8Array[]): HugzOk {
+  endOfBody(HUGZ_OK_SITE, body, 3);
+  noMoreFrames(HUGZ_OK_SITE, frames, 1);
   return { message: "HUGZ_OK" };
 }
 
 function encodeKthxbai(): Buffer[] {
-  const writer = new Writer(KTHXBAI_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_KTHXBAI);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_KTHXBAI);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeKthxbai(reader: Reader): Kthxbai {
-  reader.begin("KTHXBAI");
-  reader.end();
-  reader.frameCount(1);
+function decodeKthxbai(body: Buffer, frames: readonly Uint8Array[]): Kthxbai {
+  endOfBody(KTHXBAI_SITE, body, 3);
+  noMoreFrames(KTHXBAI_SITE, frames, 1);
   return { message: "KTHXBAI" };
 }
 
 function encodeSrsly(msg: Draft<Srsly>): Buffer[] {
   const reason = msg.reason ?? "";
-  const size =
+  const bound =
     3 +
-    stringSize(SRSLY_SITE, "reason", reason);
-  const writer = new Writer(SRSLY_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_SRSLY);
-  writer.string(reason);
-  return [writer.finish()];
+    stringBound(SRSLY_SITE, "reason", reason);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_SRSLY);
+  const at = writeString(SRSLY_SITE, "reason", buffer, start + 3, reason);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeSrsly(reader: Reader): Srsly {
-  reader.begin("SRSLY");
-  const reason = reader.string("reason");
-  reader.end();
-  reader.frameCount(1);
+function decodeSrsly(body: Buffer, frames: readonly Uint8Array[]): Srsly {
+  const reason = readString(SRSLY_SITE, "reason", body, 3);
+  const at = readEnd();
+  endOfBody(SRSLY_SITE, body, at);
+  noMoreFrames(SRSLY_SITE, frames, 1);
   return {
     message: "SRSLY",
     reason,
@@ -601,20 +671,22 @@ function decodeSrsly(reader: Reader): Srsly {
 
 function encodeRtfm(msg: Draft<Rtfm>): Buffer[] {
   const reason = msg.reason ?? "";
-  const size =
+  const bound =
     3 +
-    stringSize(RTFM_SITE, "reason", reason);
-  const writer = new Writer(RTFM_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_RTFM);
-  writer.string(reason);
-  return [writer.finish()];
+    stringBound(RTFM_SITE, "reason", reason);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_RTFM);
+  const at = writeString(RTFM_SITE, "reason", buffer, start + 3, reason);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeRtfm(reader: Reader): Rtfm {
-  reader.begin("RTFM");
-  const reason = reader.string("reason");
-  reader.end();
-  reader.frameCount(1);
+function decodeRtfm(body: Buffer, frames: readonly Uint8Array[]): Rtfm {
+  const reason = readString(RTFM_SITE, "reason", body, 3);
+  const at = readEnd();
+  endOfBody(RTFM_SITE, body, at);
+  noMoreFrames(RTFM_SITE, frames, 1);
   return {
     message: "RTFM",
     reason,
@@ -663,38 +735,37 @@ export function encode(msg: FmqMsgDraft): Buffer[] {
  * valid message; never returns a partially filled one.
  */
 export function decode(frames: readonly Uint8Array[]): FmqMsg {
-  const reader = new Reader(MODEL, frames);
-  reader.signature(0xaa, 0xa3);
-  const id = reader.messageId();
-  switch (id) {
+  const body = binaryBody(MODEL, frames, 0xaa, 0xa3);
+  // Octets 0-1 are the signature, octet 2 is the message id.
+  switch (body[2]) {
     case FMQ_MSG_OHAI:
-      return decodeOhai(reader);
+      return decodeOhai(body, frames);
     case FMQ_MSG_ORLY:
-      return decodeOrly(reader);
+      return decodeOrly(body, frames);
     case FMQ_MSG_YARLY:
-      return decodeYarly(reader);
+      return decodeYarly(body, frames);
     case FMQ_MSG_OHAI_OK:
-      return decodeOhaiOk(reader);
+      return decodeOhaiOk(body, frames);
     case FMQ_MSG_ICANHAZ:
-      return decodeIcanhaz(reader);
+      return decodeIcanhaz(body, frames);
     case FMQ_MSG_ICANHAZ_OK:
-      return decodeIcanhazOk(reader);
+      return decodeIcanhazOk(body, frames);
     case FMQ_MSG_NOM:
-      return decodeNom(reader);
+      return decodeNom(body, frames);
     case FMQ_MSG_CHEEZBURGER:
-      return decodeCheezburger(reader);
+      return decodeCheezburger(body, frames);
     case FMQ_MSG_HUGZ:
-      return decodeHugz(reader);
+      return decodeHugz(body, frames);
     case FMQ_MSG_HUGZ_OK:
-      return decodeHugzOk(reader);
+      return decodeHugzOk(body, frames);
     case FMQ_MSG_KTHXBAI:
-      return decodeKthxbai(reader);
+      return decodeKthxbai(body, frames);
     case FMQ_MSG_SRSLY:
-      return decodeSrsly(reader);
+      return decodeSrsly(body, frames);
     case FMQ_MSG_RTFM:
-      return decodeRtfm(reader);
+      return decodeRtfm(body, frames);
     default:
-      throw reader.unknownId(id);
+      throw unknownId(MODEL, body, 2);
   }
 }
 

@@ -12,21 +12,44 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
-  Reader,
-  Writer,
-  chunkSize,
+  binaryBody,
+  chunkBound,
+  endOfBody,
   fromJsonForm,
   fromRouterFrames,
-  hashSize,
-  longstrSize,
-  stringSize,
+  hashBound,
+  isNumber1,
+  isNumber8,
+  longstrBound,
+  noMoreFrames,
+  numberError,
+  readChunk,
+  readConstantNumber,
+  readConstantString,
+  readEnd,
+  readHash,
+  readLongstr,
+  readNumber1,
+  readNumber8,
+  readString,
+  reserveFrame,
+  reservedOffset,
+  reservedView,
+  setNumber8,
+  stringBound,
+  takeFrame,
   toJsonForm,
   toRouterFrames,
+  unknownId,
   unknownMessage,
+  writeChunk,
+  writeHash,
+  writeHeader,
+  writeLongstr,
+  writeString,
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -278,45 +301,58 @@ export function rtfm(fields: Partial<Omit<Rtfm, "message">> = {}): Rtfm {
   };
 }
 const OHAI_PROTOCOL = Buffer.from("FILEMQ", "utf8");
-const OHAI_SITE: EncodeSite = { model: MODEL, message: "OHAI" };
-const OHAI_OK_SITE: EncodeSite = { model: MODEL, message: "OHAI OK" };
-const ICANHAZ_SITE: EncodeSite = { model: MODEL, message: "ICANHAZ" };
-const ICANHAZ_OK_SITE: EncodeSite = { model: MODEL, message: "ICANHAZ OK" };
-const NOM_SITE: EncodeSite = { model: MODEL, message: "NOM" };
-const CHEEZBURGER_SITE: EncodeSite = { model: MODEL, message: "CHEEZBURGER" };
-const HUGZ_SITE: EncodeSite = { model: MODEL, message: "HUGZ" };
-const HUGZ_OK_SITE: EncodeSite = { model: MODEL, message: "HUGZ OK" };
-const KTHXBAI_SITE: EncodeSite = { model: MODEL, message: "KTHXBAI" };
-const SRSLY_SITE: EncodeSite = { model: MODEL, message: "SRSLY" };
-const RTFM_SITE: EncodeSite = { model: MODEL, message: "RTFM" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const OHAI_SITE = { model: MODEL, message: "OHAI", id: FMQ_MSG_V2_OHAI };
+const OHAI_OK_SITE = { model: MODEL, message: "OHAI OK", id: FMQ_MSG_V2_OHAI_OK };
+const ICANHAZ_SITE = { model: MODEL, message: "ICANHAZ", id: FMQ_MSG_V2_ICANHAZ };
+const ICANHAZ_OK_SITE = { model: MODEL, message: "ICANHAZ OK", id: FMQ_MSG_V2_ICANHAZ_OK };
+const NOM_SITE = { model: MODEL, message: "NOM", id: FMQ_MSG_V2_NOM };
+const CHEEZBURGER_SITE = { model: MODEL, message: "CHEEZBURGER", id: FMQ_MSG_V2_CHEEZBURGER };
+const HUGZ_SITE = { model: MODEL, message: "HUGZ", id: FMQ_MSG_V2_HUGZ };
+const HUGZ_OK_SITE = { model: MODEL, message: "HUGZ OK", id: FMQ_MSG_V2_HUGZ_OK };
+const KTHXBAI_SITE = { model: MODEL, message: "KTHXBAI", id: FMQ_MSG_V2_KTHXBAI };
+const SRSLY_SITE = { model: MODEL, message: "SRSLY", id: FMQ_MSG_V2_SRSLY };
+const RTFM_SITE = { model: MODEL, message: "RTFM", id: FMQ_MSG_V2_RTFM };
+
+// An encoder reads each field once, checks what can be checked before writing (fixed-width bytes, frames,
+// numbers) and bounds the size of the body frame, reserves that much of the runtime's frame pool, then
+// writes each field at its offset: a literal one from the frame's start up to the first variable-size
+// field, then from `at`, the offset its writer returned. Text is checked as it is copied; the frame is
+// taken from the pool only when every field is written. Decoders read fields at their offsets likewise,
+// `at` following `readEnd()`, the offset where the last variable-size field ended.
 
 function encodeOhai(): Buffer[] {
-  const writer = new Writer(OHAI_SITE, 12);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_OHAI);
-  writer.string("FILEMQ");
-  writer.number2(2, "version");
-  return [writer.finish()];
+  const bound = 12;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_OHAI);
+  writeString(OHAI_SITE, "protocol", buffer, start + 3, "FILEMQ");
+  view.setUint16(start + 10, 2); // version (constant)
+  return [takeFrame(buffer, start, start + 12, bound)];
 }
 
-function decodeOhai(reader: Reader): Ohai {
-  reader.begin("OHAI");
-  reader.constantString("protocol", OHAI_PROTOCOL);
-  reader.constantNumber("version", 2, 2);
-  reader.end();
-  reader.frameCount(1);
+function decodeOhai(body: Buffer, frames: readonly Uint8Array[]): Ohai {
+  readConstantString(OHAI_SITE, "protocol", body, 3, OHAI_PROTOCOL);
+  readConstantNumber(OHAI_SITE, "version", body, 10, 2, 2);
+  endOfBody(OHAI_SITE, body, 12);
+  noMoreFrames(OHAI_SITE, frames, 1);
   return { message: "OHAI" };
 }
 
 function encodeOhaiOk(): Buffer[] {
-  const writer = new Writer(OHAI_OK_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_OHAI_OK);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_OHAI_OK);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeOhaiOk(reader: Reader): OhaiOk {
-  reader.begin("OHAI OK");
-  reader.end();
-  reader.frameCount(1);
+function decodeOhaiOk(body: Buffer, frames: readonly Uint8Array[]): OhaiOk {
+  endOfBody(OHAI_OK_SITE, body, 3);
+  noMoreFrames(OHAI_OK_SITE, frames, 1);
   return { message: "OHAI_OK" };
 }
 
@@ -324,26 +360,30 @@ function encodeIcanhaz(msg: Draft<Icanhaz>): Buffer[] {
   const path = msg.path ?? "";
   const options = msg.options ?? new Map();
   const cache = msg.cache ?? new Map();
-  const size =
+  const bound =
     3 +
-    longstrSize(ICANHAZ_SITE, "path", path) +
-    hashSize(ICANHAZ_SITE, "options", options) +
-    hashSize(ICANHAZ_SITE, "cache", cache);
-  const writer = new Writer(ICANHAZ_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_ICANHAZ);
-  writer.longstr(path);
-  writer.hash(options);
-  writer.hash(cache);
-  return [writer.finish()];
+    longstrBound(ICANHAZ_SITE, "path", path) +
+    hashBound(ICANHAZ_SITE, "options", options) +
+    hashBound(ICANHAZ_SITE, "cache", cache);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_ICANHAZ);
+  let at = writeLongstr(ICANHAZ_SITE, "path", buffer, start + 3, path);
+  at = writeHash(ICANHAZ_SITE, "options", buffer, at, options);
+  at = writeHash(ICANHAZ_SITE, "cache", buffer, at, cache);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeIcanhaz(reader: Reader): Icanhaz {
-  reader.begin("ICANHAZ");
-  const path = reader.longstr("path");
-  const options = reader.hash("options");
-  const cache = reader.hash("cache");
-  reader.end();
-  reader.frameCount(1);
+function decodeIcanhaz(body: Buffer, frames: readonly Uint8Array[]): Icanhaz {
+  const path = readLongstr(ICANHAZ_SITE, "path", body, 3);
+  let at = readEnd();
+  const options = readHash(ICANHAZ_SITE, "options", body, at);
+  at = readEnd();
+  const cache = readHash(ICANHAZ_SITE, "cache", body, at);
+  at = readEnd();
+  endOfBody(ICANHAZ_SITE, body, at);
+  noMoreFrames(ICANHAZ_SITE, frames, 1);
   return {
     message: "ICANHAZ",
     path,
@@ -353,32 +393,40 @@ function decodeIcanhaz(reader: Reader): Icanhaz {
 }
 
 function encodeIcanhazOk(): Buffer[] {
-  const writer = new Writer(ICANHAZ_OK_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_ICANHAZ_OK);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_ICANHAZ_OK);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeIcanhazOk(reader: Reader): IcanhazOk {
-  reader.begin("ICANHAZ OK");
-  reader.end();
-  reader.frameCount(1);
+function decodeIcanhazOk(body: Buffer, frames: readonly Uint8Array[]): IcanhazOk {
+  endOfBody(ICANHAZ_OK_SITE, body, 3);
+  noMoreFrames(ICANHAZ_OK_SITE, frames, 1);
   return { message: "ICANHAZ_OK" };
 }
 
 function encodeNom(msg: Draft<Nom>): Buffer[] {
-  const writer = new Writer(NOM_SITE, 19);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_NOM);
-  writer.number8(msg.credit ?? 0n, "credit");
-  writer.number8(msg.sequence ?? 0n, "sequence");
-  return [writer.finish()];
+  const credit = msg.credit ?? 0n;
+  const sequence = msg.sequence ?? 0n;
+  if (!isNumber8(credit)) throw numberError(NOM_SITE, "credit", credit, 8);
+  if (!isNumber8(sequence)) throw numberError(NOM_SITE, "sequence", sequence, 8);
+  const bound = 19;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_NOM);
+  setNumber8(view, start + 3, credit);
+  setNumber8(view, start + 11, sequence);
+  return [takeFrame(buffer, start, start + 19, bound)];
 }
 
-function decodeNom(reader: Reader): Nom {
-  reader.begin("NOM");
-  const credit = reader.number8("credit");
-  const sequence = reader.number8("sequence");
-  reader.end();
-  reader.frameCount(1);
+function decodeNom(body: Buffer, frames: readonly Uint8Array[]): Nom {
+  const credit = readNumber8(NOM_SITE, "credit", body, 3);
+  const sequence = readNumber8(NOM_SITE, "sequence", body, 11);
+  endOfBody(NOM_SITE, body, 19);
+  noMoreFrames(NOM_SITE, frames, 1);
   return {
     message: "NOM",
     credit,
@@ -387,37 +435,49 @@ function decodeNom(reader: Reader): Nom {
 }
 
 function encodeCheezburger(msg: Draft<Cheezburger>): Buffer[] {
+  const sequence = msg.sequence ?? 0n;
+  const operation = msg.operation ?? 0;
   const filename = msg.filename ?? "";
+  const offset = msg.offset ?? 0n;
+  const eof = msg.eof ?? 0;
   const headers = msg.headers ?? new Map();
   const chunk = msg.chunk ?? Buffer.alloc(0);
-  const size =
+  if (!isNumber8(sequence)) throw numberError(CHEEZBURGER_SITE, "sequence", sequence, 8);
+  if (!isNumber1(operation)) throw numberError(CHEEZBURGER_SITE, "operation", operation, 1);
+  if (!isNumber8(offset)) throw numberError(CHEEZBURGER_SITE, "offset", offset, 8);
+  if (!isNumber1(eof)) throw numberError(CHEEZBURGER_SITE, "eof", eof, 1);
+  const bound =
     21 +
-    longstrSize(CHEEZBURGER_SITE, "filename", filename) +
-    hashSize(CHEEZBURGER_SITE, "headers", headers) +
-    chunkSize(CHEEZBURGER_SITE, "chunk", chunk);
-  const writer = new Writer(CHEEZBURGER_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_CHEEZBURGER);
-  writer.number8(msg.sequence ?? 0n, "sequence");
-  writer.number1(msg.operation ?? 0, "operation");
-  writer.longstr(filename);
-  writer.number8(msg.offset ?? 0n, "offset");
-  writer.number1(msg.eof ?? 0, "eof");
-  writer.hash(headers);
-  writer.chunk(chunk);
-  return [writer.finish()];
+    longstrBound(CHEEZBURGER_SITE, "filename", filename) +
+    hashBound(CHEEZBURGER_SITE, "headers", headers) +
+    chunkBound(CHEEZBURGER_SITE, "chunk", chunk);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_CHEEZBURGER);
+  setNumber8(view, start + 3, sequence);
+  view.setUint8(start + 11, operation);
+  let at = writeLongstr(CHEEZBURGER_SITE, "filename", buffer, start + 12, filename);
+  setNumber8(view, at, offset);
+  view.setUint8(at + 8, eof);
+  at = writeHash(CHEEZBURGER_SITE, "headers", buffer, at + 9, headers);
+  at = writeChunk(buffer, at, chunk);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeCheezburger(reader: Reader): Cheezburger {
-  reader.begin("CHEEZBURGER");
-  const sequence = reader.number8("sequence");
-  const operation = reader.number1("operation");
-  const filename = reader.longstr("filename");
-  const offset = reader.number8("offset");
-  const eof = reader.number1("eof");
-  const headers = reader.hash("headers");
-  const chunk = reader.chunk("chunk");
-  reader.end();
-  reader.frameCount(1);
+function decodeCheezburger(body: Buffer, frames: readonly Uint8Array[]): Cheezburger {
+  const sequence = readNumber8(CHEEZBURGER_SITE, "sequence", body, 3);
+  const operation = readNumber1(CHEEZBURGER_SITE, "operation", body, 11);
+  const filename = readLongstr(CHEEZBURGER_SITE, "filename", body, 12);
+  let at = readEnd();
+  const offset = readNumber8(CHEEZBURGER_SITE, "offset", body, at);
+  const eof = readNumber1(CHEEZBURGER_SITE, "eof", body, at + 8);
+  const headers = readHash(CHEEZBURGER_SITE, "headers", body, at + 9);
+  at = readEnd();
+  const chunk = readChunk(CHEEZBURGER_SITE, "chunk", body, at);
+  at = readEnd();
+  endOfBody(CHEEZBURGER_SITE, body, at);
+  noMoreFrames(CHEEZBURGER_SITE, frames, 1);
   return {
     message: "CHEEZBURGER",
     sequence,
@@ -431,60 +491,68 @@ function decodeCheezburger(reader: Reader): Cheezburger {
 }
 
 function encodeHugz(): Buffer[] {
-  const writer = new Writer(HUGZ_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_HUGZ);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_HUGZ);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeHugz(reader: Reader): Hugz {
-  reader.begin("HUGZ");
-  reader.end();
-  reader.frameCount(1);
+function decodeHugz(body: Buffer, frames: readonly Uint8Array[]): Hugz {
+  endOfBody(HUGZ_SITE, body, 3);
+  noMoreFrames(HUGZ_SITE, frames, 1);
   return { message: "HUGZ" };
 }
 
 function encodeHugzOk(): Buffer[] {
-  const writer = new Writer(HUGZ_OK_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_HUGZ_OK);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_HUGZ_OK);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeHugzOk(reader: Reader): HugzOk {
-  reader.begin("HUGZ OK");
-  reader.end();
-  reader.frameCount(1);
+function decodeHugzOk(body: Buffer, frames: readonly Uint8Array[]): HugzOk {
+  endOfBody(HUGZ_OK_SITE, body, 3);
+  noMoreFrames(HUGZ_OK_SITE, frames, 1);
   return { message: "HUGZ_OK" };
 }
 
 function encodeKthxbai(): Buffer[] {
-  const writer = new Writer(KTHXBAI_SITE, 3);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_KTHXBAI);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_KTHXBAI);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodeKthxbai(reader: Reader): Kthxbai {
-  reader.begin("KTHXBAI");
-  reader.end();
-  reader.frameCount(1);
+function decodeKthxbai(body: Buffer, frames: readonly Uint8Array[]): Kthxbai {
+  endOfBody(KTHXBAI_SITE, body, 3);
+  noMoreFrames(KTHXBAI_SITE, frames, 1);
   return { message: "KTHXBAI" };
 }
 
 function encodeSrsly(msg: Draft<Srsly>): Buffer[] {
   const reason = msg.reason ?? "";
-  const size =
+  const bound =
     3 +
-    stringSize(SRSLY_SITE, "reason", reason);
-  const writer = new Writer(SRSLY_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_SRSLY);
-  writer.string(reason);
-  return [writer.finish()];
+    stringBound(SRSLY_SITE, "reason", reason);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_SRSLY);
+  const at = writeString(SRSLY_SITE, "reason", buffer, start + 3, reason);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeSrsly(reader: Reader): Srsly {
-  reader.begin("SRSLY");
-  const reason = reader.string("reason");
-  reader.end();
-  reader.frameCount(1);
+function decodeSrsly(body: Buffer, frames: readonly Uint8Array[]): Srsly {
+  const reason = readString(SRSLY_SITE, "reason", body, 3);
+  const at = readEnd();
+  endOfBody(SRSLY_SITE, body, at);
+  noMoreFrames(SRSLY_SITE, frames, 1);
   return {
     message: "SRSLY",
     reason,
@@ -493,20 +561,22 @@ function decodeSrsly(reader: Reader): Srsly {
 
 function encodeRtfm(msg: Draft<Rtfm>): Buffer[] {
   const reason = msg.reason ?? "";
-  const size =
+  const bound =
     3 +
-    stringSize(RTFM_SITE, "reason", reason);
-  const writer = new Writer(RTFM_SITE, size);
-  writer.header(0xaa, 0xa3, FMQ_MSG_V2_RTFM);
-  writer.string(reason);
-  return [writer.finish()];
+    stringBound(RTFM_SITE, "reason", reason);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa3, FMQ_MSG_V2_RTFM);
+  const at = writeString(RTFM_SITE, "reason", buffer, start + 3, reason);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeRtfm(reader: Reader): Rtfm {
-  reader.begin("RTFM");
-  const reason = reader.string("reason");
-  reader.end();
-  reader.frameCount(1);
+function decodeRtfm(body: Buffer, frames: readonly Uint8Array[]): Rtfm {
+  const reason = readString(RTFM_SITE, "reason", body, 3);
+  const at = readEnd();
+  endOfBody(RTFM_SITE, body, at);
+  noMoreFrames(RTFM_SITE, frames, 1);
   return {
     message: "RTFM",
     reason,
@@ -551,34 +621,33 @@ export function encode(msg: FmqMsgV2Draft): Buffer[] {
  * valid message; never returns a partially filled one.
  */
 export function decode(frames: readonly Uint8Array[]): FmqMsgV2 {
-  const reader = new Reader(MODEL, frames);
-  reader.signature(0xaa, 0xa3);
-  const id = reader.messageId();
-  switch (id) {
+  const body = binaryBody(MODEL, frames, 0xaa, 0xa3);
+  // Octets 0-1 are the signature, octet 2 is the message id.
+  switch (body[2]) {
     case FMQ_MSG_V2_OHAI:
-      return decodeOhai(reader);
+      return decodeOhai(body, frames);
     case FMQ_MSG_V2_OHAI_OK:
-      return decodeOhaiOk(reader);
+      return decodeOhaiOk(body, frames);
     case FMQ_MSG_V2_ICANHAZ:
-      return decodeIcanhaz(reader);
+      return decodeIcanhaz(body, frames);
     case FMQ_MSG_V2_ICANHAZ_OK:
-      return decodeIcanhazOk(reader);
+      return decodeIcanhazOk(body, frames);
     case FMQ_MSG_V2_NOM:
-      return decodeNom(reader);
+      return decodeNom(body, frames);
     case FMQ_MSG_V2_CHEEZBURGER:
-      return decodeCheezburger(reader);
+      return decodeCheezburger(body, frames);
     case FMQ_MSG_V2_HUGZ:
-      return decodeHugz(reader);
+      return decodeHugz(body, frames);
     case FMQ_MSG_V2_HUGZ_OK:
-      return decodeHugzOk(reader);
+      return decodeHugzOk(body, frames);
     case FMQ_MSG_V2_KTHXBAI:
-      return decodeKthxbai(reader);
+      return decodeKthxbai(body, frames);
     case FMQ_MSG_V2_SRSLY:
-      return decodeSrsly(reader);
+      return decodeSrsly(body, frames);
     case FMQ_MSG_V2_RTFM:
-      return decodeRtfm(reader);
+      return decodeRtfm(body, frames);
     default:
-      throw reader.unknownId(id);
+      throw unknownId(MODEL, body, 2);
   }
 }
 

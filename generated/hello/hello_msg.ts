@@ -12,18 +12,27 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
-  Reader,
-  Writer,
+  binaryBody,
+  endOfBody,
   fromJsonForm,
   fromRouterFrames,
-  stringSize,
+  noMoreFrames,
+  readEnd,
+  readString,
+  reserveFrame,
+  reservedOffset,
+  reservedView,
+  stringBound,
+  takeFrame,
   toJsonForm,
   toRouterFrames,
+  unknownId,
   unknownMessage,
+  writeHeader,
+  writeString,
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -135,28 +144,39 @@ export function invalid(fields: Partial<Omit<Invalid, "message">> = {}): Invalid
     reason: fields.reason ?? "",
   };
 }
-const HELLO_SITE: EncodeSite = { model: MODEL, message: "HELLO" };
-const WORLD_SITE: EncodeSite = { model: MODEL, message: "WORLD" };
-const PING_SITE: EncodeSite = { model: MODEL, message: "PING" };
-const PONG_SITE: EncodeSite = { model: MODEL, message: "PONG" };
-const INVALID_SITE: EncodeSite = { model: MODEL, message: "INVALID" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const HELLO_SITE = { model: MODEL, message: "HELLO", id: HELLO_MSG_HELLO };
+const WORLD_SITE = { model: MODEL, message: "WORLD", id: HELLO_MSG_WORLD };
+const PING_SITE = { model: MODEL, message: "PING", id: HELLO_MSG_PING };
+const PONG_SITE = { model: MODEL, message: "PONG", id: HELLO_MSG_PONG };
+const INVALID_SITE = { model: MODEL, message: "INVALID", id: HELLO_MSG_INVALID };
+
+// An encoder reads each field once, checks what can be checked before writing (fixed-width bytes, frames,
+// numbers) and bounds the size of the body frame, reserves that much of the runtime's frame pool, then
+// writes each field at its offset: a literal one from the frame's start up to the first variable-size
+// field, then from `at`, the offset its writer returned. Text is checked as it is copied; the frame is
+// taken from the pool only when every field is written. Decoders read fields at their offsets likewise,
+// `at` following `readEnd()`, the offset where the last variable-size field ended.
 
 function encodeHello(msg: Draft<Hello>): Buffer[] {
   const name = msg.name ?? "";
-  const size =
+  const bound =
     3 +
-    stringSize(HELLO_SITE, "name", name);
-  const writer = new Writer(HELLO_SITE, size);
-  writer.header(0xaa, 0xa7, HELLO_MSG_HELLO);
-  writer.string(name);
-  return [writer.finish()];
+    stringBound(HELLO_SITE, "name", name);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa7, HELLO_MSG_HELLO);
+  const at = writeString(HELLO_SITE, "name", buffer, start + 3, name);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeHello(reader: Reader): Hello {
-  reader.begin("HELLO");
-  const name = reader.string("name");
-  reader.end();
-  reader.frameCount(1);
+function decodeHello(body: Buffer, frames: readonly Uint8Array[]): Hello {
+  const name = readString(HELLO_SITE, "name", body, 3);
+  const at = readEnd();
+  endOfBody(HELLO_SITE, body, at);
+  noMoreFrames(HELLO_SITE, frames, 1);
   return {
     message: "HELLO",
     name,
@@ -165,20 +185,22 @@ function decodeHello(reader: Reader): Hello {
 
 function encodeWorld(msg: Draft<World>): Buffer[] {
   const greeting = msg.greeting ?? "";
-  const size =
+  const bound =
     3 +
-    stringSize(WORLD_SITE, "greeting", greeting);
-  const writer = new Writer(WORLD_SITE, size);
-  writer.header(0xaa, 0xa7, HELLO_MSG_WORLD);
-  writer.string(greeting);
-  return [writer.finish()];
+    stringBound(WORLD_SITE, "greeting", greeting);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa7, HELLO_MSG_WORLD);
+  const at = writeString(WORLD_SITE, "greeting", buffer, start + 3, greeting);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeWorld(reader: Reader): World {
-  reader.begin("WORLD");
-  const greeting = reader.string("greeting");
-  reader.end();
-  reader.frameCount(1);
+function decodeWorld(body: Buffer, frames: readonly Uint8Array[]): World {
+  const greeting = readString(WORLD_SITE, "greeting", body, 3);
+  const at = readEnd();
+  endOfBody(WORLD_SITE, body, at);
+  noMoreFrames(WORLD_SITE, frames, 1);
   return {
     message: "WORLD",
     greeting,
@@ -186,47 +208,53 @@ function decodeWorld(reader: Reader): World {
 }
 
 function encodePing(): Buffer[] {
-  const writer = new Writer(PING_SITE, 3);
-  writer.header(0xaa, 0xa7, HELLO_MSG_PING);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa7, HELLO_MSG_PING);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodePing(reader: Reader): Ping {
-  reader.begin("PING");
-  reader.end();
-  reader.frameCount(1);
+function decodePing(body: Buffer, frames: readonly Uint8Array[]): Ping {
+  endOfBody(PING_SITE, body, 3);
+  noMoreFrames(PING_SITE, frames, 1);
   return { message: "PING" };
 }
 
 function encodePong(): Buffer[] {
-  const writer = new Writer(PONG_SITE, 3);
-  writer.header(0xaa, 0xa7, HELLO_MSG_PONG);
-  return [writer.finish()];
+  const bound = 3;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa7, HELLO_MSG_PONG);
+  return [takeFrame(buffer, start, start + 3, bound)];
 }
 
-function decodePong(reader: Reader): Pong {
-  reader.begin("PONG");
-  reader.end();
-  reader.frameCount(1);
+function decodePong(body: Buffer, frames: readonly Uint8Array[]): Pong {
+  endOfBody(PONG_SITE, body, 3);
+  noMoreFrames(PONG_SITE, frames, 1);
   return { message: "PONG" };
 }
 
 function encodeInvalid(msg: Draft<Invalid>): Buffer[] {
   const reason = msg.reason ?? "";
-  const size =
+  const bound =
     3 +
-    stringSize(INVALID_SITE, "reason", reason);
-  const writer = new Writer(INVALID_SITE, size);
-  writer.header(0xaa, 0xa7, HELLO_MSG_INVALID);
-  writer.string(reason);
-  return [writer.finish()];
+    stringBound(INVALID_SITE, "reason", reason);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa7, HELLO_MSG_INVALID);
+  const at = writeString(INVALID_SITE, "reason", buffer, start + 3, reason);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeInvalid(reader: Reader): Invalid {
-  reader.begin("INVALID");
-  const reason = reader.string("reason");
-  reader.end();
-  reader.frameCount(1);
+function decodeInvalid(body: Buffer, frames: readonly Uint8Array[]): Invalid {
+  const reason = readString(INVALID_SITE, "reason", body, 3);
+  const at = readEnd();
+  endOfBody(INVALID_SITE, body, at);
+  noMoreFrames(INVALID_SITE, frames, 1);
   return {
     message: "INVALID",
     reason,
@@ -259,22 +287,21 @@ export function encode(msg: HelloMsgDraft): Buffer[] {
  * valid message; never returns a partially filled one.
  */
 export function decode(frames: readonly Uint8Array[]): HelloMsg {
-  const reader = new Reader(MODEL, frames);
-  reader.signature(0xaa, 0xa7);
-  const id = reader.messageId();
-  switch (id) {
+  const body = binaryBody(MODEL, frames, 0xaa, 0xa7);
+  // Octets 0-1 are the signature, octet 2 is the message id.
+  switch (body[2]) {
     case HELLO_MSG_HELLO:
-      return decodeHello(reader);
+      return decodeHello(body, frames);
     case HELLO_MSG_WORLD:
-      return decodeWorld(reader);
+      return decodeWorld(body, frames);
     case HELLO_MSG_PING:
-      return decodePing(reader);
+      return decodePing(body, frames);
     case HELLO_MSG_PONG:
-      return decodePong(reader);
+      return decodePong(body, frames);
     case HELLO_MSG_INVALID:
-      return decodeInvalid(reader);
+      return decodeInvalid(body, frames);
     default:
-      throw reader.unknownId(id);
+      throw unknownId(MODEL, body, 2);
   }
 }
 

@@ -24,7 +24,6 @@ import {
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -73,7 +72,9 @@ export function request(fields: Partial<Omit<Request, "message">> = {}): Request
 
 const HEADER_DELIMITER = Buffer.from("", "utf8");
 const HEADER_PROTOCOL = Buffer.from("MDPC01", "utf8");
-const REQUEST_SITE: EncodeSite = { model: MODEL, message: "REQUEST" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const REQUEST_SITE = { model: MODEL, message: "REQUEST", id: MDP01_CLIENT_MSG_REQUEST };
 
 function encodeRequest(msg: Draft<Request>): Buffer[] {
   return [
@@ -87,12 +88,12 @@ function encodeRequest(msg: Draft<Request>): Buffer[] {
 function decodeRequest(reader: FrameReader): Request {
   reader.begin("REQUEST", MDP01_CLIENT_MSG_REQUEST);
   const service = reader.text("service", 255);
-  const body = reader.rest("body", 1);
+  const bodyField = reader.rest("body", 1);
   reader.end();
   return {
     message: "REQUEST",
     service,
-    body,
+    body: bodyField,
   };
 }
 

@@ -24,7 +24,6 @@ import {
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -147,9 +146,11 @@ const REPLY_COMMAND = Buffer.of(MDP01_WORKER_MSG_REPLY);
 const REPLY_SEPARATOR = Buffer.from("", "utf8");
 const HEARTBEAT_COMMAND = Buffer.of(MDP01_WORKER_MSG_HEARTBEAT);
 const DISCONNECT_COMMAND = Buffer.of(MDP01_WORKER_MSG_DISCONNECT);
-const READY_SITE: EncodeSite = { model: MODEL, message: "READY" };
-const REQUEST_SITE: EncodeSite = { model: MODEL, message: "REQUEST" };
-const REPLY_SITE: EncodeSite = { model: MODEL, message: "REPLY" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const READY_SITE = { model: MODEL, message: "READY", id: MDP01_WORKER_MSG_READY };
+const REQUEST_SITE = { model: MODEL, message: "REQUEST", id: MDP01_WORKER_MSG_REQUEST };
+const REPLY_SITE = { model: MODEL, message: "REPLY", id: MDP01_WORKER_MSG_REPLY };
 
 function encodeReady(msg: Draft<Ready>): Buffer[] {
   return [
@@ -185,12 +186,12 @@ function decodeRequest(reader: FrameReader): Request {
   reader.begin("REQUEST", MDP01_WORKER_MSG_REQUEST);
   const client = reader.bytes("client");
   reader.constant("separator", REQUEST_SEPARATOR, false);
-  const body = reader.rest("body", 1);
+  const bodyField = reader.rest("body", 1);
   reader.end();
   return {
     message: "REQUEST",
     client,
-    body,
+    body: bodyField,
   };
 }
 
@@ -209,12 +210,12 @@ function decodeReply(reader: FrameReader): Reply {
   reader.begin("REPLY", MDP01_WORKER_MSG_REPLY);
   const client = reader.bytes("client");
   reader.constant("separator", REPLY_SEPARATOR, false);
-  const body = reader.rest("body", 1);
+  const bodyField = reader.rest("body", 1);
   reader.end();
   return {
     message: "REPLY",
     client,
-    body,
+    body: bodyField,
   };
 }
 

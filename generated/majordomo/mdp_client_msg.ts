@@ -12,19 +12,30 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
-  Reader,
-  Writer,
+  binaryBody,
+  endOfBody,
   fromJsonForm,
   fromRouterFrames,
   msgValue,
-  stringSize,
+  readConstantNumber,
+  readConstantString,
+  readEnd,
+  readString,
+  reserveFrame,
+  reservedOffset,
+  reservedView,
+  restFrames,
+  stringBound,
+  takeFrame,
   toJsonForm,
   toRouterFrames,
+  unknownId,
   unknownMessage,
+  writeHeader,
+  writeString,
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -120,91 +131,106 @@ export function clientFinal(fields: Partial<Omit<ClientFinal, "message">> = {}):
 const CLIENT_REQUEST_VERSION = Buffer.from("MDPC02", "utf8");
 const CLIENT_PARTIAL_VERSION = Buffer.from("MDPC02", "utf8");
 const CLIENT_FINAL_VERSION = Buffer.from("MDPC02", "utf8");
-const CLIENT_REQUEST_SITE: EncodeSite = { model: MODEL, message: "CLIENT REQUEST" };
-const CLIENT_PARTIAL_SITE: EncodeSite = { model: MODEL, message: "CLIENT PARTIAL" };
-const CLIENT_FINAL_SITE: EncodeSite = { model: MODEL, message: "CLIENT FINAL" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const CLIENT_REQUEST_SITE = { model: MODEL, message: "CLIENT REQUEST", id: MDP_CLIENT_MSG_CLIENT_REQUEST };
+const CLIENT_PARTIAL_SITE = { model: MODEL, message: "CLIENT PARTIAL", id: MDP_CLIENT_MSG_CLIENT_PARTIAL };
+const CLIENT_FINAL_SITE = { model: MODEL, message: "CLIENT FINAL", id: MDP_CLIENT_MSG_CLIENT_FINAL };
+
+// An encoder reads each field once, checks what can be checked before writing (fixed-width bytes, frames,
+// numbers) and bounds the size of the body frame, reserves that much of the runtime's frame pool, then
+// writes each field at its offset: a literal one from the frame's start up to the first variable-size
+// field, then from `at`, the offset its writer returned. Text is checked as it is copied; the frame is
+// taken from the pool only when every field is written. Decoders read fields at their offsets likewise,
+// `at` following `readEnd()`, the offset where the last variable-size field ended.
 
 function encodeClientRequest(msg: Draft<ClientRequest>): Buffer[] {
   const service = msg.service ?? "";
-  const body = msgValue(CLIENT_REQUEST_SITE, "body", msg.body, 0);
-  const size =
+  const bodyField = msgValue(CLIENT_REQUEST_SITE, "body", msg.body, 0);
+  const bound =
     11 +
-    stringSize(CLIENT_REQUEST_SITE, "service", service);
-  const writer = new Writer(CLIENT_REQUEST_SITE, size);
-  writer.header(0xaa, 0xa4, MDP_CLIENT_MSG_CLIENT_REQUEST);
-  writer.string("MDPC02");
-  writer.number1(1, "messageid");
-  writer.string(service);
-  return [writer.finish(), ...body];
+    stringBound(CLIENT_REQUEST_SITE, "service", service);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_CLIENT_MSG_CLIENT_REQUEST);
+  writeString(CLIENT_REQUEST_SITE, "version", buffer, start + 3, "MDPC02");
+  view.setUint8(start + 10, 1); // messageid (constant)
+  const at = writeString(CLIENT_REQUEST_SITE, "service", buffer, start + 11, service);
+  return [takeFrame(buffer, start, at, bound), ...bodyField];
 }
 
-function decodeClientRequest(reader: Reader): ClientRequest {
-  reader.begin("CLIENT REQUEST");
-  reader.constantString("version", CLIENT_REQUEST_VERSION);
-  reader.constantNumber("messageid", 1, 1);
-  const service = reader.string("service");
-  reader.end();
-  const body = reader.rest(1, "body", 0);
+function decodeClientRequest(body: Buffer, frames: readonly Uint8Array[]): ClientRequest {
+  readConstantString(CLIENT_REQUEST_SITE, "version", body, 3, CLIENT_REQUEST_VERSION);
+  readConstantNumber(CLIENT_REQUEST_SITE, "messageid", body, 10, 1, 1);
+  const service = readString(CLIENT_REQUEST_SITE, "service", body, 11);
+  const at = readEnd();
+  endOfBody(CLIENT_REQUEST_SITE, body, at);
+  const bodyField = restFrames(CLIENT_REQUEST_SITE, "body", frames, 1, 0);
   return {
     message: "CLIENT_REQUEST",
     service,
-    body,
+    body: bodyField,
   };
 }
 
 function encodeClientPartial(msg: Draft<ClientPartial>): Buffer[] {
   const service = msg.service ?? "";
-  const body = msgValue(CLIENT_PARTIAL_SITE, "body", msg.body, 0);
-  const size =
+  const bodyField = msgValue(CLIENT_PARTIAL_SITE, "body", msg.body, 0);
+  const bound =
     11 +
-    stringSize(CLIENT_PARTIAL_SITE, "service", service);
-  const writer = new Writer(CLIENT_PARTIAL_SITE, size);
-  writer.header(0xaa, 0xa4, MDP_CLIENT_MSG_CLIENT_PARTIAL);
-  writer.string("MDPC02");
-  writer.number1(2, "messageid");
-  writer.string(service);
-  return [writer.finish(), ...body];
+    stringBound(CLIENT_PARTIAL_SITE, "service", service);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_CLIENT_MSG_CLIENT_PARTIAL);
+  writeString(CLIENT_PARTIAL_SITE, "version", buffer, start + 3, "MDPC02");
+  view.setUint8(start + 10, 2); // messageid (constant)
+  const at = writeString(CLIENT_PARTIAL_SITE, "service", buffer, start + 11, service);
+  return [takeFrame(buffer, start, at, bound), ...bodyField];
 }
 
-function decodeClientPartial(reader: Reader): ClientPartial {
-  reader.begin("CLIENT PARTIAL");
-  reader.constantString("version", CLIENT_PARTIAL_VERSION);
-  reader.constantNumber("messageid", 1, 2);
-  const service = reader.string("service");
-  reader.end();
-  const body = reader.rest(1, "body", 0);
+function decodeClientPartial(body: Buffer, frames: readonly Uint8Array[]): ClientPartial {
+  readConstantString(CLIENT_PARTIAL_SITE, "version", body, 3, CLIENT_PARTIAL_VERSION);
+  readConstantNumber(CLIENT_PARTIAL_SITE, "messageid", body, 10, 1, 2);
+  const service = readString(CLIENT_PARTIAL_SITE, "service", body, 11);
+  const at = readEnd();
+  endOfBody(CLIENT_PARTIAL_SITE, body, at);
+  const bodyField = restFrames(CLIENT_PARTIAL_SITE, "body", frames, 1, 0);
   return {
     message: "CLIENT_PARTIAL",
     service,
-    body,
+    body: bodyField,
   };
 }
 
 function encodeClientFinal(msg: Draft<ClientFinal>): Buffer[] {
   const service = msg.service ?? "";
-  const body = msgValue(CLIENT_FINAL_SITE, "body", msg.body, 0);
-  const size =
+  const bodyField = msgValue(CLIENT_FINAL_SITE, "body", msg.body, 0);
+  const bound =
     11 +
-    stringSize(CLIENT_FINAL_SITE, "service", service);
-  const writer = new Writer(CLIENT_FINAL_SITE, size);
-  writer.header(0xaa, 0xa4, MDP_CLIENT_MSG_CLIENT_FINAL);
-  writer.string("MDPC02");
-  writer.number1(3, "messageid");
-  writer.string(service);
-  return [writer.finish(), ...body];
+    stringBound(CLIENT_FINAL_SITE, "service", service);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_CLIENT_MSG_CLIENT_FINAL);
+  writeString(CLIENT_FINAL_SITE, "version", buffer, start + 3, "MDPC02");
+  view.setUint8(start + 10, 3); // messageid (constant)
+  const at = writeString(CLIENT_FINAL_SITE, "service", buffer, start + 11, service);
+  return [takeFrame(buffer, start, at, bound), ...bodyField];
 }
 
-function decodeClientFinal(reader: Reader): ClientFinal {
-  reader.begin("CLIENT FINAL");
-  reader.constantString("version", CLIENT_FINAL_VERSION);
-  reader.constantNumber("messageid", 1, 3);
-  const service = reader.string("service");
-  reader.end();
-  const body = reader.rest(1, "body", 0);
+function decodeClientFinal(body: Buffer, frames: readonly Uint8Array[]): ClientFinal {
+  readConstantString(CLIENT_FINAL_SITE, "version", body, 3, CLIENT_FINAL_VERSION);
+  readConstantNumber(CLIENT_FINAL_SITE, "messageid", body, 10, 1, 3);
+  const service = readString(CLIENT_FINAL_SITE, "service", body, 11);
+  const at = readEnd();
+  endOfBody(CLIENT_FINAL_SITE, body, at);
+  const bodyField = restFrames(CLIENT_FINAL_SITE, "body", frames, 1, 0);
   return {
     message: "CLIENT_FINAL",
     service,
-    body,
+    body: bodyField,
   };
 }
 
@@ -230,18 +256,17 @@ export function encode(msg: MdpClientMsgDraft): Buffer[] {
  * valid message; never returns a partially filled one.
  */
 export function decode(frames: readonly Uint8Array[]): MdpClientMsg {
-  const reader = new Reader(MODEL, frames);
-  reader.signature(0xaa, 0xa4);
-  const id = reader.messageId();
-  switch (id) {
+  const body = binaryBody(MODEL, frames, 0xaa, 0xa4);
+  // Octets 0-1 are the signature, octet 2 is the message id.
+  switch (body[2]) {
     case MDP_CLIENT_MSG_CLIENT_REQUEST:
-      return decodeClientRequest(reader);
+      return decodeClientRequest(body, frames);
     case MDP_CLIENT_MSG_CLIENT_PARTIAL:
-      return decodeClientPartial(reader);
+      return decodeClientPartial(body, frames);
     case MDP_CLIENT_MSG_CLIENT_FINAL:
-      return decodeClientFinal(reader);
+      return decodeClientFinal(body, frames);
     default:
-      throw reader.unknownId(id);
+      throw unknownId(MODEL, body, 2);
   }
 }
 

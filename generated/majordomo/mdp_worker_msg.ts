@@ -11,20 +11,33 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
-  Reader,
-  Writer,
+  binaryBody,
+  endOfBody,
+  frameField,
   frameValue,
   fromJsonForm,
   fromRouterFrames,
   msgValue,
-  stringSize,
+  noMoreFrames,
+  readConstantNumber,
+  readConstantString,
+  readEnd,
+  readString,
+  reserveFrame,
+  reservedOffset,
+  reservedView,
+  restFrames,
+  stringBound,
+  takeFrame,
   toJsonForm,
   toRouterFrames,
+  unknownId,
   unknownMessage,
+  writeHeader,
+  writeString,
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -180,33 +193,44 @@ const WORKER_PARTIAL_VERSION = Buffer.from("MDPW02", "utf8");
 const WORKER_FINAL_VERSION = Buffer.from("MDPW02", "utf8");
 const HEARTBEAT_VERSION = Buffer.from("MDPW02", "utf8");
 const DISCONNECT_VERSION = Buffer.from("MDPW02", "utf8");
-const READY_SITE: EncodeSite = { model: MODEL, message: "READY" };
-const WORKER_REQUEST_SITE: EncodeSite = { model: MODEL, message: "WORKER REQUEST" };
-const WORKER_PARTIAL_SITE: EncodeSite = { model: MODEL, message: "WORKER PARTIAL" };
-const WORKER_FINAL_SITE: EncodeSite = { model: MODEL, message: "WORKER FINAL" };
-const HEARTBEAT_SITE: EncodeSite = { model: MODEL, message: "HEARTBEAT" };
-const DISCONNECT_SITE: EncodeSite = { model: MODEL, message: "DISCONNECT" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const READY_SITE = { model: MODEL, message: "READY", id: MDP_WORKER_MSG_READY };
+const WORKER_REQUEST_SITE = { model: MODEL, message: "WORKER REQUEST", id: MDP_WORKER_MSG_WORKER_REQUEST };
+const WORKER_PARTIAL_SITE = { model: MODEL, message: "WORKER PARTIAL", id: MDP_WORKER_MSG_WORKER_PARTIAL };
+const WORKER_FINAL_SITE = { model: MODEL, message: "WORKER FINAL", id: MDP_WORKER_MSG_WORKER_FINAL };
+const HEARTBEAT_SITE = { model: MODEL, message: "HEARTBEAT", id: MDP_WORKER_MSG_HEARTBEAT };
+const DISCONNECT_SITE = { model: MODEL, message: "DISCONNECT", id: MDP_WORKER_MSG_DISCONNECT };
+
+// An encoder reads each field once, checks what can be checked before writing (fixed-width bytes, frames,
+// numbers) and bounds the size of the body frame, reserves that much of the runtime's frame pool, then
+// writes each field at its offset: a literal one from the frame's start up to the first variable-size
+// field, then from `at`, the offset its writer returned. Text is checked as it is copied; the frame is
+// taken from the pool only when every field is written. Decoders read fields at their offsets likewise,
+// `at` following `readEnd()`, the offset where the last variable-size field ended.
 
 function encodeReady(msg: Draft<Ready>): Buffer[] {
   const service = msg.service ?? "";
-  const size =
+  const bound =
     11 +
-    stringSize(READY_SITE, "service", service);
-  const writer = new Writer(READY_SITE, size);
-  writer.header(0xaa, 0xa4, MDP_WORKER_MSG_READY);
-  writer.string("MDPW02");
-  writer.number1(1, "messageid");
-  writer.string(service);
-  return [writer.finish()];
+    stringBound(READY_SITE, "service", service);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_WORKER_MSG_READY);
+  writeString(READY_SITE, "version", buffer, start + 3, "MDPW02");
+  view.setUint8(start + 10, 1); // messageid (constant)
+  const at = writeString(READY_SITE, "service", buffer, start + 11, service);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeReady(reader: Reader): Ready {
-  reader.begin("READY");
-  reader.constantString("version", READY_VERSION);
-  reader.constantNumber("messageid", 1, 1);
-  const service = reader.string("service");
-  reader.end();
-  reader.frameCount(1);
+function decodeReady(body: Buffer, frames: readonly Uint8Array[]): Ready {
+  readConstantString(READY_SITE, "version", body, 3, READY_VERSION);
+  readConstantNumber(READY_SITE, "messageid", body, 10, 1, 1);
+  const service = readString(READY_SITE, "service", body, 11);
+  const at = readEnd();
+  endOfBody(READY_SITE, body, at);
+  noMoreFrames(READY_SITE, frames, 1);
   return {
     message: "READY",
     service,
@@ -216,115 +240,125 @@ function decodeReady(reader: Reader): Ready {
 function encodeWorkerRequest(msg: Draft<WorkerRequest>): Buffer[] {
   const address = frameValue(WORKER_REQUEST_SITE, "address", msg.address);
   const empty = frameValue(WORKER_REQUEST_SITE, "empty", msg.empty);
-  const body = msgValue(WORKER_REQUEST_SITE, "body", msg.body, 0);
-  const writer = new Writer(WORKER_REQUEST_SITE, 11);
-  writer.header(0xaa, 0xa4, MDP_WORKER_MSG_WORKER_REQUEST);
-  writer.string("MDPW02");
-  writer.number1(2, "messageid");
-  return [writer.finish(), address, empty, ...body];
+  const bodyField = msgValue(WORKER_REQUEST_SITE, "body", msg.body, 0);
+  const bound = 11;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_WORKER_MSG_WORKER_REQUEST);
+  writeString(WORKER_REQUEST_SITE, "version", buffer, start + 3, "MDPW02");
+  view.setUint8(start + 10, 2); // messageid (constant)
+  return [takeFrame(buffer, start, start + 11, bound), address, empty, ...bodyField];
 }
 
-function decodeWorkerRequest(reader: Reader): WorkerRequest {
-  reader.begin("WORKER REQUEST");
-  reader.constantString("version", WORKER_REQUEST_VERSION);
-  reader.constantNumber("messageid", 1, 2);
-  reader.end();
-  const address = reader.frame(1, "address");
-  const empty = reader.frame(2, "empty");
-  const body = reader.rest(3, "body", 0);
+function decodeWorkerRequest(body: Buffer, frames: readonly Uint8Array[]): WorkerRequest {
+  readConstantString(WORKER_REQUEST_SITE, "version", body, 3, WORKER_REQUEST_VERSION);
+  readConstantNumber(WORKER_REQUEST_SITE, "messageid", body, 10, 1, 2);
+  endOfBody(WORKER_REQUEST_SITE, body, 11);
+  const address = frameField(WORKER_REQUEST_SITE, "address", frames, 1);
+  const empty = frameField(WORKER_REQUEST_SITE, "empty", frames, 2);
+  const bodyField = restFrames(WORKER_REQUEST_SITE, "body", frames, 3, 0);
   return {
     message: "WORKER_REQUEST",
     address,
     empty,
-    body,
+    body: bodyField,
   };
 }
 
 function encodeWorkerPartial(msg: Draft<WorkerPartial>): Buffer[] {
   const address = frameValue(WORKER_PARTIAL_SITE, "address", msg.address);
   const empty = frameValue(WORKER_PARTIAL_SITE, "empty", msg.empty);
-  const body = msgValue(WORKER_PARTIAL_SITE, "body", msg.body, 0);
-  const writer = new Writer(WORKER_PARTIAL_SITE, 11);
-  writer.header(0xaa, 0xa4, MDP_WORKER_MSG_WORKER_PARTIAL);
-  writer.string("MDPW02");
-  writer.number1(3, "messageid");
-  return [writer.finish(), address, empty, ...body];
+  const bodyField = msgValue(WORKER_PARTIAL_SITE, "body", msg.body, 0);
+  const bound = 11;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_WORKER_MSG_WORKER_PARTIAL);
+  writeString(WORKER_PARTIAL_SITE, "version", buffer, start + 3, "MDPW02");
+  view.setUint8(start + 10, 3); // messageid (constant)
+  return [takeFrame(buffer, start, start + 11, bound), address, empty, ...bodyField];
 }
 
-function decodeWorkerPartial(reader: Reader): WorkerPartial {
-  reader.begin("WORKER PARTIAL");
-  reader.constantString("version", WORKER_PARTIAL_VERSION);
-  reader.constantNumber("messageid", 1, 3);
-  reader.end();
-  const address = reader.frame(1, "address");
-  const empty = reader.frame(2, "empty");
-  const body = reader.rest(3, "body", 0);
+function decodeWorkerPartial(body: Buffer, frames: readonly Uint8Array[]): WorkerPartial {
+  readConstantString(WORKER_PARTIAL_SITE, "version", body, 3, WORKER_PARTIAL_VERSION);
+  readConstantNumber(WORKER_PARTIAL_SITE, "messageid", body, 10, 1, 3);
+  endOfBody(WORKER_PARTIAL_SITE, body, 11);
+  const address = frameField(WORKER_PARTIAL_SITE, "address", frames, 1);
+  const empty = frameField(WORKER_PARTIAL_SITE, "empty", frames, 2);
+  const bodyField = restFrames(WORKER_PARTIAL_SITE, "body", frames, 3, 0);
   return {
     message: "WORKER_PARTIAL",
     address,
     empty,
-    body,
+    body: bodyField,
   };
 }
 
 function encodeWorkerFinal(msg: Draft<WorkerFinal>): Buffer[] {
   const address = frameValue(WORKER_FINAL_SITE, "address", msg.address);
   const empty = frameValue(WORKER_FINAL_SITE, "empty", msg.empty);
-  const body = msgValue(WORKER_FINAL_SITE, "body", msg.body, 0);
-  const writer = new Writer(WORKER_FINAL_SITE, 11);
-  writer.header(0xaa, 0xa4, MDP_WORKER_MSG_WORKER_FINAL);
-  writer.string("MDPW02");
-  writer.number1(4, "messageid");
-  return [writer.finish(), address, empty, ...body];
+  const bodyField = msgValue(WORKER_FINAL_SITE, "body", msg.body, 0);
+  const bound = 11;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_WORKER_MSG_WORKER_FINAL);
+  writeString(WORKER_FINAL_SITE, "version", buffer, start + 3, "MDPW02");
+  view.setUint8(start + 10, 4); // messageid (constant)
+  return [takeFrame(buffer, start, start + 11, bound), address, empty, ...bodyField];
 }
 
-function decodeWorkerFinal(reader: Reader): WorkerFinal {
-  reader.begin("WORKER FINAL");
-  reader.constantString("version", WORKER_FINAL_VERSION);
-  reader.constantNumber("messageid", 1, 4);
-  reader.end();
-  const address = reader.frame(1, "address");
-  const empty = reader.frame(2, "empty");
-  const body = reader.rest(3, "body", 0);
+function decodeWorkerFinal(body: Buffer, frames: readonly Uint8Array[]): WorkerFinal {
+  readConstantString(WORKER_FINAL_SITE, "version", body, 3, WORKER_FINAL_VERSION);
+  readConstantNumber(WORKER_FINAL_SITE, "messageid", body, 10, 1, 4);
+  endOfBody(WORKER_FINAL_SITE, body, 11);
+  const address = frameField(WORKER_FINAL_SITE, "address", frames, 1);
+  const empty = frameField(WORKER_FINAL_SITE, "empty", frames, 2);
+  const bodyField = restFrames(WORKER_FINAL_SITE, "body", frames, 3, 0);
   return {
     message: "WORKER_FINAL",
     address,
     empty,
-    body,
+    body: bodyField,
   };
 }
 
 function encodeHeartbeat(): Buffer[] {
-  const writer = new Writer(HEARTBEAT_SITE, 11);
-  writer.header(0xaa, 0xa4, MDP_WORKER_MSG_HEARTBEAT);
-  writer.string("MDPW02");
-  writer.number1(5, "messageid");
-  return [writer.finish()];
+  const bound = 11;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_WORKER_MSG_HEARTBEAT);
+  writeString(HEARTBEAT_SITE, "version", buffer, start + 3, "MDPW02");
+  view.setUint8(start + 10, 5); // messageid (constant)
+  return [takeFrame(buffer, start, start + 11, bound)];
 }
 
-function decodeHeartbeat(reader: Reader): Heartbeat {
-  reader.begin("HEARTBEAT");
-  reader.constantString("version", HEARTBEAT_VERSION);
-  reader.constantNumber("messageid", 1, 5);
-  reader.end();
-  reader.frameCount(1);
+function decodeHeartbeat(body: Buffer, frames: readonly Uint8Array[]): Heartbeat {
+  readConstantString(HEARTBEAT_SITE, "version", body, 3, HEARTBEAT_VERSION);
+  readConstantNumber(HEARTBEAT_SITE, "messageid", body, 10, 1, 5);
+  endOfBody(HEARTBEAT_SITE, body, 11);
+  noMoreFrames(HEARTBEAT_SITE, frames, 1);
   return { message: "HEARTBEAT" };
 }
 
 function encodeDisconnect(): Buffer[] {
-  const writer = new Writer(DISCONNECT_SITE, 11);
-  writer.header(0xaa, 0xa4, MDP_WORKER_MSG_DISCONNECT);
-  writer.string("MDPW02");
-  writer.number1(6, "messageid");
-  return [writer.finish()];
+  const bound = 11;
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa4, MDP_WORKER_MSG_DISCONNECT);
+  writeString(DISCONNECT_SITE, "version", buffer, start + 3, "MDPW02");
+  view.setUint8(start + 10, 6); // messageid (constant)
+  return [takeFrame(buffer, start, start + 11, bound)];
 }
 
-function decodeDisconnect(reader: Reader): Disconnect {
-  reader.begin("DISCONNECT");
-  reader.constantString("version", DISCONNECT_VERSION);
-  reader.constantNumber("messageid", 1, 6);
-  reader.end();
-  reader.frameCount(1);
+function decodeDisconnect(body: Buffer, frames: readonly Uint8Array[]): Disconnect {
+  readConstantString(DISCONNECT_SITE, "version", body, 3, DISCONNECT_VERSION);
+  readConstantNumber(DISCONNECT_SITE, "messageid", body, 10, 1, 6);
+  endOfBody(DISCONNECT_SITE, body, 11);
+  noMoreFrames(DISCONNECT_SITE, frames, 1);
   return { message: "DISCONNECT" };
 }
 
@@ -356,24 +390,23 @@ export function encode(msg: MdpWorkerMsgDraft): Buffer[] {
  * valid message; never returns a partially filled one.
  */
 export function decode(frames: readonly Uint8Array[]): MdpWorkerMsg {
-  const reader = new Reader(MODEL, frames);
-  reader.signature(0xaa, 0xa4);
-  const id = reader.messageId();
-  switch (id) {
+  const body = binaryBody(MODEL, frames, 0xaa, 0xa4);
+  // Octets 0-1 are the signature, octet 2 is the message id.
+  switch (body[2]) {
     case MDP_WORKER_MSG_READY:
-      return decodeReady(reader);
+      return decodeReady(body, frames);
     case MDP_WORKER_MSG_WORKER_REQUEST:
-      return decodeWorkerRequest(reader);
+      return decodeWorkerRequest(body, frames);
     case MDP_WORKER_MSG_WORKER_PARTIAL:
-      return decodeWorkerPartial(reader);
+      return decodeWorkerPartial(body, frames);
     case MDP_WORKER_MSG_WORKER_FINAL:
-      return decodeWorkerFinal(reader);
+      return decodeWorkerFinal(body, frames);
     case MDP_WORKER_MSG_HEARTBEAT:
-      return decodeHeartbeat(reader);
+      return decodeHeartbeat(body, frames);
     case MDP_WORKER_MSG_DISCONNECT:
-      return decodeDisconnect(reader);
+      return decodeDisconnect(body, frames);
     default:
-      throw reader.unknownId(id);
+      throw unknownId(MODEL, body, 2);
   }
 }
 

@@ -13,25 +13,55 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
-  Reader,
-  Writer,
-  chunkSize,
+  binaryBody,
+  chunkBound,
+  endOfBody,
   fixedBytes,
+  frameField,
   frameValue,
   fromJsonForm,
   fromRouterFrames,
-  hashSize,
-  longstrSize,
+  hashBound,
+  isNumber1,
+  isNumber2,
+  isNumber8,
+  longstrBound,
   msgValue,
-  stringSize,
-  stringsSize,
+  noMoreFrames,
+  numberError,
+  readChunk,
+  readConstantNumber,
+  readEnd,
+  readHash,
+  readLongstr,
+  readNumber1,
+  readNumber2,
+  readNumber8,
+  readOctets,
+  readString,
+  readStrings,
+  reserveFrame,
+  reservedOffset,
+  reservedView,
+  restFrames,
+  setNumber8,
+  stringBound,
+  stringsBound,
+  takeFrame,
   toJsonForm,
   toRouterFrames,
+  unknownId,
   unknownMessage,
+  writeChunk,
+  writeHash,
+  writeHeader,
+  writeLongstr,
+  writeOctets,
+  writeString,
+  writeStrings,
   type Codec,
   type CodecSchema,
   type Draft,
-  type EncodeSite,
   type JsonMessage,
   type Routed,
 } from "../../runtime/wire/index.js";
@@ -241,45 +271,69 @@ export function types(fields: Partial<Omit<Types, "message">> = {}): Types {
     supplierEmail: fields.supplierEmail ?? "",
   };
 }
-const LOG_SITE: EncodeSite = { model: MODEL, message: "LOG" };
-const STRUCTURES_SITE: EncodeSite = { model: MODEL, message: "STRUCTURES" };
-const BINARY_SITE: EncodeSite = { model: MODEL, message: "BINARY" };
-const TYPES_SITE: EncodeSite = { model: MODEL, message: "TYPES" };
+
+/** Where the errors about each message say they come from: model, message name and id. */
+const LOG_SITE = { model: MODEL, message: "LOG", id: ZPROTO_EXAMPLE_LOG };
+const STRUCTURES_SITE = { model: MODEL, message: "STRUCTURES", id: ZPROTO_EXAMPLE_STRUCTURES };
+const BINARY_SITE = { model: MODEL, message: "BINARY", id: ZPROTO_EXAMPLE_BINARY };
+const TYPES_SITE = { model: MODEL, message: "TYPES", id: ZPROTO_EXAMPLE_TYPES };
+
+// An encoder reads each field once, checks what can be checked before writing (fixed-width bytes, frames,
+// numbers) and bounds the size of the body frame, reserves that much of the runtime's frame pool, then
+// writes each field at its offset: a literal one from the frame's start up to the first variable-size
+// field, then from `at`, the offset its writer returned. Text is checked as it is copied; the frame is
+// taken from the pool only when every field is written. Decoders read fields at their offsets likewise,
+// `at` following `readEnd()`, the offset where the last variable-size field ended.
 
 function encodeLog(msg: Draft<Log>): Buffer[] {
+  const sequence = msg.sequence ?? 0;
+  const level = msg.level ?? 0;
+  const event = msg.event ?? 0;
+  const node = msg.node ?? 0;
+  const peer = msg.peer ?? 0;
+  const time = msg.time ?? 0n;
   const host = msg.host ?? "";
   const data = msg.data ?? "";
-  const size =
+  if (!isNumber2(sequence)) throw numberError(LOG_SITE, "sequence", sequence, 2);
+  if (!isNumber1(level)) throw numberError(LOG_SITE, "level", level, 1);
+  if (!isNumber1(event)) throw numberError(LOG_SITE, "event", event, 1);
+  if (!isNumber2(node)) throw numberError(LOG_SITE, "node", node, 2);
+  if (!isNumber2(peer)) throw numberError(LOG_SITE, "peer", peer, 2);
+  if (!isNumber8(time)) throw numberError(LOG_SITE, "time", time, 8);
+  const bound =
     21 +
-    stringSize(LOG_SITE, "host", host) +
-    longstrSize(LOG_SITE, "data", data);
-  const writer = new Writer(LOG_SITE, size);
-  writer.header(0xaa, 0xa0, ZPROTO_EXAMPLE_LOG);
-  writer.number2(msg.sequence ?? 0, "sequence");
-  writer.number2(3, "version");
-  writer.number1(msg.level ?? 0, "level");
-  writer.number1(msg.event ?? 0, "event");
-  writer.number2(msg.node ?? 0, "node");
-  writer.number2(msg.peer ?? 0, "peer");
-  writer.number8(msg.time ?? 0n, "time");
-  writer.string(host);
-  writer.longstr(data);
-  return [writer.finish()];
+    stringBound(LOG_SITE, "host", host) +
+    longstrBound(LOG_SITE, "data", data);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa0, ZPROTO_EXAMPLE_LOG);
+  view.setUint16(start + 3, sequence);
+  view.setUint16(start + 5, 3); // version (constant)
+  view.setUint8(start + 7, level);
+  view.setUint8(start + 8, event);
+  view.setUint16(start + 9, node);
+  view.setUint16(start + 11, peer);
+  setNumber8(view, start + 13, time);
+  let at = writeString(LOG_SITE, "host", buffer, start + 21, host);
+  at = writeLongstr(LOG_SITE, "data", buffer, at, data);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeLog(reader: Reader): Log {
-  reader.begin("LOG");
-  const sequence = reader.number2("sequence");
-  reader.constantNumber("version", 2, 3);
-  const level = reader.number1("level");
-  const event = reader.number1("event");
-  const node = reader.number2("node");
-  const peer = reader.number2("peer");
-  const time = reader.number8("time");
-  const host = reader.string("host");
-  const data = reader.longstr("data");
-  reader.end();
-  reader.frameCount(1);
+function decodeLog(body: Buffer, frames: readonly Uint8Array[]): Log {
+  const sequence = readNumber2(LOG_SITE, "sequence", body, 3);
+  readConstantNumber(LOG_SITE, "version", body, 5, 2, 3);
+  const level = readNumber1(LOG_SITE, "level", body, 7);
+  const event = readNumber1(LOG_SITE, "event", body, 8);
+  const node = readNumber2(LOG_SITE, "node", body, 9);
+  const peer = readNumber2(LOG_SITE, "peer", body, 11);
+  const time = readNumber8(LOG_SITE, "time", body, 13);
+  const host = readString(LOG_SITE, "host", body, 21);
+  let at = readEnd();
+  const data = readLongstr(LOG_SITE, "data", body, at);
+  at = readEnd();
+  endOfBody(LOG_SITE, body, at);
+  noMoreFrames(LOG_SITE, frames, 1);
   return {
     message: "LOG",
     sequence,
@@ -294,27 +348,32 @@ function decodeLog(reader: Reader): Log {
 }
 
 function encodeStructures(msg: Draft<Structures>): Buffer[] {
+  const sequence = msg.sequence ?? 0;
   const aliases = msg.aliases ?? [];
   const headers = msg.headers ?? new Map();
-  const size =
+  if (!isNumber2(sequence)) throw numberError(STRUCTURES_SITE, "sequence", sequence, 2);
+  const bound =
     5 +
-    stringsSize(STRUCTURES_SITE, "aliases", aliases) +
-    hashSize(STRUCTURES_SITE, "headers", headers);
-  const writer = new Writer(STRUCTURES_SITE, size);
-  writer.header(0xaa, 0xa0, ZPROTO_EXAMPLE_STRUCTURES);
-  writer.number2(msg.sequence ?? 0, "sequence");
-  writer.strings(aliases);
-  writer.hash(headers);
-  return [writer.finish()];
+    stringsBound(STRUCTURES_SITE, "aliases", aliases) +
+    hashBound(STRUCTURES_SITE, "headers", headers);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa0, ZPROTO_EXAMPLE_STRUCTURES);
+  view.setUint16(start + 3, sequence);
+  let at = writeStrings(STRUCTURES_SITE, "aliases", buffer, start + 5, aliases);
+  at = writeHash(STRUCTURES_SITE, "headers", buffer, at, headers);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeStructures(reader: Reader): Structures {
-  reader.begin("STRUCTURES");
-  const sequence = reader.number2("sequence");
-  const aliases = reader.strings("aliases");
-  const headers = reader.hash("headers");
-  reader.end();
-  reader.frameCount(1);
+function decodeStructures(body: Buffer, frames: readonly Uint8Array[]): Structures {
+  const sequence = readNumber2(STRUCTURES_SITE, "sequence", body, 3);
+  const aliases = readStrings(STRUCTURES_SITE, "aliases", body, 5);
+  let at = readEnd();
+  const headers = readHash(STRUCTURES_SITE, "headers", body, at);
+  at = readEnd();
+  endOfBody(STRUCTURES_SITE, body, at);
+  noMoreFrames(STRUCTURES_SITE, frames, 1);
   return {
     message: "STRUCTURES",
     sequence,
@@ -324,32 +383,36 @@ function decodeStructures(reader: Reader): Structures {
 }
 
 function encodeBinary(msg: Draft<Binary>): Buffer[] {
+  const sequence = msg.sequence ?? 0;
   const flags = fixedBytes(BINARY_SITE, "flags", msg.flags, 4);
   const publicKey = msg.publicKey ?? Buffer.alloc(0);
   const identifier = fixedBytes(BINARY_SITE, "identifier", msg.identifier, 16);
   const address = frameValue(BINARY_SITE, "address", msg.address);
   const content = msgValue(BINARY_SITE, "content", msg.content, 0);
-  const size =
+  if (!isNumber2(sequence)) throw numberError(BINARY_SITE, "sequence", sequence, 2);
+  const bound =
     25 +
-    chunkSize(BINARY_SITE, "public_key", publicKey);
-  const writer = new Writer(BINARY_SITE, size);
-  writer.header(0xaa, 0xa0, ZPROTO_EXAMPLE_BINARY);
-  writer.number2(msg.sequence ?? 0, "sequence");
-  writer.octets(flags, 4);
-  writer.chunk(publicKey);
-  writer.octets(identifier, 16);
-  return [writer.finish(), address, ...content];
+    chunkBound(BINARY_SITE, "public_key", publicKey);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa0, ZPROTO_EXAMPLE_BINARY);
+  view.setUint16(start + 3, sequence);
+  writeOctets(buffer, start + 5, flags, 4);
+  const at = writeChunk(buffer, start + 9, publicKey);
+  writeOctets(buffer, at, identifier, 16);
+  return [takeFrame(buffer, start, at + 16, bound), address, ...content];
 }
 
-function decodeBinary(reader: Reader): Binary {
-  reader.begin("BINARY");
-  const sequence = reader.number2("sequence");
-  const flags = reader.octets("flags", 4);
-  const publicKey = reader.chunk("public_key");
-  const identifier = reader.octets("identifier", 16);
-  reader.end();
-  const address = reader.frame(1, "address");
-  const content = reader.rest(2, "content", 0);
+function decodeBinary(body: Buffer, frames: readonly Uint8Array[]): Binary {
+  const sequence = readNumber2(BINARY_SITE, "sequence", body, 3);
+  const flags = readOctets(BINARY_SITE, "flags", body, 5, 4);
+  const publicKey = readChunk(BINARY_SITE, "public_key", body, 9);
+  const at = readEnd();
+  const identifier = readOctets(BINARY_SITE, "identifier", body, at, 16);
+  endOfBody(BINARY_SITE, body, at + 16);
+  const address = frameField(BINARY_SITE, "address", frames, 1);
+  const content = restFrames(BINARY_SITE, "content", frames, 2, 0);
   return {
     message: "BINARY",
     sequence,
@@ -362,6 +425,7 @@ function decodeBinary(reader: Reader): Binary {
 }
 
 function encodeTypes(msg: Draft<Types>): Buffer[] {
+  const sequence = msg.sequence ?? 0;
   const clientForename = msg.clientForename ?? "";
   const clientSurname = msg.clientSurname ?? "";
   const clientMobile = msg.clientMobile ?? "";
@@ -370,43 +434,53 @@ function encodeTypes(msg: Draft<Types>): Buffer[] {
   const supplierSurname = msg.supplierSurname ?? "";
   const supplierMobile = msg.supplierMobile ?? "";
   const supplierEmail = msg.supplierEmail ?? "";
-  const size =
+  if (!isNumber2(sequence)) throw numberError(TYPES_SITE, "sequence", sequence, 2);
+  const bound =
     5 +
-    stringSize(TYPES_SITE, "client_forename", clientForename) +
-    stringSize(TYPES_SITE, "client_surname", clientSurname) +
-    stringSize(TYPES_SITE, "client_mobile", clientMobile) +
-    stringSize(TYPES_SITE, "client_email", clientEmail) +
-    stringSize(TYPES_SITE, "supplier_forename", supplierForename) +
-    stringSize(TYPES_SITE, "supplier_surname", supplierSurname) +
-    stringSize(TYPES_SITE, "supplier_mobile", supplierMobile) +
-    stringSize(TYPES_SITE, "supplier_email", supplierEmail);
-  const writer = new Writer(TYPES_SITE, size);
-  writer.header(0xaa, 0xa0, ZPROTO_EXAMPLE_TYPES);
-  writer.number2(msg.sequence ?? 0, "sequence");
-  writer.string(clientForename);
-  writer.string(clientSurname);
-  writer.string(clientMobile);
-  writer.string(clientEmail);
-  writer.string(supplierForename);
-  writer.string(supplierSurname);
-  writer.string(supplierMobile);
-  writer.string(supplierEmail);
-  return [writer.finish()];
+    stringBound(TYPES_SITE, "client_forename", clientForename) +
+    stringBound(TYPES_SITE, "client_surname", clientSurname) +
+    stringBound(TYPES_SITE, "client_mobile", clientMobile) +
+    stringBound(TYPES_SITE, "client_email", clientEmail) +
+    stringBound(TYPES_SITE, "supplier_forename", supplierForename) +
+    stringBound(TYPES_SITE, "supplier_surname", supplierSurname) +
+    stringBound(TYPES_SITE, "supplier_mobile", supplierMobile) +
+    stringBound(TYPES_SITE, "supplier_email", supplierEmail);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  writeHeader(view, start, 0xaaa0, ZPROTO_EXAMPLE_TYPES);
+  view.setUint16(start + 3, sequence);
+  let at = writeString(TYPES_SITE, "client_forename", buffer, start + 5, clientForename);
+  at = writeString(TYPES_SITE, "client_surname", buffer, at, clientSurname);
+  at = writeString(TYPES_SITE, "client_mobile", buffer, at, clientMobile);
+  at = writeString(TYPES_SITE, "client_email", buffer, at, clientEmail);
+  at = writeString(TYPES_SITE, "supplier_forename", buffer, at, supplierForename);
+  at = writeString(TYPES_SITE, "supplier_surname", buffer, at, supplierSurname);
+  at = writeString(TYPES_SITE, "supplier_mobile", buffer, at, supplierMobile);
+  at = writeString(TYPES_SITE, "supplier_email", buffer, at, supplierEmail);
+  return [takeFrame(buffer, start, at, bound)];
 }
 
-function decodeTypes(reader: Reader): Types {
-  reader.begin("TYPES");
-  const sequence = reader.number2("sequence");
-  const clientForename = reader.string("client_forename");
-  const clientSurname = reader.string("client_surname");
-  const clientMobile = reader.string("client_mobile");
-  const clientEmail = reader.string("client_email");
-  const supplierForename = reader.string("supplier_forename");
-  const supplierSurname = reader.string("supplier_surname");
-  const supplierMobile = reader.string("supplier_mobile");
-  const supplierEmail = reader.string("supplier_email");
-  reader.end();
-  reader.frameCount(1);
+function decodeTypes(body: Buffer, frames: readonly Uint8Array[]): Types {
+  const sequence = readNumber2(TYPES_SITE, "sequence", body, 3);
+  const clientForename = readString(TYPES_SITE, "client_forename", body, 5);
+  let at = readEnd();
+  const clientSurname = readString(TYPES_SITE, "client_surname", body, at);
+  at = readEnd();
+  const clientMobile = readString(TYPES_SITE, "client_mobile", body, at);
+  at = readEnd();
+  const clientEmail = readString(TYPES_SITE, "client_email", body, at);
+  at = readEnd();
+  const supplierForename = readString(TYPES_SITE, "supplier_forename", body, at);
+  at = readEnd();
+  const supplierSurname = readString(TYPES_SITE, "supplier_surname", body, at);
+  at = readEnd();
+  const supplierMobile = readString(TYPES_SITE, "supplier_mobile", body, at);
+  at = readEnd();
+  const supplierEmail = readString(TYPES_SITE, "supplier_email", body, at);
+  at = readEnd();
+  endOfBody(TYPES_SITE, body, at);
+  noMoreFrames(TYPES_SITE, frames, 1);
   return {
     message: "TYPES",
     sequence,
@@ -445,20 +519,19 @@ export function encode(msg: ZprotoExampleDraft): Buffer[] {
  * valid message; never returns a partially filled one.
  */
 export function decode(frames: readonly Uint8Array[]): ZprotoExample {
-  const reader = new Reader(MODEL, frames);
-  reader.signature(0xaa, 0xa0);
-  const id = reader.messageId();
-  switch (id) {
+  const body = binaryBody(MODEL, frames, 0xaa, 0xa0);
+  // Octets 0-1 are the signature, octet 2 is the message id.
+  switch (body[2]) {
     case ZPROTO_EXAMPLE_LOG:
-      return decodeLog(reader);
+      return decodeLog(body, frames);
     case ZPROTO_EXAMPLE_STRUCTURES:
-      return decodeStructures(reader);
+      return decodeStructures(body, frames);
     case ZPROTO_EXAMPLE_BINARY:
-      return decodeBinary(reader);
+      return decodeBinary(body, frames);
     case ZPROTO_EXAMPLE_TYPES:
-      return decodeTypes(reader);
+      return decodeTypes(body, frames);
     default:
-      throw reader.unknownId(id);
+      throw unknownId(MODEL, body, 2);
   }
 }
 

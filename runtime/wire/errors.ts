@@ -3,6 +3,21 @@
  * {@link EncodeError}s; both carry the model, message and field they concern so that a user can act on them.
  */
 
+/** Who is being encoded: used only to word errors. */
+export interface EncodeSite {
+  readonly model: string;
+  readonly message: string;
+}
+
+/** What is being decoded, as far as it is known: used only to word errors. */
+export interface DecodeSite {
+  readonly model: string;
+  /** Message name as written in the model, once the id is known. */
+  readonly message: string | null;
+  /** Message id, once read. */
+  readonly id: number | null;
+}
+
 /** Why a frame sequence was rejected by a strict decoder (`spec/wire.md` §9.2). */
 export type MalformedKind =
   | "Truncated"

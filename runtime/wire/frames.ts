@@ -3,9 +3,9 @@
  * where a binary codec has its signature, and the message id, where the model has one, is a one-octet
  * command frame. This is how Guide protocols such as Majordomo MDP/0.1 put fields on the wire.
  */
-import { EncodeError, MalformedError, type MalformedKind } from "./errors.js";
+import { EncodeError, MalformedError, type EncodeSite, type MalformedKind } from "./errors.js";
 import { readUtf8 } from "./text.js";
-import { textSize, toBuffer, type EncodeSite } from "./writer.js";
+import { textSize, toBuffer } from "./writer.js";
 
 const MAX_U64 = 0xffffffffffffffffn;
 

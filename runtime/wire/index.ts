@@ -2,14 +2,22 @@
  * The codec runtime: wire primitives shared by generated codecs and the schema interpreter.
  * @packageDocumentation
  */
-export { MalformedError, EncodeError, type MalformedKind, type MalformedDetails, type EncodeKind } from "./errors.js";
 export {
-  Writer, toBuffer, textSize, stringSize, longstrSize, stringsSize, hashSize, shortstringsSize, dictionarySize,
-  chunkSize, fixedBytesSize, fixedBytes, frameValue, msgValue, topicSize, unknownMessage, type EncodeSite,
+  MalformedError, EncodeError, type MalformedKind, type MalformedDetails, type EncodeKind, type EncodeSite, type DecodeSite,
+} from "./errors.js";
+export {
+  toBuffer, textSize, stringBound, longstrBound, stringsBound, hashBound, shortstringsBound, dictionaryBound, chunkBound,
+  fixedBytesSize, fixedBytes, frameValue, msgValue, topicBound, unknownMessage, reserveFrame, reservedOffset, reservedView, takeFrame,
+  writeHeader, writeTopicHeader, isNumber1, isNumber2, isNumber4, isNumber8, numberError, setNumber8, writeNumber, writeString,
+  writeLongstr, writeStrings, writeHash, writeShortstrings, writeDictionary, writeChunk, writeOctets, type Bytes,
 } from "./writer.js";
-export { Reader } from "./reader.js";
+export {
+  readEnd, malformed, binaryBody, pubsubBody, unknownId, readTopic, readNumber1, readNumber2, readNumber4, readNumber8,
+  readConstantNumber, readConstantString, readString, readLongstr, readStrings, readHash, readShortstrings, readDictionary, readChunk,
+  readOctets, endOfBody, frameField, restFrames, noMoreFrames,
+} from "./reader.js";
 export { FrameReader, textFrame, numberFrame, fixedFrame } from "./frames.js";
-export { utf8Length, readUtf8, writeUtf8 } from "./text.js";
+export { utf8Length, shortTextBound, readUtf8, writeText } from "./text.js";
 export {
   findMessage, isSettable, signatureOctets, type CodecSchema, type MessageSchema, type FieldSchema, type FieldType,
   type Framing, type NumberSize,

@@ -3,14 +3,20 @@
  * `zproto encode|decode --jsonl` runs on a model file; generated codecs do the same work specialised per
  * message, on the same primitives.
  */
-import { EncodeError } from "./errors.js";
+import { EncodeError, type DecodeSite, type EncodeSite } from "./errors.js";
 import { FrameReader, fixedFrame, numberFrame, textFrame } from "./frames.js";
-import { Reader } from "./reader.js";
+import {
+  binaryBody, endOfBody, frameField, noMoreFrames, pubsubBody, readChunk, readConstantNumber, readConstantString, readDictionary,
+  readEnd, readHash, readLongstr, readNumber1, readNumber2, readNumber4, readNumber8, readOctets, readShortstrings, readString,
+  readStrings, readTopic, restFrames, unknownId,
+} from "./reader.js";
 import type { Codec } from "./codec.js";
 import { findMessage, signatureOctets, type CodecSchema, type FieldSchema, type MessageSchema, type NumberSize } from "./schema.js";
 import {
-  Writer, chunkSize, dictionarySize, fixedBytesSize, frameValue, hashSize, longstrSize, msgValue, shortstringsSize,
-  stringSize, stringsSize, topicSize, type EncodeSite,
+  chunkBound, dictionaryBound, fixedBytesSize, frameValue, hashBound, isNumber1, isNumber2, isNumber4, isNumber8, longstrBound,
+  msgValue, numberError, reserveFrame, reservedOffset, reservedView, shortstringsBound, stringBound, stringsBound, takeFrame,
+  topicBound, writeChunk, writeDictionary, writeHash, writeHeader, writeLongstr, writeNumber, writeOctets, writeShortstrings,
+  writeString, writeStrings, writeTopicHeader,
 } from "./writer.js";
 
 /** A message as the interpreter sees it: the `message` discriminant plus fields under their TS keys. */
@@ -55,62 +61,81 @@ export function encodeDynamic(schema: CodecSchema, draft: DynamicMessage): Buffe
   return schema.framing === "frames" ? encodeFrames(schema, message, site, draft) : encodeBinary(schema, message, site, draft);
 }
 
-function bodySize(site: EncodeSite, field: FieldSchema, value: unknown): number {
+/**
+ * Checks a body field's value as far as it can be checked before writing, and returns the most octets the
+ * field can take (its exact size unless it holds text). Numbers are checked here too, as generated encoders
+ * check them before they reserve their frame.
+ */
+function bodyBound(site: EncodeSite, field: FieldSchema, value: unknown): number {
   switch (field.type) {
-    case "number": return field.size ?? 1;
+    case "number": checkNumber(site, field, value); return field.size ?? 1;
     case "octets": return fixedBytesSize(site, field.name, value, field.size ?? 0);
     case "uuid": return fixedBytesSize(site, field.name, value, 16);
-    case "string": return stringSize(site, field.name, value);
-    case "longstr": return longstrSize(site, field.name, value);
-    case "strings": return stringsSize(site, field.name, value);
-    case "hash": return hashSize(site, field.name, value);
-    case "shortstrings": return shortstringsSize(site, field.name, value);
-    case "dictionary": return dictionarySize(site, field.name, value);
-    case "chunk": return chunkSize(site, field.name, value);
+    case "string": return stringBound(site, field.name, value);
+    case "longstr": return longstrBound(site, field.name, value);
+    case "strings": return stringsBound(site, field.name, value);
+    case "hash": return hashBound(site, field.name, value);
+    case "shortstrings": return shortstringsBound(site, field.name, value);
+    case "dictionary": return dictionaryBound(site, field.name, value);
+    case "chunk": return chunkBound(site, field.name, value);
     case "frame": case "msg": return 0;
   }
 }
 
-function writeNumber(writer: Writer, field: FieldSchema, value: unknown): void {
-  switch (field.size as NumberSize) {
-    case 1: return writer.number1(value, field.name);
-    case 2: return writer.number2(value, field.name);
-    case 4: return writer.number4(value, field.name);
-    case 8: return writer.number8(value, field.name);
+function checkNumber(site: EncodeSite, field: FieldSchema, value: unknown): void {
+  const size = field.size as NumberSize;
+  const fits = size === 1 ? isNumber1(value) : size === 2 ? isNumber2(value) : size === 4 ? isNumber4(value) : isNumber8(value);
+  if (!fits) throw numberError(site, field.name, value, size);
+}
+
+/** Writes a body field checked by {@link bodyBound} at `at`; returns the offset after it. */
+function writeBody(site: EncodeSite, field: FieldSchema, buffer: Buffer, view: DataView, at: number, value: unknown): number {
+  switch (field.type) {
+    case "number": return writeNumber(site, field.name, view, at, value, field.size as NumberSize);
+    case "octets": case "uuid": return writeOctets(buffer, at, value as Uint8Array, field.type === "uuid" ? 16 : field.size ?? 0);
+    case "string": return writeString(site, field.name, buffer, at, value as string);
+    case "longstr": return writeLongstr(site, field.name, buffer, at, value as string);
+    case "strings": return writeStrings(site, field.name, buffer, at, value as string[]);
+    case "hash": return writeHash(site, field.name, buffer, at, value as Map<string, string>);
+    case "shortstrings": return writeShortstrings(site, field.name, buffer, at, value as string[]);
+    case "dictionary": return writeDictionary(buffer, at, value as Map<string, string>);
+    case "chunk": return writeChunk(buffer, at, value as Uint8Array);
+    case "frame": case "msg": return at;
   }
 }
 
-function writeBody(writer: Writer, field: FieldSchema, value: unknown): void {
-  switch (field.type) {
-    case "number": return writeNumber(writer, field, value);
-    case "octets": case "uuid": return writer.octets(value as Uint8Array, field.type === "uuid" ? 16 : field.size ?? 0);
-    case "string": return writer.string(value as string);
-    case "longstr": return writer.longstr(value as string);
-    case "strings": return writer.strings(value as string[]);
-    case "hash": return writer.hash(value as Map<string, string>);
-    case "shortstrings": return writer.shortstrings(value as string[]);
-    case "dictionary": return writer.dictionary(value as Map<string, string>);
-    case "chunk": return writer.chunk(value as Uint8Array);
-    case "frame": case "msg": return;
-  }
+/** Which of the rounds of {@link encodeBinary}'s checks a body field belongs to. */
+function checkRound(field: FieldSchema): 1 | 3 | 4 {
+  return field.type === "octets" || field.type === "uuid" ? 1 : field.type === "number" ? 3 : 4;
 }
 
 function encodeBinary(schema: CodecSchema, message: MessageSchema, site: EncodeSite, draft: DynamicMessage): Buffer[] {
   const values = message.fields.map((field) => (field.value !== undefined ? field.value : valueOf(field, draft)));
-  let size = schema.framing === "pubsub" ? 1 + topicSize(site, draft.topic) : 3;
-  message.fields.forEach((field, i) => { size += bodySize(site, field, values[i]); });
-  const writer = new Writer(site, size);
-  if (schema.framing === "pubsub") writer.topicHeader(message.id, draft.topic as string);
-  else {
-    const [signature0, signature1] = signatureOctets(schema);
-    writer.header(signature0, signature1, message.id);
-  }
-  message.fields.forEach((field, i) => writeBody(writer, field, values[i]));
-  const frames = [writer.finish()];
+  // Checked in the order generated encoders check: fixed-width byte fields (1), frames (2), numbers (3),
+  // then the bounds of a pubsub topic and the variable-size fields (4); short text as it is written.
+  const bodyBounds = (round: 1 | 3 | 4): number =>
+    message.fields.reduce((sum, field, i) => (checkRound(field) === round ? sum + bodyBound(site, field, values[i]) : sum), 0);
+  let bound = (schema.framing === "pubsub" ? 1 : 3) + bodyBounds(1);
+  const frames: Buffer[] = [];
   message.fields.forEach((field, i) => {
     if (field.type === "frame") frames.push(frameValue(site, field.name, values[i]));
     else if (field.type === "msg") frames.push(...msgValue(site, field.name, values[i], field.min ?? 0));
   });
+  bound += bodyBounds(3);
+  if (schema.framing === "pubsub") bound += topicBound(site, draft.topic);
+  bound += bodyBounds(4);
+  const buffer = reserveFrame(bound);
+  const view = reservedView();
+  const start = reservedOffset();
+  let at: number;
+  if (schema.framing === "pubsub") at = writeTopicHeader(site, buffer, start, message.id, draft.topic as string);
+  else {
+    const [signature0, signature1] = signatureOctets(schema);
+    writeHeader(view, start, (signature0 << 8) | signature1, message.id);
+    at = start + 3;
+  }
+  message.fields.forEach((field, i) => { at = writeBody(site, field, buffer, view, at, values[i]); });
+  frames.unshift(takeFrame(buffer, start, at, bound));
   return frames;
 }
 
@@ -142,66 +167,84 @@ export function decodeDynamic(schema: CodecSchema, frames: readonly Uint8Array[]
   return schema.framing === "frames" ? decodeFrames(schema, frames) : decodeBinary(schema, frames);
 }
 
-function readNumber(reader: Reader, field: FieldSchema): number | bigint {
-  switch (field.size as NumberSize) {
-    case 1: return reader.number1(field.name);
-    case 2: return reader.number2(field.name);
-    case 4: return reader.number4(field.name);
-    case 8: return reader.number8(field.name);
-  }
-}
-
-function readBody(reader: Reader, field: FieldSchema): unknown {
+/** Reads a body field at `at`; it ends at `at` + {@link fixedWidth} or, for variable-size types, at `readEnd()`. */
+function readBody(site: DecodeSite, field: FieldSchema, buffer: Buffer, at: number): unknown {
   switch (field.type) {
-    case "number": return readNumber(reader, field);
-    case "octets": return reader.octets(field.name, field.size ?? 0);
-    case "uuid": return reader.octets(field.name, 16);
-    case "string": return reader.string(field.name);
-    case "longstr": return reader.longstr(field.name);
-    case "strings": return reader.strings(field.name);
-    case "hash": return reader.hash(field.name);
-    case "shortstrings": return reader.shortstrings(field.name);
-    case "dictionary": return reader.dictionary(field.name);
-    case "chunk": return reader.chunk(field.name);
+    case "number":
+      switch (field.size as NumberSize) {
+        case 1: return readNumber1(site, field.name, buffer, at);
+        case 2: return readNumber2(site, field.name, buffer, at);
+        case 4: return readNumber4(site, field.name, buffer, at);
+        case 8: return readNumber8(site, field.name, buffer, at);
+      }
+      break;
+    case "octets": case "uuid": return readOctets(site, field.name, buffer, at, fixedWidth(field) ?? 0);
+    case "string": return readString(site, field.name, buffer, at);
+    case "longstr": return readLongstr(site, field.name, buffer, at);
+    case "strings": return readStrings(site, field.name, buffer, at);
+    case "hash": return readHash(site, field.name, buffer, at);
+    case "shortstrings": return readShortstrings(site, field.name, buffer, at);
+    case "dictionary": return readDictionary(site, field.name, buffer, at);
+    case "chunk": return readChunk(site, field.name, buffer, at);
     case "frame": case "msg": return undefined;
   }
 }
 
-function readConstant(reader: Reader, field: FieldSchema): void {
-  if (field.type === "number") reader.constantNumber(field.name, field.size as NumberSize, field.value as number | bigint);
-  else reader.constantString(field.name, Buffer.from(field.value as string, "utf8"));
+/** Octets of a fixed-width body field, or undefined for variable-size types. */
+function fixedWidth(field: FieldSchema): number | undefined {
+  switch (field.type) {
+    case "number": case "octets": return field.size ?? 0;
+    case "uuid": return 16;
+    default: return undefined;
+  }
+}
+
+/** Checks a constant body field at `at`; returns the offset after it. */
+function readConstant(site: DecodeSite, field: FieldSchema, buffer: Buffer, at: number): number {
+  if (field.type === "number") {
+    readConstantNumber(site, field.name, buffer, at, field.size as NumberSize, field.value as number | bigint);
+    return at + (field.size as NumberSize);
+  }
+  readConstantString(site, field.name, buffer, at, Buffer.from(field.value as string, "utf8"));
+  return readEnd();
 }
 
 function decodeBinary(schema: CodecSchema, frames: readonly Uint8Array[]): DynamicMessage {
-  const reader = new Reader(schema.model, frames);
-  let topic: string | undefined;
-  if (schema.framing === "pubsub") {
-    if (frames.length === 0) throw reader.error("Truncated", "id", "no frames");
-  } else {
+  const pubsub = schema.framing === "pubsub";
+  let body: Buffer;
+  if (pubsub) body = pubsubBody(schema.model, frames);
+  else {
     const [signature0, signature1] = signatureOctets(schema);
-    reader.signature(signature0, signature1);
+    body = binaryBody(schema.model, frames, signature0, signature1);
   }
-  const id = reader.messageId();
-  const message = schema.messages.find((candidate) => candidate.id === id);
-  if (message === undefined) throw reader.unknownId(id);
-  reader.begin(message.name);
-  if (schema.framing === "pubsub") topic = reader.topic();
+  const idAt = pubsub ? 0 : 2;
+  const message = schema.messages.find((candidate) => candidate.id === body[idAt]);
+  if (message === undefined) throw unknownId(schema.model, body, idAt);
+  const site: DecodeSite = { model: schema.model, message: message.name, id: message.id };
   const result: Record<string, unknown> = { message: message.key };
-  if (topic !== undefined) result.topic = topic;
-  for (const field of message.fields) {
-    if (field.value !== undefined) readConstant(reader, field);
-    else if (field.type !== "frame" && field.type !== "msg") result[field.key] = readBody(reader, field);
+  let at = idAt + 1;
+  if (pubsub) {
+    result.topic = readTopic(site, body, at);
+    at = readEnd();
   }
-  reader.end();
-  let next = 1;
   for (const field of message.fields) {
-    if (field.type === "frame") result[field.key] = reader.frame(next++, field.name);
-    else if (field.type === "msg") {
-      result[field.key] = reader.rest(next, field.name, field.min ?? 0);
-      next = frames.length;
+    if (field.value !== undefined) at = readConstant(site, field, body, at);
+    else if (field.type !== "frame" && field.type !== "msg") {
+      result[field.key] = readBody(site, field, body, at);
+      const width = fixedWidth(field);
+      at = width === undefined ? readEnd() : at + width;
     }
   }
-  reader.frameCount(next);
+  endOfBody(site, body, at);
+  let index = 1;
+  for (const field of message.fields) {
+    if (field.type === "frame") result[field.key] = frameField(site, field.name, frames, index++);
+    else if (field.type === "msg") {
+      result[field.key] = restFrames(site, field.name, frames, index, field.min ?? 0);
+      index = frames.length;
+    }
+  }
+  noMoreFrames(site, frames, index);
   return result as DynamicMessage;
 }
 

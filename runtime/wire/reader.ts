@@ -1,285 +1,366 @@
 /**
  * Decoding primitives with the strict rules of `spec/wire.md` §9.2: every read checks that its fixed part
  * fits, every announced length or count is checked against what is left before anything is allocated, text
- * must be valid UTF-8 without NUL, and the caller ends with {@link Reader.end} so trailing octets are errors.
+ * must be valid UTF-8 without NUL, and the caller ends with {@link endOfBody} so trailing octets are errors.
+ *
+ * Every function takes the body frame and the offset of its field and returns the decoded value. Fixed-width
+ * fields take a width the caller knows; after a variable-size field the caller continues at
+ * {@link readEnd}. There is no reader object, so nothing escapes when a helper is not inlined, and the
+ * offset stays in a register of the caller. As with the encoding primitives, the functions a decoder calls
+ * for every message are small, with error texts built out of line: V8's optimising compiler inlines callees
+ * until a budget of bytecode is spent. One set of primitives serves both the generated codecs and the schema
+ * interpreter, so the two cannot drift apart.
  */
-import { MalformedError, type MalformedKind } from "./errors.js";
-import { readUtf8 } from "./text.js";
-import { toBuffer } from "./writer.js";
+import { MalformedError, type DecodeSite, type MalformedKind } from "./errors.js";
+import { readKeyUtf8, readUtf8 } from "./text.js";
+import { readUint64 } from "./u64.js";
+import { bufferView, toBuffer } from "./writer.js";
 
-/** Reads the body frame of one message. */
-export class Reader {
-  /** Message name as written in the model, once the id is known. */
-  messageName: string | null = null;
-  /** Message id, once read. */
-  id: number | null = null;
-  position = 0;
-  readonly buffer: Buffer;
-  readonly limit: number;
+/** Where the last variable-size value read ended: see {@link readEnd}. */
+let end = 0;
 
-  constructor(
-    readonly model: string,
-    readonly frames: readonly Uint8Array[],
-    readonly frameIndex = 0,
-  ) {
-    const frame = frames[frameIndex];
-    this.buffer = frame === undefined ? Buffer.alloc(0) : toBuffer(frame);
-    this.limit = this.buffer.length;
+/**
+ * The offset just past the value the last variable-size `read*` function returned (string, longstr,
+ * strings, hash, shortstrings, dictionary, chunk, constant string, topic); read it right after that call.
+ * Returning the value and leaving the offset here is what lets the helpers do without a reader object.
+ */
+export function readEnd(): number {
+  return end;
+}
+
+/** Optional parts of a decoding error. */
+interface ErrorExtra {
+  readonly expected?: string;
+  readonly actual?: string;
+  readonly frame?: number;
+}
+
+/** A decoding error at `offset` of the body frame (or of `extra.frame`). */
+export function malformed(site: DecodeSite, kind: MalformedKind, field: string | null, offset: number, detail: string, extra?: ErrorExtra): MalformedError {
+  return new MalformedError({
+    kind,
+    model: site.model,
+    messageName: site.message,
+    id: site.id,
+    field,
+    frame: extra?.frame ?? 0,
+    offset,
+    ...(extra?.expected !== undefined ? { expected: extra.expected } : {}),
+    ...(extra?.actual !== undefined ? { actual: extra.actual } : {}),
+    detail,
+  });
+}
+
+/** The error for a fixed part (`what`, `octets` wide) that does not fit at `at`. */
+function truncated(site: DecodeSite, field: string, what: string, octets: number, buffer: Buffer, at: number): MalformedError {
+  return malformed(site, "Truncated", field, at, `${what} needs ${octets} octets, ${buffer.length - at} left at offset ${at}`);
+}
+
+/** The error for a `number` field (or a length or count) of `octets` octets that does not fit at `at`. */
+function truncatedNumber(site: DecodeSite, field: string, octets: number, buffer: Buffer, at: number): MalformedError {
+  return truncated(site, field, `number-${octets}`, octets, buffer, at);
+}
+
+/** The error for a length or count at `at` (just past its prefix) that announces more than is left. */
+function overrun(site: DecodeSite, field: string, what: string, count: number, buffer: Buffer, at: number): MalformedError {
+  return malformed(site, "Overrun", field, at, `${what} ${count} overruns frame (${buffer.length - at} octets left) at offset ${at}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Frame 0 up to the message id
+
+/** Site of errors found before the message id is known. */
+function modelSite(model: string, id: number | null = null): DecodeSite {
+  return { model, message: null, id };
+}
+
+/**
+ * Frame 0 of a binary message after checking that it exists, starts with the two signature octets and has
+ * a message id (octet 2), `spec/wire.md` §9.2 steps 0–2.
+ */
+export function binaryBody(model: string, frames: readonly Uint8Array[], signature0: number, signature1: number): Buffer {
+  const body = frames.length > 0 ? toBuffer(frames[0]) : undefined;
+  if (body === undefined || body.length < 3 || body[0] !== signature0 || body[1] !== signature1) {
+    throw badStart(model, frames, signature0, signature1);
   }
+  return body;
+}
 
-  /** Builds a decoding error at the current position. */
-  error(kind: MalformedKind, field: string | null, detail: string, extra?: { expected?: string; actual?: string; frame?: number; offset?: number }): MalformedError {
-    return new MalformedError({
-      kind,
-      model: this.model,
-      messageName: this.messageName,
-      id: this.id,
-      field,
-      frame: extra?.frame ?? this.frameIndex,
-      offset: extra?.offset ?? this.position,
-      ...(extra?.expected !== undefined ? { expected: extra.expected } : {}),
-      ...(extra?.actual !== undefined ? { actual: extra.actual } : {}),
-      detail,
-    });
+/** Why {@link binaryBody} refused frame 0. */
+function badStart(model: string, frames: readonly Uint8Array[], signature0: number, signature1: number): MalformedError {
+  if (frames.length === 0) return malformed(modelSite(model), "Truncated", "signature", 0, "no frames");
+  const body = toBuffer(frames[0]);
+  const limit = body.length;
+  if (limit < 2) return malformed(modelSite(model), "Truncated", "signature", 0, `frame of ${limit} octets has no signature`);
+  if (body[0] !== signature0 || body[1] !== signature1) {
+    const expected = hex2(signature0, signature1);
+    const actual = hex2(body[0], body[1]);
+    return malformed(modelSite(model), "BadSignature", "signature", 0, `signature is ${actual}, not ${expected}`, { expected, actual });
   }
+  return malformed(modelSite(model), "Truncated", "id", 2, "frame ends before the message id");
+}
 
-  /** Checks that frame 0 exists and starts with the two signature octets. */
-  signature(signature0: number, signature1: number): void {
-    if (this.frames.length === 0) throw this.error("Truncated", "signature", "no frames");
-    if (this.limit < 2) throw this.error("Truncated", "signature", `frame of ${this.limit} octets has no signature`);
-    const buffer = this.buffer;
-    if (buffer[0] !== signature0 || buffer[1] !== signature1) {
-      throw this.error("BadSignature", "signature", `signature is ${hex(buffer, 0, 2)}, not ${hex2(signature0, signature1)}`, {
-        expected: hex2(signature0, signature1),
-        actual: hex(buffer, 0, 2),
-        offset: 0,
-      });
-    }
-    this.position = 2;
-  }
+/** Frame 0 of a pubsub message after checking that it exists and has a message id (octet 0). */
+export function pubsubBody(model: string, frames: readonly Uint8Array[]): Buffer {
+  if (frames.length === 0) throw malformed(modelSite(model), "Truncated", "id", 0, "no frames");
+  const body = toBuffer(frames[0]);
+  if (body.length < 1) throw malformed(modelSite(model), "Truncated", "id", 0, "frame ends before the message id");
+  return body;
+}
 
-  /** Reads the message id octet. */
-  messageId(): number {
-    if (this.frames.length === 0) throw this.error("Truncated", "id", "no frames");
-    if (this.position >= this.limit) throw this.error("Truncated", "id", "frame ends before the message id");
-    const id = this.buffer[this.position++];
-    this.id = id;
-    return id;
-  }
+/** The error for an id at `at` that the model does not define. */
+export function unknownId(model: string, body: Buffer, at: number): MalformedError {
+  const id = body[at];
+  return malformed(modelSite(model, id), "UnknownId", "id", at, `unknown message id ${id}`, { actual: String(id) });
+}
 
-  /** Reads a pubsub topic: octets up to the NUL that ends it. */
-  topic(): string {
-    const start = this.position;
-    const nul = this.buffer.indexOf(0, start);
-    if (nul === -1) throw this.error("Truncated", "topic", "topic has no terminating NUL");
-    const topic = readUtf8(this.buffer, start, nul);
-    if (topic === null) throw this.error("InvalidText", "topic", "topic is not valid UTF-8");
-    this.position = nul + 1;
-    return topic;
-  }
+/** A pubsub topic at `at`: octets up to the NUL that ends it. */
+export function readTopic(site: DecodeSite, body: Buffer, at: number): string {
+  const nul = body.indexOf(0, at);
+  if (nul === -1) throw malformed(site, "Truncated", "topic", at, "topic has no terminating NUL");
+  const topic = readUtf8(body, at, nul);
+  if (topic === null) throw malformed(site, "InvalidText", "topic", at, "topic is not valid UTF-8");
+  end = nul + 1;
+  return topic;
+}
 
-  /** Records which message is being decoded, for error texts. */
-  begin(messageName: string): void {
-    this.messageName = messageName;
-  }
+// ---------------------------------------------------------------------------------------------------------
+// Fields
 
-  /** An error for an id the model does not define. */
-  unknownId(id: number): MalformedError {
-    return this.error("UnknownId", "id", `unknown message id ${id}`, { actual: String(id), offset: this.position - 1 });
-  }
+// The readers below keep to a check and a read, their errors built out of line, to stay small enough to be
+// inlined into decoders.
 
-  private need(octets: number, field: string, what: string): void {
-    if (this.limit - this.position < octets) {
-      throw this.error("Truncated", field, `${what} needs ${octets} octets, ${this.limit - this.position} left at offset ${this.position}`);
-    }
-  }
+/** A `number 1` field at `at`. */
+export function readNumber1(site: DecodeSite, field: string, buffer: Buffer, at: number): number {
+  if (at >= buffer.length) throw truncatedNumber(site, field, 1, buffer, at);
+  return buffer[at];
+}
 
-  number1(field: string): number {
-    if (this.position >= this.limit) this.need(1, field, "number-1");
-    return this.buffer[this.position++];
-  }
+/** A `number 2` field at `at`. */
+export function readNumber2(site: DecodeSite, field: string, buffer: Buffer, at: number): number {
+  if (buffer.length - at < 2) throw truncatedNumber(site, field, 2, buffer, at);
+  return (buffer[at] << 8) | buffer[at + 1];
+}
 
-  number2(field: string): number {
-    const at = this.position;
-    if (this.limit - at < 2) this.need(2, field, "number-2");
-    this.position = at + 2;
-    return (this.buffer[at] << 8) | this.buffer[at + 1];
-  }
+/** A `number 4` field at `at` (also the 4-octet lengths and counts of other fields). */
+export function readNumber4(site: DecodeSite, field: string, buffer: Buffer, at: number): number {
+  if (buffer.length - at < 4) throw truncatedNumber(site, field, 4, buffer, at);
+  return ((buffer[at] << 24) | (buffer[at + 1] << 16) | (buffer[at + 2] << 8) | buffer[at + 3]) >>> 0;
+}
 
-  number4(field: string): number {
-    const at = this.position;
-    if (this.limit - at < 4) this.need(4, field, "number-4");
-    this.position = at + 4;
-    const buffer = this.buffer;
-    return buffer[at] * 0x1000000 + ((buffer[at + 1] << 16) | (buffer[at + 2] << 8) | buffer[at + 3]);
-  }
+/** A `number 8` field at `at`, as a bigint. */
+export function readNumber8(site: DecodeSite, field: string, buffer: Buffer, at: number): bigint {
+  if (buffer.length - at < 8) throw truncatedNumber(site, field, 8, buffer, at);
+  return readUint64(buffer, at);
+}
 
-  number8(field: string): bigint {
-    const at = this.position;
-    if (this.limit - at < 8) this.need(8, field, "number-8");
-    this.position = at + 8;
-    return this.buffer.readBigUInt64BE(at);
-  }
-
-  /** Reads a constant number and compares it. */
-  constantNumber(field: string, size: 1 | 2 | 4 | 8, expected: number | bigint): void {
-    const at = this.position;
-    const actual = size === 1 ? this.number1(field) : size === 2 ? this.number2(field) : size === 4 ? this.number4(field) : this.number8(field);
-    if (actual !== expected) {
-      throw this.error("BadConstant", field, `constant is ${actual}, expected ${expected}`, {
-        expected: String(expected), actual: String(actual), offset: at,
-      });
-    }
-  }
-
-  /** Reads a constant `string` and compares its octets (length included). */
-  constantString(field: string, expected: Buffer): void {
-    const at = this.position;
-    if (at >= this.limit) this.need(1, field, "string length");
-    const length = this.buffer[at];
-    if (this.limit - at - 1 < length) {
-      throw this.error("Overrun", field, `string length ${length} overruns frame (${this.limit - at - 1} octets left) at offset ${at + 1}`);
-    }
-    const same = length === expected.length && this.buffer.compare(expected, 0, length, at + 1, at + 1 + length) === 0;
-    if (!same) {
-      const available = Math.min(length, this.limit - at - 1);
-      throw this.error("BadConstant", field, `constant is ${JSON.stringify(this.buffer.latin1Slice(at + 1, at + 1 + available))}, expected ${JSON.stringify(expected.toString("utf8"))}`, {
-        expected: expected.toString("utf8"), actual: this.buffer.latin1Slice(at + 1, at + 1 + available), offset: at,
-      });
-    }
-    this.position = at + 1 + length;
-  }
-
-  private text(field: string, length: number, what: string): string {
-    const start = this.position;
-    if (this.limit - start < length) {
-      throw this.error("Overrun", field, `${what} length ${length} overruns frame (${this.limit - start} octets left) at offset ${start}`);
-    }
-    const end = start + length;
-    const text = readUtf8(this.buffer, start, end);
-    if (text === null) throw this.error("InvalidText", field, `${what} is not valid UTF-8 text without NUL at offset ${start}`);
-    this.position = end;
-    return text;
-  }
-
-  string(field: string): string {
-    const length = this.number1(field);
-    return this.text(field, length, "string");
-  }
-
-  longstr(field: string): string {
-    const length = this.number4(field);
-    return this.text(field, length, "longstr");
-  }
-
-  strings(field: string): string[] {
-    const count = this.number4(field);
-    // Each item takes at least its 4-octet length: refuse counts the frame cannot hold before allocating.
-    if (count * 4 > this.limit - this.position) throw this.overrun(field, "strings count", count);
-    const items: string[] = [];
-    for (let i = 0; i < count; i++) items.push(this.longstr(field));
-    return items;
-  }
-
-  hash(field: string): Map<string, string> {
-    const count = this.number4(field);
-    if (count * 5 > this.limit - this.position) throw this.overrun(field, "hash count", count);
-    const map = new Map<string, string>();
-    for (let i = 0; i < count; i++) {
-      const at = this.position;
-      const key = this.string(field);
-      const value = this.longstr(field);
-      if (map.has(key)) throw this.error("DuplicateKey", field, `hash key ${JSON.stringify(key)} occurs twice`, { offset: at });
-      map.set(key, value);
-    }
-    return map;
-  }
-
-  shortstrings(field: string): string[] {
-    const count = this.number1(field);
-    if (count > this.limit - this.position) throw this.overrun(field, "strings count", count);
-    const items: string[] = [];
-    for (let i = 0; i < count; i++) items.push(this.string(field));
-    return items;
-  }
-
-  dictionary(field: string): Map<string, string> {
-    const count = this.number1(field);
-    if (count > this.limit - this.position) throw this.overrun(field, "dictionary count", count);
-    const map = new Map<string, string>();
-    for (let i = 0; i < count; i++) {
-      const at = this.position;
-      const entry = this.string(field);
-      const equals = entry.indexOf("=");
-      if (equals <= 0) {
-        throw this.error("InvalidEntry", field, `dictionary entry ${JSON.stringify(entry)} is not name=value`, { offset: at });
-      }
-      const key = entry.slice(0, equals);
-      if (map.has(key)) throw this.error("DuplicateKey", field, `dictionary key ${JSON.stringify(key)} occurs twice`, { offset: at });
-      map.set(key, entry.slice(equals + 1));
-    }
-    return map;
-  }
-
-  chunk(field: string): Buffer {
-    const length = this.number4(field);
-    const start = this.position;
-    if (this.limit - start < length) {
-      throw this.error("Overrun", field, `chunk length ${length} overruns frame (${this.limit - start} octets left) at offset ${start}`);
-    }
-    this.position = start + length;
-    return this.buffer.subarray(start, start + length);
-  }
-
-  /** Fixed-width raw octets (`octets` N, `uuid`). */
-  octets(field: string, width: number): Buffer {
-    const start = this.position;
-    if (this.limit - start < width) this.need(width, field, `${width} octets`);
-    this.position = start + width;
-    return this.buffer.subarray(start, start + width);
-  }
-
-  /** Checks that the body frame was consumed exactly. */
-  end(): void {
-    if (this.position !== this.limit) {
-      throw this.error("TrailingBytes", null, `${this.limit - this.position} trailing octets after the last field at offset ${this.position}`);
-    }
-  }
-
-  /** The frame of a `frame` field. */
-  frame(index: number, field: string): Buffer {
-    const frame = this.frames[index];
-    if (frame === undefined) {
-      throw this.error("MissingFrame", field, `frame ${index} is missing (message has ${this.frames.length} frames)`, { frame: index, offset: 0 });
-    }
-    return toBuffer(frame);
-  }
-
-  /** The remaining frames, for a trailing `msg` field with at least `min` frames. */
-  rest(from: number, field: string, min = 0): Buffer[] {
-    const frames = this.frames;
-    if (frames.length - from < min) {
-      throw this.error("MissingFrame", field, `needs at least ${min} frames from frame ${from}, message has ${frames.length}`, { frame: frames.length, offset: 0 });
-    }
-    const rest: Buffer[] = [];
-    for (let i = from; i < frames.length; i++) rest.push(toBuffer(frames[i]));
-    return rest;
-  }
-
-  /** Checks that no frames follow the `count` frames the message defines. */
-  frameCount(count: number): void {
-    if (this.frames.length > count) {
-      throw this.error("UnexpectedFrame", null, `${this.frames.length - count} unexpected frames after the message's ${count}`, { frame: count, offset: 0 });
-    }
-  }
-
-  private overrun(field: string, what: string, count: number): MalformedError {
-    return this.error("Overrun", field, `${what} ${count} overruns frame (${this.limit - this.position} octets left) at offset ${this.position}`);
+/** A number of `size` octets at `at`, as its field type has it (bigint for `number 8`). */
+function readNumber(site: DecodeSite, field: string, buffer: Buffer, at: number, size: 1 | 2 | 4 | 8): number | bigint {
+  switch (size) {
+    case 1: return readNumber1(site, field, buffer, at);
+    case 2: return readNumber2(site, field, buffer, at);
+    case 4: return readNumber4(site, field, buffer, at);
+    case 8: return readNumber8(site, field, buffer, at);
   }
 }
 
-function hex(buffer: Buffer, start: number, end: number): string {
-  return buffer.subarray(start, end).toString("hex");
+/** Checks a constant number field of `size` octets at `at`. */
+export function readConstantNumber(site: DecodeSite, field: string, buffer: Buffer, at: number, size: 1 | 2 | 4 | 8, expected: number | bigint): void {
+  const actual = readNumber(site, field, buffer, at, size);
+  if (actual !== expected) {
+    throw malformed(site, "BadConstant", field, at, `constant is ${actual}, expected ${expected}`, {
+      expected: String(expected), actual: String(actual),
+    });
+  }
+}
+
+/** Checks a constant `string` field at `at`: its octets, length included. */
+export function readConstantString(site: DecodeSite, field: string, buffer: Buffer, at: number, expected: Buffer): void {
+  const limit = buffer.length;
+  if (at >= limit) throw truncated(site, field, "string length", 1, buffer, at);
+  const length = buffer[at];
+  if (limit - at - 1 < length) {
+    throw malformed(site, "Overrun", field, at, `string length ${length} overruns frame (${limit - at - 1} octets left) at offset ${at + 1}`);
+  }
+  const same = length === expected.length && buffer.compare(expected, 0, length, at + 1, at + 1 + length) === 0;
+  if (!same) {
+    const actual = buffer.latin1Slice(at + 1, at + 1 + length);
+    throw malformed(site, "BadConstant", field, at, `constant is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected.toString("utf8"))}`, {
+      expected: expected.toString("utf8"), actual,
+    });
+  }
+  end = at + 1 + length;
+}
+
+/**
+ * Text of `length` octets at `start` (just past its length prefix); `what` names the field type. Sets
+ * {@link readEnd}.
+ */
+function readText(site: DecodeSite, field: string, buffer: Buffer, start: number, length: number, what: string): string {
+  const stop = start + length;
+  const text = stop <= buffer.length ? readUtf8(buffer, start, stop) : null;
+  if (text === null) throw badText(site, field, buffer, start, length, what);
+  end = stop;
+  return text;
+}
+
+/** Why {@link readText} got no text: the length overruns the frame, or the octets are not valid text. */
+function badText(site: DecodeSite, field: string, buffer: Buffer, start: number, length: number, what: string): MalformedError {
+  if (buffer.length - start < length) {
+    return malformed(site, "Overrun", field, start, `${what} length ${length} overruns frame (${buffer.length - start} octets left) at offset ${start}`);
+  }
+  return malformed(site, "InvalidText", field, start, `${what} is not valid UTF-8 text without NUL at offset ${start}`);
+}
+
+/** A `string` field at `at`: 1-octet length, then UTF-8. Sets {@link readEnd}. */
+export function readString(site: DecodeSite, field: string, buffer: Buffer, at: number): string {
+  if (at >= buffer.length) throw truncatedNumber(site, field, 1, buffer, at);
+  return readText(site, field, buffer, at + 1, buffer[at], "string");
+}
+
+/** A `longstr` field at `at`: 4-octet length, then UTF-8. Sets {@link readEnd}. */
+export function readLongstr(site: DecodeSite, field: string, buffer: Buffer, at: number): string {
+  const length = readNumber4(site, field, buffer, at);
+  return readText(site, field, buffer, at + 4, length, "longstr");
+}
+
+/** A `strings` field at `at`: 4-octet count, then longstr items. Sets {@link readEnd}. */
+export function readStrings(site: DecodeSite, field: string, buffer: Buffer, at: number): string[] {
+  const count = readNumber4(site, field, buffer, at);
+  at += 4;
+  // Each item takes at least its 4-octet length: refuse counts the frame cannot hold before allocating.
+  if (count * 4 > buffer.length - at) throw overrun(site, field, "strings count", count, buffer, at);
+  const items: string[] = [];
+  for (let i = 0; i < count; i++) {
+    items.push(readLongstr(site, field, buffer, at));
+    at = end;
+  }
+  end = at;
+  return items;
+}
+
+/** A `hash` field at `at`: 4-octet count, then string keys and longstr values. Sets {@link readEnd}. */
+export function readHash(site: DecodeSite, field: string, buffer: Buffer, at: number): Map<string, string> {
+  const count = readNumber4(site, field, buffer, at);
+  at += 4;
+  if (count * 5 > buffer.length - at) throw overrun(site, field, "hash count", count, buffer, at);
+  const map = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const key = readHashKey(site, field, buffer, at);
+    const value = readLongstr(site, field, buffer, end);
+    map.set(key, value);
+    // A key seen before leaves the size unchanged: one lookup instead of has() and set().
+    if (map.size === i) throw duplicateKey(site, field, at, "hash key", key);
+    at = end;
+  }
+  end = at;
+  return map;
+}
+
+/** The error for a `what` (hash or dictionary key) that occurs twice, the second time in the entry at `at`. */
+function duplicateKey(site: DecodeSite, field: string, at: number, what: string, key: string): MalformedError {
+  return malformed(site, "DuplicateKey", field, at, `${what} ${JSON.stringify(key)} occurs twice`);
+}
+
+/** A hash key: a `string` read through the key cache of {@link readKeyUtf8}. */
+function readHashKey(site: DecodeSite, field: string, buffer: Buffer, at: number): string {
+  if (at >= buffer.length) throw truncatedNumber(site, field, 1, buffer, at);
+  const start = at + 1;
+  const stop = start + buffer[at];
+  const key = stop <= buffer.length ? readKeyUtf8(buffer, start, stop) : null;
+  if (key === null) throw badText(site, field, buffer, start, buffer[at], "string");
+  end = stop;
+  return key;
+}
+
+/** A `shortstrings` field (Guide-era) at `at`: 1-octet count, then string items. Sets {@link readEnd}. */
+export function readShortstrings(site: DecodeSite, field: string, buffer: Buffer, at: number): string[] {
+  const count = readNumber1(site, field, buffer, at);
+  at += 1;
+  if (count > buffer.length - at) throw overrun(site, field, "strings count", count, buffer, at);
+  const items: string[] = [];
+  for (let i = 0; i < count; i++) {
+    items.push(readString(site, field, buffer, at));
+    at = end;
+  }
+  end = at;
+  return items;
+}
+
+/** A `dictionary` field (Guide-era) at `at`: 1-octet count, then `name=value` strings. Sets {@link readEnd}. */
+export function readDictionary(site: DecodeSite, field: string, buffer: Buffer, at: number): Map<string, string> {
+  const count = readNumber1(site, field, buffer, at);
+  at += 1;
+  if (count > buffer.length - at) throw overrun(site, field, "dictionary count", count, buffer, at);
+  const map = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const entry = readString(site, field, buffer, at);
+    const equals = entry.indexOf("=");
+    if (equals <= 0) throw malformed(site, "InvalidEntry", field, at, `dictionary entry ${JSON.stringify(entry)} is not name=value`);
+    const key = entry.slice(0, equals);
+    if (map.has(key)) throw duplicateKey(site, field, at, "dictionary key", key);
+    map.set(key, entry.slice(equals + 1));
+    at = end;
+  }
+  end = at;
+  return map;
+}
+
+/** A `chunk` field at `at`: 4-octet length, then the octets, as a view of the frame (not a copy). Sets {@link readEnd}. */
+export function readChunk(site: DecodeSite, field: string, buffer: Buffer, at: number): Buffer {
+  const length = readNumber4(site, field, buffer, at);
+  const start = at + 4;
+  if (buffer.length - start < length) throw overrun(site, field, "chunk length", length, buffer, start);
+  end = start + length;
+  return bufferView(buffer, start, end);
+}
+
+/** Fixed-width raw octets (`octets` N, `uuid`): a view of the frame. */
+export function readOctets(site: DecodeSite, field: string, buffer: Buffer, at: number, width: number): Buffer {
+  if (buffer.length - at < width) throw truncated(site, field, `${width} octets`, width, buffer, at);
+  return bufferView(buffer, at, at + width);
+}
+
+/** Checks that the body frame ends exactly at `at`, after the last field. */
+export function endOfBody(site: DecodeSite, buffer: Buffer, at: number): void {
+  if (at !== buffer.length) throw trailingBytes(site, buffer, at);
+}
+
+function trailingBytes(site: DecodeSite, buffer: Buffer, at: number): MalformedError {
+  return malformed(site, "TrailingBytes", null, at, `${buffer.length - at} trailing octets after the last field at offset ${at}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Frames after the body
+
+/** The frame of a `frame` field, frame `index` of the message. */
+export function frameField(site: DecodeSite, field: string, frames: readonly Uint8Array[], index: number): Buffer {
+  const frame = frames[index];
+  if (frame === undefined) {
+    throw malformed(site, "MissingFrame", field, 0, `frame ${index} is missing (message has ${frames.length} frames)`, { frame: index });
+  }
+  return toBuffer(frame);
+}
+
+/** The frames from `from` on, for a trailing `msg` field with at least `min` frames. */
+export function restFrames(site: DecodeSite, field: string, frames: readonly Uint8Array[], from: number, min: number): Buffer[] {
+  if (frames.length - from < min) {
+    throw malformed(site, "MissingFrame", field, 0, `needs at least ${min} frames from frame ${from}, message has ${frames.length}`, {
+      frame: frames.length,
+    });
+  }
+  const rest: Buffer[] = [];
+  for (let i = from; i < frames.length; i++) rest.push(toBuffer(frames[i]));
+  return rest;
+}
+
+/** Checks that no frames follow the `count` frames the message defines. */
+export function noMoreFrames(site: DecodeSite, frames: readonly Uint8Array[], count: number): void {
+  if (frames.length > count) throw unexpectedFrames(site, frames, count);
+}
+
+function unexpectedFrames(site: DecodeSite, frames: readonly Uint8Array[], count: number): MalformedError {
+  return malformed(site, "UnexpectedFrame", null, 0, `${frames.length - count} unexpected frames after the message's ${count}`, { frame: count });
 }
 
 function hex2(a: number, b: number): string {
