@@ -2,6 +2,7 @@
  * Prepares a codec IR for the codec template: for every field, which runtime primitive encodes, sizes and
  * decodes it, its TypeScript type and its unset value. The template only lays these out.
  */
+import { codecSchema } from "./schema.js";
 import type { CodecIR, FieldIR, MessageIR } from "./ir.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
 import { upperSnake } from "./names.js";
@@ -208,7 +209,6 @@ function messageView(message: MessageIR, model: CodecIR) {
     functionName: message.functionName,
     constName: message.constName,
     id: message.id,
-    idHex: `0x${message.id.toString(16).padStart(2, "0")}`,
     site: `${upperSnake(message.key)}_SITE`,
     commandConst: `${upperSnake(message.key)}_COMMAND`,
     docLines: docLines(message.doc),
@@ -250,7 +250,7 @@ function messageView(message: MessageIR, model: CodecIR) {
 }
 
 /** Everything the codec template shows. */
-export function codecView(model: CodecIR, options: { runtimeImport: string }) {
+export function codecView(model: CodecIR) {
   const messages = model.messages.map((message) => messageView(message, model));
   const header: FieldView[] = model.framing === "frames" ? messages[0].fields.slice(0, model.headerFields) : [];
   // Every settable field of the protocol once: a field name has one type in a model, so this is well typed.
@@ -258,7 +258,6 @@ export function codecView(model: CodecIR, options: { runtimeImport: string }) {
   for (const message of messages) for (const field of message.settable) if (!allFields.has(field.key)) allFields.set(field.key, field);
   return {
     source: model.source,
-    runtimeImport: options.runtimeImport,
     fieldsName: `${model.unionName}Fields`,
     allFields: [...allFields.values()],
     title: model.title,
@@ -283,7 +282,7 @@ export function codecView(model: CodecIR, options: { runtimeImport: string }) {
     anySite: messages.some((message) => message.usesSite),
     onlyMessage: messages[0],
     header,
-    schemaLiteral: "",
+    schemaLiteral: tsLiteral(codecSchema(model)),
   };
 }
 

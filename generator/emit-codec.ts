@@ -1,8 +1,6 @@
 /** Emits the TypeScript codec module of a codec model. */
 import type { CodecIR } from "./ir.js";
 import { RUNTIME_VALUES, codecView } from "./codec-view.js";
-import { tsLiteral } from "./literal.js";
-import { codecSchema } from "./schema.js";
 import { render } from "./templates.js";
 
 /** Runtime types a generated codec may use. */
@@ -18,8 +16,7 @@ export interface EmitOptions {
 
 /** The codec module's source text. */
 export function emitCodec(model: CodecIR, options: EmitOptions): string {
-  const view = codecView(model, options);
-  view.schemaLiteral = tsLiteral(codecSchema(model));
+  const view = codecView(model);
   const body = render("codec.ts.hbs", view);
   // A name counts only where it is not a property (`reader.unknownId` is FrameReader's method, not the
   // import); a spread (`...msgValue(`) is a use.

@@ -234,7 +234,9 @@ function runSteps<Context extends MachineState<string>>(runner: StepRunner<Conte
 
 /** Without an exception event in the model the event ends here, in the current state. */
 function stepFailed<Context extends MachineState<string>>(runner: StepRunner<Context>, context: Context, step: string, error: unknown): void {
-  const raised = runner.failed(context, step, error);
+  const offered = runner.failed(context, step, error);
+  // An action failing while `exception` itself is handled ends the event: raising it again would loop.
+  const raised = offered === "exception" && context.event === "exception" ? undefined : offered;
   if (raised === undefined) context.aborted = true;
   else context.pendingException = raised;
 }

@@ -162,8 +162,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
       failed: (context, action, error) => {
         context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
-        // An action failing while handling `exception` itself ends the event: raising it again would loop.
-        return this.handlesException && context.event !== "exception" ? "exception" : undefined;
+        return this.handlesException ? "exception" : undefined;
       },
       get tracing() {
         return self.verbose;
