@@ -8,6 +8,7 @@ import type { AnyMessage, Codec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
 import type { ZplNode } from "../zpl/tree.js";
 import { loadConfig, positiveInteger, type ConfigSource } from "./config.js";
+import type { CallOptions } from "./deadline.js";
 import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError, checkTimeout } from "./errors.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
@@ -24,13 +25,6 @@ export interface ClientOptions {
   readonly timeout?: number;
   /** Messages queued for sending before the caller waits (default 10 000). */
   readonly sendQueueLimit?: number;
-}
-
-/** Options of one method call. */
-export interface CallOptions {
-  /** Milliseconds before the call rejects with `TimeoutError`; finite and above 0. */
-  readonly timeout?: number;
-  readonly signal?: AbortSignal;
 }
 
 /** What the engine knows of one API method. */
@@ -330,18 +324,28 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     const message = this.delivered.shift();
     if (message !== undefined) return Promise.resolve(message);
     if (this.closed || this.terminatedFlag) return Promise.reject(new EngineClosed("recv"));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
+      // A reader that gave up leaves the queue, so the next message goes to someone still waiting.
+      const leave = (error: unknown): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const index = this.readers.indexOf(reader);
+        if (index >= 0) this.readers.splice(index, 1);
+        reject(error);
+      };
       const reader = {
         resolve: (value: M | undefined) => {
           clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
           if (value === undefined) reject(new EngineClosed("recv"));
           else resolve(value);
         },
       };
-      const timer = setTimeout(() => {
-        this.readers.splice(this.readers.indexOf(reader), 1);
-        reject(new TimeoutError("recv", timeoutMs));
-      }, timeoutMs);
+      const timer = setTimeout(() => leave(new TimeoutError("recv", timeoutMs)), timeoutMs);
+      const onAbort = (): void => leave(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.readers.push(reader);
     });
   }

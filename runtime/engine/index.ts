@@ -3,8 +3,9 @@
  * @packageDocumentation
  */
 export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks } from "./server.js";
-export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type CallOptions, type MethodSpec } from "./client.js";
+export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type MethodSpec } from "./client.js";
 export { Machine, MachineState, execute, messageEvent, TERMINATE, WILDCARD, type MachineTable, type StateTable, type HandlerTable, type Step, type StepRunner } from "./machine.js";
+export { withDeadline, type CallOptions } from "./deadline.js";
 export { TimeoutError, ClientTerminated, EngineClosed, MethodFailed, checkTimeout } from "./errors.js";
 export { createLogger, silentLogger, RateLimiter, type Logger, type LogLevel, type LogFields, type LoggerOptions } from "./log.js";
 export { loadConfig, watchConfig, configFromPairs, type ConfigSource } from "./config.js";

@@ -11,6 +11,7 @@ import { writeFile } from "node:fs/promises";
 import { ZplNode } from "../zpl/tree.js";
 import { writeZpl } from "../zpl/write.js";
 import { loadConfig, positiveInteger, watchConfig, type ConfigSource } from "./config.js";
+import { withDeadline, type CallOptions } from "./deadline.js";
 import { EngineClosed } from "./errors.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, TERMINATE, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
@@ -31,6 +32,8 @@ export interface ServerOptions {
   readonly maxMessageSize?: number;
   /** ZeroMQ send high-water mark of the ROUTER (default 0: unbounded, as the C engines set it). */
   readonly sendHighWaterMark?: number;
+  /** Default timeout in ms of the server's own API calls (`start`, `bind`, `load`, `save`); 5000 if not given. */
+  readonly callTimeout?: number;
 }
 
 /** What a server asks of the code that implements a protocol, besides its actions. */
@@ -176,8 +179,21 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     return this.contexts.size;
   }
 
-  /** Applies the configuration given in the options (binding its endpoints) and starts serving. */
-  start(): Promise<void> {
+  /** The TCP port of the endpoint bound last, if it was a TCP endpoint. */
+  get port(): number | undefined {
+    const match = /:(\d+)$/.exec(this.socket.lastEndpoint ?? "");
+    return match ? Number(match[1]) : undefined;
+  }
+
+  /**
+   * Applies the configuration given in the options (binding its endpoints) and starts serving. Rejects with
+   * `TimeoutError` if that takes longer than the timeout; the server then goes on starting in the background.
+   */
+  start(options: CallOptions = {}): Promise<void> {
+    return this.bounded("start", options, () => this.startOnce());
+  }
+
+  private startOnce(): Promise<void> {
     this.started ??= (async () => {
       const source = this.options.config;
       this.applyConfig(await loadConfig(source));
@@ -191,26 +207,48 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     return this.started;
   }
 
-  /** Binds an endpoint (`tcp://127.0.0.1:*` picks a free port) and returns the endpoint actually bound. */
-  async bind(endpoint: string): Promise<string> {
-    if (this.closed) throw new EngineClosed("bind");
-    await this.start();
-    await bindRetrying(this.socket, endpoint);
-    const actual = this.socket.lastEndpoint ?? endpoint;
-    this.bound.add(endpoint);
-    this.logger.log("info", `bound ${actual}`);
-    return actual;
+  /**
+   * Binds an endpoint (`tcp://127.0.0.1:*` picks a free port) and returns the endpoint actually bound. An
+   * address still held by a server of this process that just closed is retried until the timeout.
+   */
+  bind(endpoint: string, options: CallOptions = {}): Promise<string> {
+    return this.bounded("bind", options, async (deadline) => {
+      if (this.closed) throw new EngineClosed("bind");
+      await this.startOnce();
+      // Retrying stops before the deadline so that a port that stays taken reports EADDRINUSE, not a timeout.
+      await bindRetrying(this.socket, endpoint, Math.min(deadline - 100, Date.now() + BIND_RETRY_MS));
+      const actual = this.socket.lastEndpoint ?? endpoint;
+      this.bound.add(endpoint);
+      this.logger.log("info", `bound ${actual}`);
+      return actual;
+    });
   }
 
-  /** Loads a ZPL configuration file and applies it (binding any new endpoints), as `LOAD file` does in C. */
-  async load(file: string): Promise<void> {
-    this.applyConfig(await loadConfig(file));
-    await this.bindConfigured();
+  /**
+   * Loads a ZPL configuration file and applies it (binding any new endpoints), as `LOAD file` does in C. A
+   * load that timed out or was aborted applies nothing, even if the file is read later.
+   */
+  load(file: string, options: CallOptions = {}): Promise<void> {
+    return this.bounded("load", options, async (deadline) => {
+      if (this.closed) throw new EngineClosed("load");
+      const tree = await loadConfig(file);
+      if (this.closed || Date.now() >= deadline || options.signal?.aborted) return;
+      this.applyConfig(tree);
+      await this.bindConfigured();
+    });
   }
 
   /** Writes the configuration in force to a ZPL file; secrets (`password`, `hash`) are redacted. */
-  async save(file: string): Promise<void> {
-    await writeFile(file, writeZpl(this.config ?? ZplNode.createRoot(), { redact: ["password", "hash"] }));
+  save(file: string, options: CallOptions = {}): Promise<void> {
+    return this.bounded("save", options, () =>
+      writeFile(file, writeZpl(this.config ?? ZplNode.createRoot(), { redact: ["password", "hash"] })));
+  }
+
+  /** Runs an API call within its timeout; `work` gets the deadline (ms since the epoch) to pace retries by. */
+  private bounded<T>(operation: string, options: CallOptions, work: (deadline: number) => Promise<T>): Promise<T> {
+    const timeoutMs = options.timeout ?? this.options.callTimeout ?? 5000;
+    const deadline = Date.now() + timeoutMs;
+    return withDeadline(operation, timeoutMs, () => work(deadline), options.signal);
   }
 
   /** Sets one configuration value, as `SET path value` does in the C engines, and applies it. */
@@ -443,9 +481,11 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 /** How long bind() waits for a port that a closed socket of this process is still releasing. */
 const BIND_RETRY_MS = 2000;
 
-/** Binds, retrying briefly while the address is in use (a server restarting in the same process). */
-async function bindRetrying(socket: Router, endpoint: string): Promise<void> {
-  const deadline = Date.now() + BIND_RETRY_MS;
+/**
+ * Binds, retrying until `deadline` while the address is in use: a server restarting in the same process
+ * finds its port still held for a moment by the socket it closed.
+ */
+async function bindRetrying(socket: Router, endpoint: string, deadline = Date.now() + BIND_RETRY_MS): Promise<void> {
   for (;;) {
     try {
       await socket.bind(endpoint);

@@ -213,6 +213,19 @@ describe("method calls", () => {
     }).not.toThrow();
     await expect(result).rejects.toThrow(RangeError);
   });
+
+  it("recv gives up when its signal aborts, and the next message goes to a reader still waiting", async () => {
+    const setup = await connected();
+    const { server, client } = setup;
+    const controller = new AbortController();
+    const abandoned = outcome(client.recv({ timeout: 5000, signal: controller.signal }));
+    controller.abort(new Error("not interested"));
+    expect((await abandoned).error).toMatchObject({ message: "not interested" });
+    const alreadyAborted = outcome(client.recv({ signal: controller.signal }));
+    expect((await alreadyAborted).error).toMatchObject({ message: "not interested" });
+    await server.send(setup.routingId, { message: "NOTE", text: "for the living" });
+    expect(textOf(await client.recv({ timeout: 1000 }))).toBe("for the living");
+  });
 });
 
 describe("close and terminate", () => {

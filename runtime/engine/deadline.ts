@@ -1,0 +1,58 @@
+/**
+ * Bounding asynchronous API calls: every engine call settles within a finite time (`spec/models.md` §4.6,
+ * which applies to server APIs too, §3.8).
+ */
+import { TimeoutError, checkTimeout } from "./errors.js";
+
+/** Options of one bounded call. */
+export interface CallOptions {
+  /** Milliseconds before the call rejects with `TimeoutError`; finite and above 0. */
+  readonly timeout?: number;
+  /** Rejects the call with the signal's reason when it aborts. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Settles as `work` does, unless `timeoutMs` passes first (rejects with `TimeoutError`) or `signal` aborts
+ * (rejects with its reason). The work itself is not cancelled: what it does after the deadline stays done,
+ * and its late failure is swallowed because nobody is waiting for it any more.
+ */
+export function withDeadline<T>(operation: string, timeoutMs: number, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    checkTimeout(operation, timeoutMs);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const settle = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onAbort = (): void => {
+      settle();
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      settle();
+      reject(new TimeoutError(operation, timeoutMs));
+    }, timeoutMs);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let running: Promise<T>;
+    try {
+      running = work();
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error: unknown) => {
+        settle();
+        reject(error);
+      },
+    );
+  });
+}

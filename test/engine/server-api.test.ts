@@ -1,0 +1,118 @@
+/**
+ * The server's own API (`bind`, `start`, `load`, `save`) is bounded like every engine call (`spec/models.md`
+ * §3.8, §4.6): a finite timeout, an optional AbortSignal, and errors that say what went wrong. Hanging file
+ * operations are real ones: a FIFO nobody opens at the other end blocks `open()` until somebody does.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, constants } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Router } from "zeromq";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { EngineClosed, TimeoutError } from "../../runtime/engine/errors.js";
+import { testLogger } from "../support/engines.js";
+import { Resources, bindFixedPort, makePeer, makeServer, outcome, type ServerImpl } from "./support.js";
+
+const resources = new Resources();
+let dir: string;
+/** FIFOs this test made; each is opened at its other end in teardown so no open() stays blocked. */
+const fifos: { path: string; flags: number }[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "zproto-server-api-"));
+});
+
+afterEach(async () => {
+  for (const { path, flags } of fifos.splice(0)) closeSync(openSync(path, flags | constants.O_NONBLOCK));
+  await resources.closeAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A FIFO whose blocked openers are released in teardown by opening it with `releaseFlags`. */
+function fifo(name: string, releaseFlags: number): string {
+  const path = join(dir, name);
+  execFileSync("mkfifo", [path]);
+  fifos.push({ path, flags: releaseFlags });
+  return path;
+}
+
+const impl: ServerImpl<{ name: string }> = {
+  createClient: () => ({ name: "" }),
+  greet(ctx) {
+    ctx.reply.text = `hi ${String(ctx.request.name)}`;
+  },
+};
+
+describe("server API calls", () => {
+  it("load rejects with TimeoutError when reading the file hangs, and the server goes on serving", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    const endpoint = await server.bind("tcp://127.0.0.1:*");
+    const blocked = fifo("blocked.zpl", constants.O_WRONLY);
+    const started = Date.now();
+    const { error } = await outcome(server.load(blocked, { timeout: 200 }));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ operation: "load", timeoutMs: 200 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(195);
+    const peer = makePeer(resources, endpoint);
+    expect(await peer.request({ message: "HELLO", name: "still here" })).toEqual({ message: "WORLD", text: "hi still here" });
+  });
+
+  it("save rejects with TimeoutError when the file cannot be opened in time", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger, callTimeout: 150 });
+    await server.start();
+    const { error } = await outcome(server.save(fifo("unread.zpl", constants.O_RDONLY)));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ operation: "save", timeoutMs: 150 });
+  });
+
+  it("an AbortSignal ends a call with its reason, also when it aborted before the call", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    const controller = new AbortController();
+    const pending = outcome(server.load(fifo("aborted.zpl", constants.O_WRONLY), { timeout: 5000, signal: controller.signal }));
+    controller.abort(new Error("operator gave up"));
+    expect((await pending).error).toMatchObject({ message: "operator gave up" });
+    expect((await outcome(server.bind("tcp://127.0.0.1:*", { signal: controller.signal }))).error).toMatchObject({ message: "operator gave up" });
+  });
+
+  it("refuses timeouts that are not finite and positive", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    for (const timeout of [0, -1, Number.POSITIVE_INFINITY, Number.NaN]) {
+      await expect(server.bind("tcp://127.0.0.1:*", { timeout })).rejects.toThrow(RangeError);
+    }
+    expect(server.port).toBeUndefined();
+  });
+
+  it("bind reports a port another socket keeps as EADDRINUSE before its timeout, not as a timeout", async () => {
+    const holder = resources.add(new Router({ linger: 0 }), (socket) => socket.close(), "other");
+    const taken = await bindFixedPort(async (endpoint) => {
+      await holder.bind(endpoint);
+      return endpoint;
+    });
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    const started = Date.now();
+    const { error } = await outcome(server.bind(taken, { timeout: 600 }));
+    expect(error).toMatchObject({ code: "EADDRINUSE" });
+    expect(Date.now() - started).toBeLessThan(600);
+  });
+
+  it("bind gives the endpoint and port bound; after close it rejects with EngineClosed", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    const endpoint = await server.bind("tcp://127.0.0.1:*", { timeout: 2000 });
+    expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.port).toBe(Number(endpoint.split(":").at(-1)));
+    await server.close();
+    await expect(server.bind("tcp://127.0.0.1:*")).rejects.toBeInstanceOf(EngineClosed);
+    await expect(server.load(join(dir, "none.zpl"))).rejects.toBeInstanceOf(EngineClosed);
+  });
+
+  it("load and save within their timeout apply and write the configuration", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    const file = join(dir, "server.zpl");
+    writeFileSync(file, "server\n    timeout = 4000\n    verbose = 0\n");
+    await server.load(file, { timeout: 1000 });
+    expect(server.config?.get("server/timeout")).toBe("4000");
+    const saved = join(dir, "saved.zpl");
+    await server.save(saved, { timeout: 1000 });
+    expect(readFileSync(saved, "utf8")).toBe('server\n    timeout = "4000"\n    verbose = "0"\n');
+  });
+});
