@@ -7,13 +7,14 @@ import { Dealer } from "zeromq";
 import type { AnyMessage, Codec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
 import type { ZplNode } from "../zpl/tree.js";
-import { loadConfig, positiveInteger, type ConfigSource } from "./config.js";
-import type { CallOptions } from "./deadline.js";
-import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError, checkTimeout } from "./errors.js";
+import { loadConfig, durationSetting, type ConfigSource } from "./config.js";
+import { withDeadline, type CallOptions } from "./deadline.js";
+import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError, checkTimeout, checkTimerDelay } from "./errors.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import { Wakeup } from "./wakeup.js";
 
 /** Options of a client. */
 export interface ClientOptions {
@@ -64,6 +65,8 @@ interface Pending<M, Args> {
   /** For a method's event: the call that raised it, and its arguments. */
   readonly call?: Waiter;
   readonly args?: Partial<Args>;
+  /** For a wakeup event: the token of the wakeup that fired. */
+  readonly wakeup?: number;
 }
 
 /**
@@ -169,7 +172,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryMs = 0;
-  private wakeupTimer: NodeJS.Timeout | undefined;
+  private readonly wakeupTimer = new Wakeup();
   private defaultTimeout = 5000;
   private verbose: boolean;
   private terminatedFlag = false;
@@ -229,7 +232,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   protected async construct(args: Partial<Args>, options: CallOptions = {}): Promise<void> {
     try {
       this.config = await loadConfig(this.options.config);
-      if (this.options.timeout === undefined) this.defaultTimeout = positiveInteger(this.config, "client/timeout", 5000);
+      if (this.options.timeout === undefined) this.defaultTimeout = durationSetting(this.config, "client/timeout", 5000);
       const verbose = this.config.get("client/verbose");
       if (verbose !== undefined) this.verbose = verbose === "1" || this.verbose;
       if (Object.prototype.hasOwnProperty.call(this.methods, "constructor")) {
@@ -389,6 +392,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** @internal */
   armHeartbeat(ms: number): void {
+    checkTimerDelay("heartbeat", ms);
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
     if (ms > 0 && this.machine.handles("heartbeat")) this.heartbeatTimer = setInterval(() => this.queue.push({ event: "heartbeat" }), ms);
@@ -396,6 +400,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** @internal */
   armExpiry(ms: number): void {
+    checkTimerDelay("expiry", ms);
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.expiryMs = ms;
@@ -411,19 +416,18 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** @internal */
   armWakeup(ms: number, event: Event): void {
-    clearTimeout(this.wakeupTimer);
-    this.wakeupTimer = setTimeout(() => {
-      this.wakeupTimer = undefined;
-      this.queue.push({ event });
-    }, ms);
+    this.wakeupTimer.arm(ms, (wakeup) => this.queue.push({ event, wakeup }));
   }
 
   /**
-   * Runs the model's `destructor` method if it has one (bounded by the timeout), then closes the socket,
-   * clears every timer and settles everything pending.
+   * Runs the model's `destructor` method if it has one, lets queued messages go out, then closes the socket,
+   * clears every timer and settles everything pending. The timeout bounds the whole close: what is still
+   * unsent when it runs out is dropped (and logged), so a dead server cannot hold close() up.
    */
   async close(options: CallOptions = {}): Promise<void> {
     if (this.closed || this.closing) return;
+    const timeoutMs = checkTimeout("close", options.timeout ?? this.defaultTimeout);
+    const deadline = Date.now() + timeoutMs;
     // Calls still pending or queued end now; only the destructor runs.
     this.closing = true;
     this.waiter?.reject(new EngineClosed(this.waiter.method));
@@ -434,15 +438,24 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
         this.logger.log("debug", `destructor: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    await this.shutdown();
+    await this.shutdown(deadline);
   }
 
-  private async shutdown(): Promise<void> {
+  /** Ends the client; queued messages get until `deadline` to be handed to the socket. */
+  private async shutdown(deadline = Date.now()): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.disarm();
     this.queue.clear();
-    await this.outgoing?.drained();
+    const outgoing = this.outgoing;
+    if (outgoing !== undefined) {
+      try {
+        await withDeadline("close", Math.max(1, deadline - Date.now()), () => outgoing.drained());
+      } catch {
+        this.logger.log("warn", `close: ${outgoing.length} queued messages not sent before the timeout; dropped`);
+        outgoing.clear();
+      }
+    }
     this.dropSocket();
     this.waiter?.reject(new EngineClosed(this.waiter.method));
     for (const reader of this.readers.splice(0)) reader.resolve(undefined);
@@ -470,8 +483,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private disarm(): void {
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.expiryTimer);
-    clearTimeout(this.wakeupTimer);
-    this.heartbeatTimer = this.expiryTimer = this.wakeupTimer = undefined;
+    this.heartbeatTimer = this.expiryTimer = undefined;
+    this.wakeupTimer.cancel();
   }
 
   private open(): void {
@@ -520,12 +533,12 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   private run(pending: Pending<M, Args>): boolean | Promise<boolean> | undefined {
     if (this.terminatedFlag || this.closed) return undefined;
+    if (pending.wakeup !== undefined && !this.wakeupTimer.isCurrent(pending.wakeup)) return undefined;
     const context = this.context;
     if (pending.message !== undefined) context.request = pending.message;
     if (pending.args !== undefined) context.args = pending.args;
     context.error = pending.error;
-    clearTimeout(this.wakeupTimer);
-    this.wakeupTimer = undefined;
+    this.wakeupTimer.cancel();
     this.executing = pending.call;
     if (pending.call !== undefined) pending.call.started = true;
     const result = execute(this.machine, this.runner, context, pending.event);

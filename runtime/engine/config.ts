@@ -5,6 +5,7 @@
 import { unwatchFile, watchFile } from "node:fs";
 import { loadZplFile } from "../zpl/parse.js";
 import { ZplNode } from "../zpl/tree.js";
+import { MAX_TIMER_MS } from "./errors.js";
 
 /** Where configuration comes from: a tree, a ZPL file's path, or plain `path → value` pairs. */
 export type ConfigSource = ZplNode | string | Readonly<Record<string, string | number>>;
@@ -34,9 +35,12 @@ export function watchConfig(path: string, onChange: (tree: ZplNode) => void, onE
   return () => unwatchFile(path, listener);
 }
 
-/** A positive integer setting, or the default when absent; text that is not a number is an error. */
-export function positiveInteger(tree: ZplNode, path: string, fallback: number): number {
+/**
+ * A duration setting in ms, or the default when absent: a positive integer that a timer can wait (longer
+ * delays would fire at once); text that is not a number is an error.
+ */
+export function durationSetting(tree: ZplNode, path: string, fallback: number): number {
   const value = tree.getInteger(path, fallback) ?? fallback;
-  if (value <= 0) throw new RangeError(`configuration ${path} must be a positive integer, not ${value}`);
+  if (value <= 0 || value > MAX_TIMER_MS) throw new RangeError(`configuration ${path} must be a whole number of ms from 1 to ${MAX_TIMER_MS}, not ${value}`);
   return value;
 }

@@ -36,8 +36,21 @@ export class MethodFailed extends Error {
   }
 }
 
-/** Checks a caller-supplied timeout: finite and positive (a call never waits forever). */
+/** The longest a Node timer can wait (2^31 − 1 ms, about 24.8 days): a longer delay fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Checks a caller-supplied timeout: finite and positive (a call never waits forever), and one a timer can wait. */
 export function checkTimeout(operation: string, timeoutMs: number): number {
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`${operation}: timeout must be a finite number of ms above 0, not ${timeoutMs}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
+    throw new RangeError(`${operation}: timeout must be a number of ms above 0 and at most ${MAX_TIMER_MS}, not ${timeoutMs}`);
+  }
   return timeoutMs;
+}
+
+/** Checks a timer period an action sets (wakeup, heartbeat, expiry): 0 or more ms, at most what a timer can wait. */
+export function checkTimerDelay(operation: string, ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS) {
+    throw new RangeError(`${operation}: delay must be a number of ms from 0 to ${MAX_TIMER_MS}, not ${ms}`);
+  }
+  return ms;
 }

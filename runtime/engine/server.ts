@@ -10,13 +10,14 @@ import { MalformedError } from "../wire/errors.js";
 import { writeFile } from "node:fs/promises";
 import { ZplNode } from "../zpl/tree.js";
 import { writeZpl } from "../zpl/write.js";
-import { loadConfig, positiveInteger, watchConfig, type ConfigSource } from "./config.js";
+import { loadConfig, durationSetting, watchConfig, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
 import { EngineClosed } from "./errors.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, TERMINATE, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import { Wakeup } from "./wakeup.js";
 
 /** Options of a server. */
 export interface ServerOptions {
@@ -49,6 +50,8 @@ interface Pending<M> {
   readonly event: string;
   readonly message?: M;
   readonly error?: MalformedError;
+  /** For a wakeup event: the token of the wakeup that fired. */
+  readonly wakeup?: number;
 }
 
 /**
@@ -69,7 +72,7 @@ export class ServerContext<M extends AnyMessage, Fields extends object, Event ex
   /** Pending events, run one at a time. */
   readonly queue: EventQueue<Pending<M>>;
   expiryTimer: NodeJS.Timeout | undefined;
-  wakeupTimer: NodeJS.Timeout | undefined;
+  readonly wakeupTimer = new Wakeup();
 
   constructor(
     /** The server this peer is connected to. */
@@ -313,16 +316,14 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** @internal Arms a context's wakeup timer. */
   armWakeup(context: AnyContext<M, Fields, Event, Client>, ms: number, event: Event): void {
-    clearTimeout(context.wakeupTimer);
-    context.wakeupTimer = setTimeout(() => {
-      context.wakeupTimer = undefined;
-      if (context.valid) this.deliver(context, { event });
-    }, ms);
+    context.wakeupTimer.arm(ms, (wakeup) => {
+      if (context.valid) this.deliver(context, { event, wakeup });
+    });
   }
 
   /** Takes a configuration tree; throws, keeping the one in force, when a value is invalid. */
   private applyConfig(tree: ZplNode): void {
-    const timeoutMs = positiveInteger(tree, "server/timeout", 60_000);
+    const timeoutMs = durationSetting(tree, "server/timeout", 60_000);
     const verbose = tree.get("server/verbose") ?? tree.get("server/animate");
     this.config = tree;
     this.timeoutMs = timeoutMs;
@@ -389,20 +390,21 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       this.logger.log("error", `decoder failed unexpectedly: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
       return;
     }
+    // Every message from a peer restarts its expiry, whatever it holds (spec/models.md §3.8).
+    const existing = this.contexts.get(key);
+    if (existing) this.rearmExpiry(existing);
     // Stray peers speaking another protocol get silence, never an answer.
     if (error.kind === "BadSignature") {
       this.rateLimited("debug", "bad-signature", `dropped a message with a foreign signature: ${error.message}`);
       return;
     }
-    const existing = this.contexts.get(key);
     if (!this.handlesMalformed) {
-      if (existing) this.rearmExpiry(existing);
       this.rateLimited("warn", "malformed", `dropped a malformed message: ${error.message}`, existing ? { client: existing.id } : undefined);
       return;
     }
     const context = existing ?? this.create(key, routingId);
     if (context === undefined) return;
-    this.rearmExpiry(context);
+    if (context !== existing) this.rearmExpiry(context);
     this.deliver(context, { event: "malformed", error });
   }
 
@@ -441,10 +443,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   private run(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): boolean | Promise<boolean> | undefined {
     if (!context.valid) return undefined;
+    if (pending.wakeup !== undefined && !context.wakeupTimer.isCurrent(pending.wakeup)) return undefined;
     if (pending.message !== undefined) context.request = pending.message;
     context.error = pending.error;
-    clearTimeout(context.wakeupTimer);
-    context.wakeupTimer = undefined;
+    context.wakeupTimer.cancel();
     return execute(this.machine, this.runner, context, pending.event);
   }
 
@@ -452,8 +454,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     if (!context.valid) return;
     context.valid = false;
     clearTimeout(context.expiryTimer);
-    clearTimeout(context.wakeupTimer);
-    context.expiryTimer = context.wakeupTimer = undefined;
+    context.expiryTimer = undefined;
+    context.wakeupTimer.cancel();
     const key = context.routingId.toString("latin1");
     this.contexts.delete(key);
     // Messages the peer sent after the one that ended its context start a new session, as they would

@@ -23,10 +23,27 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const { path, flags } of fifos.splice(0)) closeSync(openSync(path, flags | constants.O_NONBLOCK));
+  for (const { path, flags } of fifos.splice(0)) await release(path, flags);
   await resources.closeAll();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * Opens a FIFO's other end so that the engine's blocked open() returns. A non-blocking open for writing fails
+ * with ENXIO until the reader's open() is under way (the engine's file I/O runs on libuv's thread pool and
+ * may start late on a busy machine), so it is retried for a while.
+ */
+async function release(path: string, flags: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      closeSync(openSync(path, flags | constants.O_NONBLOCK));
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENXIO" || attempt === 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
 
 /** A FIFO whose blocked openers are released in teardown by opening it with `releaseFlags`. */
 function fifo(name: string, releaseFlags: number): string {
@@ -80,6 +97,13 @@ describe("server API calls", () => {
       await expect(server.bind("tcp://127.0.0.1:*", { timeout })).rejects.toThrow(RangeError);
     }
     expect(server.port).toBeUndefined();
+  });
+
+  it("refuses a server/timeout longer than a timer can wait, and call timeouts of 2^31 ms or more", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger, config: { "server/timeout": 3_000_000_000 } });
+    await expect(server.start()).rejects.toThrow(/server\/timeout must be a whole number of ms from 1 to 2147483647/);
+    const other = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    await expect(other.bind("tcp://127.0.0.1:*", { timeout: 2 ** 31 })).rejects.toThrow(RangeError);
   });
 
   it("bind reports a port another socket keeps as EADDRINUSE before its timeout, not as a timeout", async () => {

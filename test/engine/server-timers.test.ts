@@ -38,6 +38,8 @@ function timerImpl(contexts: Ctx<Session>[] = []): ServerImpl<Session> {
 
 /** A truncated HELLO: signature AA A9, id 1, and no length octet for its name. */
 const TRUNCATED = [Buffer.from([0xaa, 0xa9, 0x01])];
+/** A message of another protocol (signature AA A1): dropped without a word. */
+const FOREIGN = [Buffer.from([0xaa, 0xa1, 0x01, 0x00])];
 
 describe("expired", () => {
   it("fires once per silent period and is re-armed by the next message", async () => {
@@ -81,6 +83,18 @@ describe("expired", () => {
     }
     expect(peer.unread).toBe(0);
     expect(logger.messages("warn").some((message) => message.startsWith("dropped a malformed message"))).toBe(true);
+    expect(await peer.next(2000, "expired once silent")).toEqual({ message: "NOTE", text: "expired" });
+  });
+
+  it("is restarted by messages with a foreign signature too, though they are dropped unanswered", async () => {
+    const { endpoint } = await startServer(resources, "timer_server.xml", timerImpl(), { logger: testLogger, config: { "server/timeout": 250 } });
+    const peer = makePeer(resources, endpoint);
+    await peer.request({ message: "HELLO", name: "Ada" });
+    for (let i = 0; i < 12; i++) {
+      await peer.sendFrames(FOREIGN);
+      await delay(50);
+    }
+    expect(peer.unread).toBe(0);
     expect(await peer.next(2000, "expired once silent")).toEqual({ message: "NOTE", text: "expired" });
   });
 
@@ -161,5 +175,51 @@ describe("wakeup", () => {
     await delay(300);
     expect(first.unread).toBe(0);
     expect(second.unread).toBe(0);
+  });
+
+  describe("while an async action holds the context", () => {
+    /** WORK arms its wakeup, then keeps the context busy for 100 ms; GO re-arms after 60 ms. */
+    const holding: ServerImpl<Session> = {
+      ...timerImpl(),
+      async armWakeup(ctx) {
+        ctx.wakeup(Number(ctx.request.delay), textOf(ctx.request));
+        await delay(100);
+      },
+      async armTwice(ctx) {
+        ctx.wakeup(10, "alarm");
+        await delay(60);
+        ctx.wakeup(10, "other_alarm");
+      },
+    };
+
+    it("a wakeup that fired meanwhile is still replaced by a later one", async () => {
+      const { endpoint } = await startServer(resources, "timer_server.xml", holding, { logger: testLogger });
+      const peer = makePeer(resources, endpoint);
+      await peer.send({ message: "GO" });
+      expect(await peer.next(2000, "the second alarm")).toEqual({ message: "NOTE", text: "other_alarm" });
+      await delay(200);
+      expect(peer.unread).toBe(0);
+    });
+
+    it("a wakeup that fired meanwhile is cancelled by a message that arrived before it fired", async () => {
+      const { endpoint } = await startServer(resources, "timer_server.xml", holding, { logger: testLogger });
+      const peer = makePeer(resources, endpoint);
+      await peer.send({ message: "WORK", delay: 40, text: "alarm" });
+      await delay(10);
+      expect(await peer.request({ message: "PING" })).toEqual({ message: "PONG" });
+      await delay(250);
+      expect(peer.unread).toBe(0);
+    });
+
+    it("a wakeup with nothing after it still fires once the action is done", async () => {
+      const { endpoint } = await startServer(resources, "timer_server.xml", holding, { logger: testLogger });
+      const peer = makePeer(resources, endpoint);
+      const armed = Date.now();
+      await peer.send({ message: "WORK", delay: 40, text: "alarm" });
+      expect(await peer.next(2000, "the alarm")).toEqual({ message: "NOTE", text: "alarm" });
+      expect(Date.now() - armed).toBeGreaterThanOrEqual(95);
+      await delay(200);
+      expect(peer.unread).toBe(0);
+    });
   });
 });
