@@ -1,7 +1,8 @@
 /** Emits the TypeScript engine module of a server or client state-machine model. */
-import type { ActionIR, MachineIR, StepIR } from "./ir.js";
+import type { MachineIR, StepIR } from "./ir.js";
 import { tidy } from "./emit-codec.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
+import { actionViews, machineTypeNames } from "./machine-view.js";
 import { render } from "./templates.js";
 import type { MachineTable, Step } from "../runtime/engine/machine.js";
 
@@ -33,10 +34,6 @@ export function machineTable(model: MachineIR): MachineTable {
   };
 }
 
-function usageText(action: ActionIR): string[] {
-  return action.usages.map((usage) => `- state \`${usage.state}\`, ${usage.event.startsWith("(") ? usage.event.slice(1, -1) : `event \`${usage.event}\``}`);
-}
-
 function quoted(names: readonly string[]): string {
   return names.length === 0 ? "never" : names.map((name) => JSON.stringify(name)).join(" | ");
 }
@@ -45,14 +42,7 @@ function quoted(names: readonly string[]): string {
 export function emitMachine(model: MachineIR, options: MachineEmitOptions): string {
   const protocol = model.protocol;
   const messageTypes = new Set<string>();
-  const actions = model.actions.map((action) => {
-    for (const type of action.requestTypes ?? []) messageTypes.add(type);
-    return {
-      method: action.method,
-      docLines: [`Action "${action.name}", run in:`, ...usageText(action)],
-      request: action.requestTypes === null || action.requestTypes.length === 0 ? "" : action.requestTypes.join(" | "),
-    };
-  });
+  for (const action of model.actions) for (const type of action.requestTypes ?? []) messageTypes.add(type);
   for (const send of model.sends) messageTypes.add(send.message.typeName);
   const failures = new Set(model.replies.filter((reply) => reply.failure).map((reply) => reply.name));
   const view = {
@@ -66,15 +56,10 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
     union: protocol.unionName,
     fields: `${protocol.unionName}Fields`,
     messageTypes: [...messageTypes].sort(),
-    stateType: `${model.typeName}State`,
-    eventType: `${model.typeName}Event`,
-    contextType: `${model.typeName}Context`,
-    actionsType: `${model.typeName}Actions`,
-    argsType: `${model.typeName}Args`,
-    repliesType: `${model.typeName}Replies`,
+    ...machineTypeNames(model),
     states: quoted(model.states.map((state) => state.name)),
     events: quoted(model.events.map((event) => event.name)),
-    actions,
+    actions: actionViews(model),
     table: tsLiteral(machineTable(model)),
     isServer: model.kind === "server",
     isClient: model.kind === "client",

@@ -3,11 +3,12 @@
  * nothing unless all are free of errors.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
 import { emitCodec } from "./emit-codec.js";
 import { emitMachine } from "./emit-machine.js";
 import { loadModel, type LoadOptions } from "./model.js";
+import { relativeModule } from "./module-path.js";
 
 /**
  * Where generated code finds the runtime: a package specifier whose `/wire` and `/engine` sub-paths are
@@ -67,9 +68,7 @@ export function planFiles(inputs: readonly string[], out?: string): PlannedFile[
 function runtimeSpecifier(runtime: RuntimeLocation | undefined, part: "wire" | "engine", output: string): string {
   if (runtime === undefined) return `zproto-ts/runtime/${part}`;
   if ("specifier" in runtime) return `${runtime.specifier}/${part}`;
-  let path = relative(dirname(resolve(output)), resolve(runtime.directory, part, "index.js")).split(sep).join("/");
-  if (!path.startsWith(".")) path = `./${path}`;
-  return path;
+  return relativeModule(output, join(runtime.directory, part, "index.js"));
 }
 
 /** Generates code for every model; writes nothing if any model has errors. */

@@ -12,3 +12,5 @@ export type { CodecIR, MessageIR, FieldIR, DefineIR } from "./ir.js";
 export { emitMachine, machineTable, type MachineEmitOptions } from "./emit-machine.js";
 export { buildMachineModel } from "./machine-model.js";
 export type { MachineIR, StateIR, HandlerIR, ActionIR, MethodIR, ReplyIR, EventIR, StepIR } from "./ir.js";
+export { skeleton, planSkeleton, emitSkeleton, type SkeletonOptions, type SkeletonResult, type SkeletonStatus } from "./skeleton.js";
+export { relativeModule } from "./module-path.js";
