@@ -7,11 +7,20 @@ import type { Readable, Writable } from "node:stream";
 import { decodeDynamic, encodeDynamic } from "../runtime/wire/interpret.js";
 import { fromJsonForm, toJsonForm } from "../runtime/wire/json.js";
 import type { CodecSchema } from "../runtime/wire/schema.js";
-import { EncodeError, MalformedError } from "../runtime/wire/errors.js";
 
-function errorText(error: unknown): string {
-  if (error instanceof MalformedError || error instanceof EncodeError) return `${error.kind}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
+/** A request line that is JSON but not a request this command takes. */
+export class BadRequest extends Error {
+  override readonly name = "BadRequest";
+}
+
+/**
+ * `Kind: text`, the way every answer words an error: the kind of the runtime's typed errors (`Truncated`,
+ * `TooLong`, ...), else the error's name (`SyntaxError` for a line that is not JSON, `JsonFormError`, ...).
+ */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return `Error: ${String(error)}`;
+  const kind = "kind" in error && typeof error.kind === "string" ? error.kind : error.name;
+  return `${kind}: ${error.message}`;
 }
 
 /** Answers one encode request line. */
@@ -32,10 +41,9 @@ export function decodeLine(schema: CodecSchema, line: string): object {
     const request = JSON.parse(line) as { frames?: unknown };
     const frames = request?.frames;
     if (!Array.isArray(frames) || !frames.every((frame) => typeof frame === "string" && HEX.test(frame))) {
-      return { error: 'a decode request is {"frames": [hex, ...]}' };
+      throw new BadRequest('a decode request is {"frames": [hex, ...]}');
     }
-    const json = toJsonForm(schema, decodeDynamic(schema, frames.map((frame: string) => Buffer.from(frame, "hex"))));
-    return json.topic !== undefined ? { message: json.message, topic: json.topic, fields: json.fields } : { message: json.message, fields: json.fields };
+    return toJsonForm(schema, decodeDynamic(schema, frames.map((frame: string) => Buffer.from(frame, "hex"))));
   } catch (error) {
     return { error: errorText(error) };
   }

@@ -10,8 +10,10 @@ import { generate, type RuntimeLocation } from "../generator/generate.js";
 import { grammar } from "../generator/grammar.js";
 import { loadModel, type ModelKind } from "../generator/model.js";
 import { checkDigests } from "../generator/samples.js";
+import { planSkeleton, skeleton } from "../generator/skeleton.js";
 import { codecSchema } from "../generator/schema.js";
 import { answerLines, decodeLine, encodeLine } from "./jsonl.js";
+import { encodeForms, printForms } from "./zpl-forms.js";
 
 const USAGE = `Usage: zproto <command> [options]
 
@@ -22,13 +24,21 @@ Commands:
                            check models; print every problem as file:line:column; with
                            --check-digests also compare each message's digest attribute with the
                            SHA-1 of the body its <test> values encode to
-  encode <model.xml> --jsonl
-                           JSON lines {"message", "fields"} on stdin -> {"frames": [hex...]} on stdout
+  encode <model.xml> --jsonl | --zpl FILE
+                           JSON lines {"message", "fields"} on stdin, or the messages of a ZPL file in
+                           the form print shows (FILE - is stdin) -> {"frames": [hex...]} on stdout, one
+                           line a message ({"routing_id", "frames"} when the form has a routing_id)
   decode <model.xml> --jsonl
                            JSON lines {"frames": [hex...]} on stdin -> {"message", "fields"} on stdout
+  print <model.xml> [--redact]
+                           JSON lines {"frames": [hex...]} (optionally "routing_id": hex) on stdin ->
+                           each message in ZPL form, or a "# error: ..." line, blank lines between
   grammar <model.xml>      print the protocol's ABNF grammar
   diagram <model.xml> [--format svg|dot] [--out FILE]
                            draw a server or client model's state machine (default: SVG on stdout)
+  skeleton <model.xml> --out FILE [--engine FILE] [--stdout]
+                           write a first implementation of a server or client model's actions, once:
+                           an existing FILE is left alone (the compiler then tells what it lacks)
 
 Options:
   --kind codec|server|client   model kind, instead of the model's script attribute
@@ -36,6 +46,10 @@ Options:
   --runtime SPECIFIER          module generated code imports the runtime from (default: zproto-ts/runtime)
   --runtime-dir DIR            import the runtime by a relative path to DIR/index.js instead
   --format svg|dot             diagram: SVG picture or Graphviz DOT source (default: svg)
+  --zpl FILE                   encode: read ZPL message forms from FILE (- for stdin) instead of JSON lines
+  --engine FILE                skeleton: the engine module it imports (default: where generate puts it)
+  --stdout                     skeleton: print the skeleton instead of writing it
+  --redact                     print: show secret fields as <redacted> (for logs; does not encode back)
 `;
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
@@ -59,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
       jsonl: { type: "boolean" },
       "check-digests": { type: "boolean" },
       format: { type: "string" },
+      zpl: { type: "string" },
+      redact: { type: "boolean" },
+      engine: { type: "string" },
+      stdout: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -106,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "encode":
     case "decode":
+    case "print":
     case "grammar": {
       if (files.length !== 1) return usage(`${command} takes exactly one model file`);
       const result = loadModel(files[0], loadOptions);
@@ -117,9 +136,37 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(grammar(model));
         return 0;
       }
-      if (!values.jsonl) return usage(`${command} reads JSON lines: pass --jsonl`);
       const schema = codecSchema(model);
+      if (command === "print") {
+        await printForms(process.stdin, process.stdout, schema, values.redact === true);
+        return 0;
+      }
+      if (command === "encode" && values.zpl !== undefined) {
+        if (values.jsonl) return usage("give --jsonl or --zpl, not both");
+        return encodeForms(values.zpl, schema);
+      }
+      if (!values.jsonl) return usage(command === "encode" ? "encode reads JSON lines (--jsonl) or a ZPL file (--zpl FILE)" : `${command} reads JSON lines: pass --jsonl`);
       await answerLines(process.stdin, process.stdout, (line) => (command === "encode" ? encodeLine(schema, line) : decodeLine(schema, line)));
+      return 0;
+    }
+    case "skeleton": {
+      if (files.length !== 1) return usage("skeleton takes exactly one model file");
+      if (values.out === undefined) return usage("skeleton needs --out FILE: where the implementation file goes");
+      const options = { ...loadOptions, out: values.out, ...(values.engine !== undefined ? { engine: values.engine } : {}) };
+      const result = values.stdout ? planSkeleton(files[0], options) : skeleton(files[0], options);
+      printDiagnostics(result.diagnostics);
+      if (result.status === "not-a-machine") return 2;
+      if (result.text === null) return 1;
+      if (values.stdout) {
+        process.stdout.write(result.text);
+        return 0;
+      }
+      if (result.status === "exists") {
+        process.stderr.write(`zproto: ${result.path} exists; left alone. Regenerate the engine and type-check to see what it lacks.\n`);
+        return 0;
+      }
+      process.stdout.write(`${files[0]} -> ${result.path}\n`);
+      if (!result.engineFound) process.stderr.write(`zproto: ${result.engine} does not exist yet: run zproto generate ${files[0]} so the skeleton compiles\n`);
       return 0;
     }
     case "diagram": {

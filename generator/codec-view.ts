@@ -2,6 +2,7 @@
  * Prepares a codec IR for the codec template: for every field, which runtime primitive encodes, sizes and
  * decodes it, its TypeScript type and its unset value. The template only lays these out.
  */
+import { zplMessageName } from "../runtime/wire/zpl-form.js";
 import { codecSchema } from "./schema.js";
 import type { CodecIR, FieldIR, MessageIR } from "./ir.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
@@ -28,14 +29,15 @@ const SIZED: Partial<Record<FieldIR["type"], { bound: string; write: string; wri
 
 /** Runtime values a generated codec may use (emit-codec imports those it does). */
 export const RUNTIME_VALUES = [
-  "FrameReader", "binaryBody", "chunkBound", "dictionaryBound", "endOfBody", "fixedBytes", "fixedFrame", "frameField", "frameValue",
-  "fromJsonForm", "fromRouterFrames", "hashBound", "isNumber1", "isNumber2", "isNumber4", "isNumber8", "longstrBound", "msgValue",
-  "noMoreFrames", "numberError", "numberFrame", "pubsubBody", "readChunk", "readConstantNumber", "readConstantString",
-  "readDictionary", "readEnd", "readHash", "readLongstr", "readNumber1", "readNumber2", "readNumber4", "readNumber8", "readOctets",
-  "readShortstrings", "readString", "readStrings", "readTopic", "reserveFrame", "reservedOffset", "reservedView", "restFrames",
-  "setNumber8", "shortstringsBound", "stringBound", "stringsBound", "subscriptionPrefix", "takeFrame", "textFrame", "toJsonForm",
-  "toRouterFrames", "topicBound", "unknownId", "unknownMessage", "writeChunk", "writeDictionary", "writeHash", "writeHeader",
-  "writeLongstr", "writeOctets", "writeShortstrings", "writeString", "writeStrings", "writeTopicHeader",
+  "FrameReader", "binaryBody", "chunkBound", "dictionaryBound", "endOfBody", "fixedBytes", "fixedFrame", "frameField",
+  "frameValue", "fromJsonForm", "fromRouterFrames", "fromZplForm", "fromZplFormRouted", "hashBound", "isNumber1", "isNumber2",
+  "isNumber4", "isNumber8", "longstrBound", "msgValue", "noMoreFrames", "numberError", "numberFrame", "printZplForm", "pubsubBody",
+  "readChunk", "readConstantNumber", "readConstantString", "readDictionary", "readEnd", "readHash", "readLongstr", "readNumber1",
+  "readNumber2", "readNumber4", "readNumber8", "readOctets", "readShortstrings", "readString", "readStrings", "readSubscription", "readTopic",
+  "reserveFrame", "reservedOffset", "reservedView", "restFrames", "setNumber8", "shortstringsBound", "stringBound", "stringsBound",
+  "subscriptionPrefix", "takeFrame", "textFrame", "toJsonForm", "toRouterFrames", "toZplForm", "topicBound", "unknownId",
+  "unknownMessage", "writeChunk", "writeDictionary", "writeHash", "writeHeader", "writeLongstr", "writeOctets",
+  "writeShortstrings", "writeString", "writeStrings", "writeTopicHeader",
 ];
 
 /**
@@ -249,9 +251,18 @@ function messageView(message: MessageIR, model: CodecIR) {
   };
 }
 
+/** The sentence saying which fields `{ redact: true }` hides from the ZPL form, or "" when none are secret. */
+function redactNote(model: CodecIR): string {
+  const secret = [...new Set(model.messages.flatMap((message) => message.fields.filter((field) => field.secret).map((field) => `\`${field.name}\``)))];
+  if (secret.length === 0) return "";
+  const names = secret.length === 1 ? secret[0] : `${secret.slice(0, -1).join(", ")} and ${secret[secret.length - 1]}`;
+  return `With \`{ redact: true }\` (for logs) the secret field${secret.length === 1 ? "" : "s"} ${names} print${secret.length === 1 ? "s" : ""} as \`<redacted>\`.`;
+}
+
 /** Everything the codec template shows. */
 export function codecView(model: CodecIR) {
   const messages = model.messages.map((message) => messageView(message, model));
+  const schema = codecSchema(model);
   const header: FieldView[] = model.framing === "frames" ? messages[0].fields.slice(0, model.headerFields) : [];
   // Every settable field of the protocol once: a field name has one type in a model, so this is well typed.
   const allFields = new Map<string, FieldView>();
@@ -282,7 +293,11 @@ export function codecView(model: CodecIR) {
     anySite: messages.some((message) => message.usesSite),
     onlyMessage: messages[0],
     header,
-    schemaLiteral: tsLiteral(codecSchema(model)),
+    schemaLiteral: tsLiteral(schema),
+    /** The ZPL form's `message` value of the first message, as the example in the ZPL form's TSDoc. */
+    zplMessageExample: zplMessageName(schema, schema.messages[0]),
+    /** What `{ redact: true }` hides, for the ZPL form's TSDoc; empty when the model has no secret fields. */
+    zplRedactNote: redactNote(model),
   };
 }
 

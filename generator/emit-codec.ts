@@ -4,9 +4,9 @@ import { RUNTIME_VALUES, codecView } from "./codec-view.js";
 import { render } from "./templates.js";
 
 /** Runtime types a generated codec may use. */
-const RUNTIME_TYPES = ["Codec", "CodecSchema", "Draft", "JsonMessage", "Routed"];
+const RUNTIME_TYPES = ["Codec", "CodecSchema", "Draft", "JsonMessage", "Routed", "SubscriptionNotice", "ZplFormOptions", "ZplNode", "ZplNodeData"];
 /** Names only mentioned in TSDoc links still need importing for the links to resolve. */
-const DOC_ONLY = ["EncodeError", "JsonFormError", "MalformedError"];
+const DOC_ONLY = ["EncodeError", "JsonFormError", "MalformedError", "ZplFormError"];
 
 /** Options of code emission. */
 export interface EmitOptions {

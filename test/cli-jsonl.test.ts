@@ -25,8 +25,8 @@ describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto 
     lines.splice(1, 0, "this is not JSON", JSON.stringify({ message: "NO SUCH MESSAGE", fields: {} }));
     const answers = zproto(["encode", path, "--jsonl"], lines).map((line) => JSON.parse(line) as { frames?: string[]; error?: string });
     expect(answers).toHaveLength(lines.length);
-    expect(answers[1].error).toMatch(/JSON/);
-    expect(answers[2].error).toMatch(/unknown message "NO SUCH MESSAGE"/);
+    expect(answers[1].error).toMatch(/^SyntaxError: .*JSON/);
+    expect(answers[2].error).toMatch(/^JsonFormError: .*unknown message "NO SUCH MESSAGE"/);
     answers.splice(1, 2);
     positives.forEach((record, i) => expect(answers[i], `${record.message} ${record.case}`).toEqual({ frames: record.frames }));
   });
@@ -36,7 +36,9 @@ describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto 
     const answers = zproto(["decode", path, "--jsonl"], lines).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(answers).toHaveLength(records.length);
     records.forEach((record, i) => {
-      if (isPositive(record)) expect(answers[i]).toEqual({ message: record.message, fields: expectedFields(schema, record) });
+      if (isPositive(record)) {
+        expect(answers[i]).toEqual({ model: schema.model, message: record.message, id: record.id, fields: expectedFields(schema, record) });
+      }
       else if (record.expect === "error") expect(answers[i].error, record.case).toMatch(/^[A-Za-z]+: /);
       else expect(answers[i].message).toBeTypeOf("string");
     });

@@ -60,6 +60,14 @@ describe("MDP/0.1 client protocol (command-less framing)", () => {
     expect(rejection(() => decodeDynamic(client.schema, input)).kind).toBe(kind);
   });
 
+  it("names the request in errors about its header frames too, since it is the only message", () => {
+    const foreign = frames("", "MDPC02", "echo", "hi");
+    for (const error of [rejection(() => client.decode(foreign)), rejection(() => decodeDynamic(client.schema, foreign))]) {
+      expect(error).toMatchObject({ kind: "BadSignature", messageName: "REQUEST", id: 1, field: "protocol", frame: 1 });
+      expect(error.message).toBe('mdp01_client_msg: REQUEST.protocol: frame is "MDPC02", expected "MDPC01"');
+    }
+  });
+
   it("refuses to encode a request without a body frame", () => {
     expect(() => client.encode({ message: "REQUEST", service: "echo", body: [] })).toThrow(EncodeError);
     try {

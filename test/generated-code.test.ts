@@ -87,7 +87,16 @@ describe("generated code", () => {
     const frames = weather.encode(reading);
     expect(frames).toEqual([Buffer.concat([Buffer.from([1]), Buffer.from("berlin\0"), Buffer.from([0, 21, 9]), Buffer.from("tempelhof")])]);
     expect(weather.decode(frames)).toEqual(reading);
-    expect((weather.subscription as (m: string, t: string) => Buffer)("READING", "ber")).toEqual(Buffer.from("\x01ber", "latin1"));
+    const subscription = weather.subscription as (message?: string, topic?: string) => Buffer;
+    expect(subscription("READING", "ber")).toEqual(Buffer.from("\x01ber", "latin1"));
+    expect(subscription()).toEqual(Buffer.alloc(0));
+    const notice = weather.notice as (frame: Uint8Array) => unknown;
+    expect(notice(Buffer.from("\x01\x01ber", "latin1"))).toEqual({ subscribe: true, message: "READING", topic: "ber" });
+    expect(notice(Buffer.from("\x00\x01", "latin1"))).toEqual({ subscribe: false, message: "READING", topic: "" });
+    expect(notice(Buffer.of(1))).toEqual({ subscribe: true, message: null, topic: "" });
+    for (const [frame, kind] of [[Buffer.alloc(0), "Truncated"], [Buffer.of(2, 1), "BadConstant"], [Buffer.of(1, 99), "UnknownId"], [Buffer.of(1, 1, 0xff), "InvalidText"]] as const) {
+      expect(() => notice(frame)).toThrow(expect.objectContaining({ kind }));
+    }
     expect(() => weather.encode({ message: "READING", celsius: 1 })).toThrow(/needs a topic/);
     expect(() => weather.decode([Buffer.from("\x01berlin")])).toThrow(MalformedError);
     const alert = { message: "ALERT", topic: "", text: "storm", attachment: Buffer.from("map") };

@@ -12,6 +12,7 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
+  ZplFormError,
   binaryBody,
   dictionaryBound,
   endOfBody,
@@ -19,10 +20,13 @@ import {
   frameValue,
   fromJsonForm,
   fromRouterFrames,
+  fromZplForm,
+  fromZplFormRouted,
   isNumber1,
   isNumber8,
   noMoreFrames,
   numberError,
+  printZplForm,
   readConstantNumber,
   readConstantString,
   readDictionary,
@@ -40,6 +44,7 @@ import {
   takeFrame,
   toJsonForm,
   toRouterFrames,
+  toZplForm,
   unknownId,
   unknownMessage,
   writeDictionary,
@@ -51,6 +56,9 @@ import {
   type Draft,
   type JsonMessage,
   type Routed,
+  type ZplFormOptions,
+  type ZplNode,
+  type ZplNodeData,
 } from "../../runtime/wire/index.js";
 
 /** Codec model (class) name. */
@@ -902,6 +910,39 @@ export function toJSON(msg: FmqMsgDraft): JsonMessage {
 /** A message from its JSON form; throws {@link JsonFormError} if it does not describe one. */
 export function fromJSON(json: unknown): FmqMsgDraft {
   return fromJsonForm(schema, json) as FmqMsgDraft;
+}
+
+/**
+ * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `fmq_msg`, holding `message`
+ * (`FMQ_MSG_OHAI`, ...), `routing_id` when `options.routingId` is given,
+ * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
+ * With `{ redact: true }` (for logs) the secret field `response` prints as `<redacted>`.
+ * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.
+ */
+export function toZpl(msg: FmqMsgDraft, options?: ZplFormOptions): ZplNode {
+  return toZplForm(schema, msg, options);
+}
+
+/**
+ * The ZPL form of a message as text (what `zproto print` shows). Throws {@link ZplFormError} as {@link toZpl},
+ * and `ZplWriteError` for text ZPL cannot hold (a line break, a control character, both quote characters).
+ */
+export function printZpl(msg: FmqMsgDraft, options?: ZplFormOptions): string {
+  return printZplForm(schema, msg, options);
+}
+
+/**
+ * A message from its ZPL form, as text or tree; fields left out of `content` take their unset values.
+ * Throws {@link ZplFormError} naming the key (never returns a partial message), or `ZplError` for text
+ * that is not ZPL.
+ */
+export function fromZpl(form: ZplNodeData | string): FmqMsg {
+  return fromZplForm(codec, form);
+}
+
+/** A message and the ROUTER peer's routing id from a ZPL form that has `routing_id`; as {@link fromZpl}. */
+export function fromZplRouted(form: ZplNodeData | string): Routed<FmqMsg> {
+  return fromZplFormRouted(codec, form);
 }
 
 /** Frames for a ROUTER socket: the peer's routing id, then the message. */

@@ -12,17 +12,21 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
+  ZplFormError,
   binaryBody,
   chunkBound,
   endOfBody,
   fromJsonForm,
   fromRouterFrames,
+  fromZplForm,
+  fromZplFormRouted,
   hashBound,
   isNumber1,
   isNumber8,
   longstrBound,
   noMoreFrames,
   numberError,
+  printZplForm,
   readChunk,
   readConstantNumber,
   readConstantString,
@@ -40,6 +44,7 @@ import {
   takeFrame,
   toJsonForm,
   toRouterFrames,
+  toZplForm,
   unknownId,
   unknownMessage,
   writeChunk,
@@ -52,6 +57,9 @@ import {
   type Draft,
   type JsonMessage,
   type Routed,
+  type ZplFormOptions,
+  type ZplNode,
+  type ZplNodeData,
 } from "../../runtime/wire/index.js";
 
 /** Codec model (class) name. */
@@ -766,6 +774,38 @@ export function toJSON(msg: FmqMsgV2Draft): JsonMessage {
 /** A message from its JSON form; throws {@link JsonFormError} if it does not describe one. */
 export function fromJSON(json: unknown): FmqMsgV2Draft {
   return fromJsonForm(schema, json) as FmqMsgV2Draft;
+}
+
+/**
+ * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `fmq_msg_v2`, holding `message`
+ * (`FMQ_MSG_V2_OHAI`, ...), `routing_id` when `options.routingId` is given,
+ * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
+ * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.
+ */
+export function toZpl(msg: FmqMsgV2Draft, options?: ZplFormOptions): ZplNode {
+  return toZplForm(schema, msg, options);
+}
+
+/**
+ * The ZPL form of a message as text (what `zproto print` shows). Throws {@link ZplFormError} as {@link toZpl},
+ * and `ZplWriteError` for text ZPL cannot hold (a line break, a control character, both quote characters).
+ */
+export function printZpl(msg: FmqMsgV2Draft, options?: ZplFormOptions): string {
+  return printZplForm(schema, msg, options);
+}
+
+/**
+ * A message from its ZPL form, as text or tree; fields left out of `content` take their unset values.
+ * Throws {@link ZplFormError} naming the key (never returns a partial message), or `ZplError` for text
+ * that is not ZPL.
+ */
+export function fromZpl(form: ZplNodeData | string): FmqMsgV2 {
+  return fromZplForm(codec, form);
+}
+
+/** A message and the ROUTER peer's routing id from a ZPL form that has `routing_id`; as {@link fromZpl}. */
+export function fromZplRouted(form: ZplNodeData | string): Routed<FmqMsgV2> {
+  return fromZplFormRouted(codec, form);
 }
 
 /** Frames for a ROUTER socket: the peer's routing id, then the message. */

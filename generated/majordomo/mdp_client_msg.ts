@@ -12,11 +12,15 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
+  ZplFormError,
   binaryBody,
   endOfBody,
   fromJsonForm,
   fromRouterFrames,
+  fromZplForm,
+  fromZplFormRouted,
   msgValue,
+  printZplForm,
   readConstantNumber,
   readConstantString,
   readEnd,
@@ -29,6 +33,7 @@ import {
   takeFrame,
   toJsonForm,
   toRouterFrames,
+  toZplForm,
   unknownId,
   unknownMessage,
   writeHeader,
@@ -38,6 +43,9 @@ import {
   type Draft,
   type JsonMessage,
   type Routed,
+  type ZplFormOptions,
+  type ZplNode,
+  type ZplNodeData,
 } from "../../runtime/wire/index.js";
 
 /** Codec model (class) name. */
@@ -330,6 +338,38 @@ export function toJSON(msg: MdpClientMsgDraft): JsonMessage {
 /** A message from its JSON form; throws {@link JsonFormError} if it does not describe one. */
 export function fromJSON(json: unknown): MdpClientMsgDraft {
   return fromJsonForm(schema, json) as MdpClientMsgDraft;
+}
+
+/**
+ * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `mdp_client_msg`, holding `message`
+ * (`MDP_CLIENT_MSG_CLIENT_REQUEST`, ...), `routing_id` when `options.routingId` is given,
+ * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
+ * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.
+ */
+export function toZpl(msg: MdpClientMsgDraft, options?: ZplFormOptions): ZplNode {
+  return toZplForm(schema, msg, options);
+}
+
+/**
+ * The ZPL form of a message as text (what `zproto print` shows). Throws {@link ZplFormError} as {@link toZpl},
+ * and `ZplWriteError` for text ZPL cannot hold (a line break, a control character, both quote characters).
+ */
+export function printZpl(msg: MdpClientMsgDraft, options?: ZplFormOptions): string {
+  return printZplForm(schema, msg, options);
+}
+
+/**
+ * A message from its ZPL form, as text or tree; fields left out of `content` take their unset values.
+ * Throws {@link ZplFormError} naming the key (never returns a partial message), or `ZplError` for text
+ * that is not ZPL.
+ */
+export function fromZpl(form: ZplNodeData | string): MdpClientMsg {
+  return fromZplForm(codec, form);
+}
+
+/** A message and the ROUTER peer's routing id from a ZPL form that has `routing_id`; as {@link fromZpl}. */
+export function fromZplRouted(form: ZplNodeData | string): Routed<MdpClientMsg> {
+  return fromZplFormRouted(codec, form);
 }
 
 /** Frames for a ROUTER socket: the peer's routing id, then the message. */

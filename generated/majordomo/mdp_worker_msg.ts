@@ -11,14 +11,18 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
+  ZplFormError,
   binaryBody,
   endOfBody,
   frameField,
   frameValue,
   fromJsonForm,
   fromRouterFrames,
+  fromZplForm,
+  fromZplFormRouted,
   msgValue,
   noMoreFrames,
+  printZplForm,
   readConstantNumber,
   readConstantString,
   readEnd,
@@ -31,6 +35,7 @@ import {
   takeFrame,
   toJsonForm,
   toRouterFrames,
+  toZplForm,
   unknownId,
   unknownMessage,
   writeHeader,
@@ -40,6 +45,9 @@ import {
   type Draft,
   type JsonMessage,
   type Routed,
+  type ZplFormOptions,
+  type ZplNode,
+  type ZplNodeData,
 } from "../../runtime/wire/index.js";
 
 /** Codec model (class) name. */
@@ -501,6 +509,38 @@ export function toJSON(msg: MdpWorkerMsgDraft): JsonMessage {
 /** A message from its JSON form; throws {@link JsonFormError} if it does not describe one. */
 export function fromJSON(json: unknown): MdpWorkerMsgDraft {
   return fromJsonForm(schema, json) as MdpWorkerMsgDraft;
+}
+
+/**
+ * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `mdp_worker_msg`, holding `message`
+ * (`MDP_WORKER_MSG_READY`, ...), `routing_id` when `options.routingId` is given,
+ * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
+ * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.
+ */
+export function toZpl(msg: MdpWorkerMsgDraft, options?: ZplFormOptions): ZplNode {
+  return toZplForm(schema, msg, options);
+}
+
+/**
+ * The ZPL form of a message as text (what `zproto print` shows). Throws {@link ZplFormError} as {@link toZpl},
+ * and `ZplWriteError` for text ZPL cannot hold (a line break, a control character, both quote characters).
+ */
+export function printZpl(msg: MdpWorkerMsgDraft, options?: ZplFormOptions): string {
+  return printZplForm(schema, msg, options);
+}
+
+/**
+ * A message from its ZPL form, as text or tree; fields left out of `content` take their unset values.
+ * Throws {@link ZplFormError} naming the key (never returns a partial message), or `ZplError` for text
+ * that is not ZPL.
+ */
+export function fromZpl(form: ZplNodeData | string): MdpWorkerMsg {
+  return fromZplForm(codec, form);
+}
+
+/** A message and the ROUTER peer's routing id from a ZPL form that has `routing_id`; as {@link fromZpl}. */
+export function fromZplRouted(form: ZplNodeData | string): Routed<MdpWorkerMsg> {
+  return fromZplFormRouted(codec, form);
 }
 
 /** Frames for a ROUTER socket: the peer's routing id, then the message. */

@@ -13,6 +13,7 @@ import {
   EncodeError,
   JsonFormError,
   MalformedError,
+  ZplFormError,
   binaryBody,
   chunkBound,
   endOfBody,
@@ -21,6 +22,8 @@ import {
   frameValue,
   fromJsonForm,
   fromRouterFrames,
+  fromZplForm,
+  fromZplFormRouted,
   hashBound,
   isNumber1,
   isNumber2,
@@ -29,6 +32,7 @@ import {
   msgValue,
   noMoreFrames,
   numberError,
+  printZplForm,
   readChunk,
   readConstantNumber,
   readEnd,
@@ -50,6 +54,7 @@ import {
   takeFrame,
   toJsonForm,
   toRouterFrames,
+  toZplForm,
   unknownId,
   unknownMessage,
   writeChunk,
@@ -64,6 +69,9 @@ import {
   type Draft,
   type JsonMessage,
   type Routed,
+  type ZplFormOptions,
+  type ZplNode,
+  type ZplNodeData,
 } from "../../runtime/wire/index.js";
 
 /** Codec model (class) name. */
@@ -617,6 +625,38 @@ export function toJSON(msg: ZprotoExampleDraft): JsonMessage {
 /** A message from its JSON form; throws {@link JsonFormError} if it does not describe one. */
 export function fromJSON(json: unknown): ZprotoExampleDraft {
   return fromJsonForm(schema, json) as ZprotoExampleDraft;
+}
+
+/**
+ * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `zproto_example`, holding `message`
+ * (`ZPROTO_EXAMPLE_LOG`, ...), `routing_id` when `options.routingId` is given,
+ * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
+ * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.
+ */
+export function toZpl(msg: ZprotoExampleDraft, options?: ZplFormOptions): ZplNode {
+  return toZplForm(schema, msg, options);
+}
+
+/**
+ * The ZPL form of a message as text (what `zproto print` shows). Throws {@link ZplFormError} as {@link toZpl},
+ * and `ZplWriteError` for text ZPL cannot hold (a line break, a control character, both quote characters).
+ */
+export function printZpl(msg: ZprotoExampleDraft, options?: ZplFormOptions): string {
+  return printZplForm(schema, msg, options);
+}
+
+/**
+ * A message from its ZPL form, as text or tree; fields left out of `content` take their unset values.
+ * Throws {@link ZplFormError} naming the key (never returns a partial message), or `ZplError` for text
+ * that is not ZPL.
+ */
+export function fromZpl(form: ZplNodeData | string): ZprotoExample {
+  return fromZplForm(codec, form);
+}
+
+/** A message and the ROUTER peer's routing id from a ZPL form that has `routing_id`; as {@link fromZpl}. */
+export function fromZplRouted(form: ZplNodeData | string): Routed<ZprotoExample> {
+  return fromZplFormRouted(codec, form);
 }
 
 /** Frames for a ROUTER socket: the peer's routing id, then the message. */

@@ -24,4 +24,11 @@ export {
 } from "./schema.js";
 export { encodeDynamic, decodeDynamic, dynamicCodec, unsetValue, type DynamicMessage } from "./interpret.js";
 export { toJsonForm, fromJsonForm, fieldToJson, JsonFormError, type Json, type JsonMessage } from "./json.js";
-export { toRouterFrames, fromRouterFrames, subscriptionPrefix, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";
+export {
+  toZplForm, printZplForm, readZplForm, fromZplForm, fromZplFormRouted, zplMessageName, ZplFormError, type ZplFormOptions,
+  type ZplFormContents, type ZplFormErrorKind,
+} from "./zpl-form.js";
+// The ZPL tree types the ZPL form's signatures use, so that code importing only this module can name them.
+export type { ZplNode, ZplNodeData } from "../zpl/tree.js";
+export { bytesToHex, hexToBytes, decimalToBigint } from "./notation.js";
+export { toRouterFrames, fromRouterFrames, subscriptionPrefix, readSubscription, type SubscriptionNotice, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";

@@ -255,6 +255,8 @@ function decodeFrames(schema: CodecSchema, frames: readonly Uint8Array[]): Dynam
   };
   const header: Record<string, unknown> = {};
   const first = schema.messages[0];
+  // Without a command frame the model has one message: errors in the header frames name it too.
+  if (schema.command === "none") reader.begin(first.name, first.id);
   readHeader(first.fields.slice(0, schema.headerFields), header);
   let message = first;
   if (schema.command === "frame") {
@@ -263,8 +265,7 @@ function decodeFrames(schema: CodecSchema, frames: readonly Uint8Array[]): Dynam
     if (found === undefined) throw reader.unknownId(id);
     message = found;
   }
-  reader.messageName = message.name;
-  reader.id = message.id;
+  reader.begin(message.name, message.id);
   const result: Record<string, unknown> = { message: message.key, ...header };
   for (const field of message.fields.slice(schema.headerFields)) readFrameField(reader, field, result, false);
   reader.end();

@@ -1,10 +1,13 @@
 /**
  * The JSON form of a message (`spec/wire.md` §11): field keys are the normalised model names, 8-octet
  * numbers are decimal strings, bytes are lowercase hex, maps are `[key, value]` pairs in wire order, and
- * `null` means "never set". Used by the test vectors, `zproto encode|decode --jsonl` and fixtures.
+ * `null` means "never set" where the type has a "never set" (not numbers, octets or strings, whose unset value
+ * is 0, zero octets or ""; strings do in Guide-era codecs). Used by the test vectors, `zproto encode|decode
+ * --jsonl` and fixtures.
  */
 import { findMessage, type CodecSchema, type FieldSchema } from "./schema.js";
 import type { DynamicMessage } from "./interpret.js";
+import { bytesToHex, decimalToBigint, hexToBytes } from "./notation.js";
 
 /** A JSON value as `JSON.parse` yields it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -31,13 +34,6 @@ export class JsonFormError extends Error {
   }
 }
 
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
-const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
-
-function bytesToHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-}
-
 /** Renders a decoded (or constructed) message in JSON form. Constant fields are omitted. */
 export function toJsonForm(schema: CodecSchema, message: DynamicMessage): JsonMessage {
   const found = findMessage(schema, message.message);
@@ -52,11 +48,21 @@ export function toJsonForm(schema: CodecSchema, message: DynamicMessage): JsonMe
   return json;
 }
 
-/** JSON form of one field value; `undefined` (never set) becomes `null`. */
+/**
+ * JSON form of one field value. `undefined` (never set) becomes `null` where the type allows it, else the
+ * type's unset value (0, `"0"`, zero octets, `""`), so the output is always valid JSON form.
+ */
 export function fieldToJson(field: FieldSchema, value: unknown): Json {
-  if (value === undefined) return null;
+  if (value === undefined) {
+    switch (field.type) {
+      case "number": return field.size === 8 ? "0" : 0;
+      case "octets": return "00".repeat(field.size ?? 0);
+      case "string": return "";
+      default: return null;
+    }
+  }
   switch (field.type) {
-    case "number": return typeof value === "bigint" ? value.toString() : (value as number);
+    case "number": return field.size === 8 ? String(value) : (value as number);
     case "octets": case "uuid": case "chunk": case "frame": return bytesToHex(value as Uint8Array);
     case "string": case "longstr": return value as string;
     case "strings": case "shortstrings": return [...(value as string[])];
@@ -65,9 +71,27 @@ export function fieldToJson(field: FieldSchema, value: unknown): Json {
   }
 }
 
+/** Whether a codec is Guide-era (it uses FILEMQ/1's encodings), whose strings are pointers that may be null. */
+const guideEra = new WeakMap<CodecSchema, boolean>();
+function hasNullableStrings(schema: CodecSchema): boolean {
+  let known = guideEra.get(schema);
+  if (known === undefined) {
+    known = schema.messages.some((message) => message.fields.some((field) => field.type === "dictionary" || field.type === "shortstrings"));
+    guideEra.set(schema, known);
+  }
+  return known;
+}
+
+/** Whether `null` ("never set") is a valid JSON value of a field (`spec/wire.md` §11). */
+function allowsNull(schema: CodecSchema, field: FieldSchema): boolean {
+  if (field.type === "number" || field.type === "octets") return false;
+  return field.type !== "string" || hasNullableStrings(schema);
+}
+
 /**
  * Builds a message from its JSON form. `null` fields stay unset, so they encode as the type's unset value;
- * a missing field is unset too. Unknown fields and constant fields are errors.
+ * a missing field is unset too. Unknown fields, constant fields and `null` for a type without "never set"
+ * (numbers, octets, strings but in Guide-era codecs) are errors.
  */
 export function fromJsonForm(schema: CodecSchema, json: unknown): DynamicMessage {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
@@ -90,7 +114,10 @@ export function fromJsonForm(schema: CodecSchema, json: unknown): DynamicMessage
     const field = message.fields.find((candidate) => candidate.name === name);
     if (field === undefined) throw new JsonFormError(schema.model, message.name, name, "no such field");
     if (field.value !== undefined) throw new JsonFormError(schema.model, message.name, name, "is a constant and cannot be set");
-    if (value === null) continue;
+    if (value === null) {
+      if (!allowsNull(schema, field)) throw new JsonFormError(schema.model, message.name, name, `cannot be null: a ${field.type} field is always set (give its value)`);
+      continue;
+    }
     result[field.key] = fieldFromJson(schema.model, message.name, field, value);
   }
   return result as DynamicMessage;
@@ -100,11 +127,11 @@ function fieldFromJson(model: string, messageName: string, field: FieldSchema, v
   const bad = (expected: string): never => {
     throw new JsonFormError(model, messageName, field.name, `expected ${expected}, got ${JSON.stringify(value)}`);
   };
-  const hexBytes = (text: unknown): Buffer => (typeof text === "string" && HEX.test(text) ? Buffer.from(text, "hex") : bad("a hex string"));
+  const hexBytes = (text: unknown): Buffer => (typeof text === "string" ? hexToBytes(text) : undefined) ?? bad("a hex string");
   const text = (item: unknown): string => (typeof item === "string" ? item : bad("a string"));
   switch (field.type) {
     case "number":
-      if (field.size === 8) return typeof value === "string" && DECIMAL.test(value) ? BigInt(value) : bad("a decimal string");
+      if (field.size === 8) return (typeof value === "string" ? decimalToBigint(value) : undefined) ?? bad("a decimal string");
       return typeof value === "number" && Number.isInteger(value) ? value : bad("an integer");
     case "octets": case "uuid": case "chunk": case "frame": return hexBytes(value);
     case "string": case "longstr": return text(value);

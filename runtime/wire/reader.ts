@@ -61,9 +61,12 @@ function truncatedNumber(site: DecodeSite, field: string, octets: number, buffer
   return truncated(site, field, `number-${octets}`, octets, buffer, at);
 }
 
-/** The error for a length or count at `at` (just past its prefix) that announces more than is left. */
-function overrun(site: DecodeSite, field: string, what: string, count: number, buffer: Buffer, at: number): MalformedError {
-  return malformed(site, "Overrun", field, at, `${what} ${count} overruns frame (${buffer.length - at} octets left) at offset ${at}`);
+/**
+ * The error for a length or count of `width` octets at `at` that announces more than the frame holds after
+ * it. The offset is the prefix's, where the field (or item) starts.
+ */
+function overrun(site: DecodeSite, field: string, what: string, count: number, buffer: Buffer, at: number, width: number): MalformedError {
+  return malformed(site, "Overrun", field, at, `${what} ${count} overruns frame (${buffer.length - at - width} octets left) at offset ${at}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -179,9 +182,7 @@ export function readConstantString(site: DecodeSite, field: string, buffer: Buff
   const limit = buffer.length;
   if (at >= limit) throw truncated(site, field, "string length", 1, buffer, at);
   const length = buffer[at];
-  if (limit - at - 1 < length) {
-    throw malformed(site, "Overrun", field, at, `string length ${length} overruns frame (${limit - at - 1} octets left) at offset ${at + 1}`);
-  }
+  if (limit - at - 1 < length) throw overrun(site, field, "string length", length, buffer, at, 1);
   const same = length === expected.length && buffer.compare(expected, 0, length, at + 1, at + 1 + length) === 0;
   if (!same) {
     const actual = buffer.latin1Slice(at + 1, at + 1 + length);
@@ -199,16 +200,17 @@ export function readConstantString(site: DecodeSite, field: string, buffer: Buff
 function readText(site: DecodeSite, field: string, buffer: Buffer, start: number, length: number, what: string): string {
   const stop = start + length;
   const text = stop <= buffer.length ? readUtf8(buffer, start, stop) : null;
-  if (text === null) throw badText(site, field, buffer, start, length, what);
+  if (text === null) throw badText(site, field, buffer, start, length, what, what === "string" ? 1 : 4);
   end = stop;
   return text;
 }
 
-/** Why {@link readText} got no text: the length overruns the frame, or the octets are not valid text. */
-function badText(site: DecodeSite, field: string, buffer: Buffer, start: number, length: number, what: string): MalformedError {
-  if (buffer.length - start < length) {
-    return malformed(site, "Overrun", field, start, `${what} length ${length} overruns frame (${buffer.length - start} octets left) at offset ${start}`);
-  }
+/**
+ * Why {@link readText} got no text: the length (the `width` octets before `start`) overruns the frame, or the
+ * octets are not valid text.
+ */
+function badText(site: DecodeSite, field: string, buffer: Buffer, start: number, length: number, what: string, width: number): MalformedError {
+  if (buffer.length - start < length) return overrun(site, field, `${what} length`, length, buffer, start - width, width);
   return malformed(site, "InvalidText", field, start, `${what} is not valid UTF-8 text without NUL at offset ${start}`);
 }
 
@@ -229,7 +231,7 @@ export function readStrings(site: DecodeSite, field: string, buffer: Buffer, at:
   const count = readNumber4(site, field, buffer, at);
   at += 4;
   // Each item takes at least its 4-octet length: refuse counts the frame cannot hold before allocating.
-  if (count * 4 > buffer.length - at) throw overrun(site, field, "strings count", count, buffer, at);
+  if (count * 4 > buffer.length - at) throw overrun(site, field, "strings count", count, buffer, at - 4, 4);
   const items: string[] = [];
   for (let i = 0; i < count; i++) {
     items.push(readLongstr(site, field, buffer, at));
@@ -243,7 +245,7 @@ export function readStrings(site: DecodeSite, field: string, buffer: Buffer, at:
 export function readHash(site: DecodeSite, field: string, buffer: Buffer, at: number): Map<string, string> {
   const count = readNumber4(site, field, buffer, at);
   at += 4;
-  if (count * 5 > buffer.length - at) throw overrun(site, field, "hash count", count, buffer, at);
+  if (count * 5 > buffer.length - at) throw overrun(site, field, "hash count", count, buffer, at - 4, 4);
   const map = new Map<string, string>();
   for (let i = 0; i < count; i++) {
     const key = readHashKey(site, field, buffer, at);
@@ -268,7 +270,7 @@ function readHashKey(site: DecodeSite, field: string, buffer: Buffer, at: number
   const start = at + 1;
   const stop = start + buffer[at];
   const key = stop <= buffer.length ? readKeyUtf8(buffer, start, stop) : null;
-  if (key === null) throw badText(site, field, buffer, start, buffer[at], "string");
+  if (key === null) throw badText(site, field, buffer, start, buffer[at], "string", 1);
   end = stop;
   return key;
 }
@@ -277,7 +279,7 @@ function readHashKey(site: DecodeSite, field: string, buffer: Buffer, at: number
 export function readShortstrings(site: DecodeSite, field: string, buffer: Buffer, at: number): string[] {
   const count = readNumber1(site, field, buffer, at);
   at += 1;
-  if (count > buffer.length - at) throw overrun(site, field, "strings count", count, buffer, at);
+  if (count > buffer.length - at) throw overrun(site, field, "strings count", count, buffer, at - 1, 1);
   const items: string[] = [];
   for (let i = 0; i < count; i++) {
     items.push(readString(site, field, buffer, at));
@@ -291,7 +293,7 @@ export function readShortstrings(site: DecodeSite, field: string, buffer: Buffer
 export function readDictionary(site: DecodeSite, field: string, buffer: Buffer, at: number): Map<string, string> {
   const count = readNumber1(site, field, buffer, at);
   at += 1;
-  if (count > buffer.length - at) throw overrun(site, field, "dictionary count", count, buffer, at);
+  if (count > buffer.length - at) throw overrun(site, field, "dictionary count", count, buffer, at - 1, 1);
   const map = new Map<string, string>();
   for (let i = 0; i < count; i++) {
     const entry = readString(site, field, buffer, at);
@@ -310,7 +312,7 @@ export function readDictionary(site: DecodeSite, field: string, buffer: Buffer, 
 export function readChunk(site: DecodeSite, field: string, buffer: Buffer, at: number): Buffer {
   const length = readNumber4(site, field, buffer, at);
   const start = at + 4;
-  if (buffer.length - start < length) throw overrun(site, field, "chunk length", length, buffer, start);
+  if (buffer.length - start < length) throw overrun(site, field, "chunk length", length, buffer, at, 4);
   end = start + length;
   return bufferView(buffer, start, end);
 }
