@@ -43,6 +43,14 @@ export interface ServerHooks<Context, Client> {
   createClient(context: Context): Client;
   /** A peer's context ended: by `terminate`, expiry or server close (zproto's client_terminate). */
   clientTerminated?(context: Context): void;
+  /**
+   * A configuration is about to be put in force (at start, `load`, `configure` or a reload): the
+   * implementation checks and takes its own settings from it (zproto's server_configuration). Throwing
+   * refuses the whole configuration; the one in force stays.
+   */
+  serverConfigured?(config: ZplNode): void;
+  /** The server closed; every context has ended (zproto's server_terminate). */
+  serverTerminated?(): void;
 }
 
 /** A queued event for one context. */
@@ -254,11 +262,14 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     return withDeadline(operation, timeoutMs, () => work(deadline), options.signal);
   }
 
-  /** Sets one configuration value, as `SET path value` does in the C engines, and applies it. */
+  /**
+   * Sets one configuration value, as `SET path value` does in the C engines, and applies it. Throws, leaving
+   * the configuration in force untouched, when the value is invalid.
+   */
   configure(path: string, value: string): void {
-    this.config ??= ZplNode.createRoot();
-    this.config.set(path, value);
-    this.applyConfig(this.config);
+    const tree = this.config?.clone() ?? ZplNode.createRoot();
+    tree.set(path, value);
+    this.applyConfig(tree);
   }
 
   /** Switches tracing on or off. */
@@ -308,6 +319,11 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.monitors.clear();
     for (const context of [...this.contexts.values()]) this.destroy(context, "server closed");
     this.outgoing.clear();
+    try {
+      this.actions.serverTerminated?.();
+    } catch (error) {
+      this.logger.log("error", `serverTerminated failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
     // No unbind first: libzmq 4.3.5 can abort when a ROUTER unbinds while peers are disconnecting. The
     // port is released shortly after close(); bind() waits for that when a server restarts in-process.
     this.socket.close();
@@ -325,6 +341,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private applyConfig(tree: ZplNode): void {
     const timeoutMs = durationSetting(tree, "server/timeout", 60_000);
     const verbose = tree.get("server/verbose") ?? tree.get("server/animate");
+    this.actions.serverConfigured?.(tree);
     this.config = tree;
     this.timeoutMs = timeoutMs;
     if (timeoutMs < 1000) this.logger.log("warn", `server/timeout is ${timeoutMs} ms; below 1000 ms peers may expire under load`);

@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryLogger, eventually } from "../support/engines.js";
-import { Resources, delay, freeEndpoint, makePeer, makeServer, type ServerImpl } from "./support.js";
+import type { ServerHooks } from "../../runtime/engine/server.js";
+import type { ZplNode } from "../../runtime/zpl/tree.js";
+import { Resources, delay, freeEndpoint, makePeer, makeServer, type Ctx, type ServerImpl } from "./support.js";
 
 const resources = new Resources();
 afterEach(() => resources.closeAll());
@@ -152,5 +154,55 @@ describe("configure()", () => {
     expect(await peer.request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hi Ada" });
     expect(traces(logger)).toBeGreaterThan(0);
     expect(await peer.next(1500, "expired under the new timeout")).toEqual({ message: "NOTE", text: "expired" });
+  });
+});
+
+describe("server-wide hooks", () => {
+  /** An implementation that takes `hello_server/greeting` from the configuration and refuses an empty one. */
+  function greeter(seen: string[]): ServerHooks<Ctx<Session>, Session> & { greet(ctx: Ctx<Session>): void } {
+    let greeting = "hi";
+    return {
+      ...impl,
+      greet(ctx: Ctx<Session>) {
+        ctx.reply.text = `${greeting} ${String(ctx.request.name)}`;
+      },
+      serverConfigured(config: ZplNode) {
+        const value = config.get("timer_server/greeting") ?? "hi";
+        if (value === "") throw new Error("timer_server/greeting must not be empty");
+        greeting = value;
+        seen.push(`configured ${value}`);
+      },
+      serverTerminated() {
+        seen.push("terminated");
+      },
+    };
+  }
+
+  it("serverConfigured takes each configuration put in force; throwing refuses it and keeps the one in force", async () => {
+    const seen: string[] = [];
+    const server = makeServer(resources, "timer_server.xml", greeter(seen), { config: { "timer_server/greeting": "hello", "server/timeout": 5000 } });
+    const endpoint = await server.bind("tcp://127.0.0.1:*");
+    const peer = makePeer(resources, endpoint);
+    expect(await peer.request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hello Ada" });
+    server.configure("timer_server/greeting", "welcome");
+    expect(() => server.configure("timer_server/greeting", "")).toThrow("timer_server/greeting must not be empty");
+    // A refused value also leaves other settings of the same call alone: the tree in force is untouched.
+    expect(() => server.configure("server/timeout", "soon")).toThrow();
+    expect(server.config?.get("timer_server/greeting")).toBe("welcome");
+    expect(server.config?.get("server/timeout")).toBe("5000");
+    expect(await peer.request({ message: "HELLO", name: "Grace" })).toEqual({ message: "WORLD", text: "welcome Grace" });
+    expect(seen).toEqual(["configured hello", "configured welcome"]);
+    await server.close();
+    expect(seen).toEqual(["configured hello", "configured welcome", "terminated"]);
+  });
+
+  it("a load refused by serverConfigured rejects and changes nothing", async () => {
+    const seen: string[] = [];
+    const server = makeServer(resources, "timer_server.xml", greeter(seen));
+    await server.start();
+    const file = await configFile("timer_server\n    greeting = \"\"\n");
+    await expect(server.load(file)).rejects.toThrow("timer_server/greeting must not be empty");
+    expect(server.config?.get("timer_server/greeting")).toBeUndefined();
+    expect(seen).toEqual(["configured hi"]);
   });
 });

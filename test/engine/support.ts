@@ -94,13 +94,16 @@ export class Resources {
 export type Ctx<Client> = ServerContext<DynamicMessage, EngineFields, string, Client>;
 export type TestServer<Client> = ServerEngine<DynamicMessage, EngineFields, string, Client>;
 
-/** A server implementation: the hooks plus one method per action (camelCase action name). */
-export interface ServerImpl<Client> extends ServerHooks<Ctx<Client>, Client> {
+/**
+ * A server implementation: the per-client hooks plus one method per action (camelCase action name). The
+ * server-wide hooks take no context, so an implementation that has them is typed as {@link ServerHooks}.
+ */
+export interface ServerImpl<Client> extends Pick<ServerHooks<Ctx<Client>, Client>, "createClient" | "clientTerminated"> {
   readonly [action: string]: ((ctx: Ctx<Client>) => unknown) | undefined;
 }
 
 /** A server for a fixture model, closed after the test. Not started: call bind() or start(). */
-export function makeServer<Client>(resources: Resources, file: string, impl: ServerImpl<Client>, options: ServerOptions = {}): TestServer<Client> {
+export function makeServer<Client>(resources: Resources, file: string, impl: ServerImpl<Client> | ServerHooks<Ctx<Client>, Client>, options: ServerOptions = {}): TestServer<Client> {
   const { table, codec } = loadMachine(file);
   const server = new ServerEngine<DynamicMessage, EngineFields, string, Client>(table, codec, impl, options);
   return resources.add(server, (s) => s.close(), "server");
