@@ -5,11 +5,12 @@
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { decodeDynamic, encodeDynamic } from "../runtime/wire/interpret.js";
+import { hexToBytes } from "../runtime/wire/notation.js";
 import { fromJsonForm, toJsonForm } from "../runtime/wire/json.js";
 import type { CodecSchema } from "../runtime/wire/schema.js";
 
 /** A request line that is JSON but not a request this command takes. */
-export class BadRequest extends Error {
+class BadRequest extends Error {
   override readonly name = "BadRequest";
 }
 
@@ -33,27 +34,42 @@ export function encodeLine(schema: CodecSchema, line: string): object {
   }
 }
 
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+/** What a `{"frames": [hex, ...], "routing_id"?: hex}` request line asks about. */
+export interface FramesRequest {
+  readonly frames: Buffer[];
+  readonly routingId: Buffer | undefined;
+}
+
+/** Reads a frames request line for `command`; throws `SyntaxError` or `BadRequest` for anything else. */
+export function framesRequest(line: string, command: string): FramesRequest {
+  const request: unknown = JSON.parse(line);
+  const { frames, routing_id: routing } = typeof request === "object" && request !== null ? (request as Record<string, unknown>) : {};
+  const bytes = Array.isArray(frames) ? frames.map((frame) => (typeof frame === "string" ? hexToBytes(frame) : undefined)) : [undefined];
+  const routingId = typeof routing === "string" ? hexToBytes(routing) : undefined;
+  if (bytes.some((frame) => frame === undefined) || (routing !== undefined && routingId === undefined)) {
+    throw new BadRequest(`a ${command} request is {"frames": [hex, ...]}, with "routing_id": hex if the message has one`);
+  }
+  return { frames: bytes as Buffer[], routingId };
+}
 
 /** Answers one decode request line. */
 export function decodeLine(schema: CodecSchema, line: string): object {
   try {
-    const request = JSON.parse(line) as { frames?: unknown };
-    const frames = request?.frames;
-    if (!Array.isArray(frames) || !frames.every((frame) => typeof frame === "string" && HEX.test(frame))) {
-      throw new BadRequest('a decode request is {"frames": [hex, ...]}');
-    }
-    return toJsonForm(schema, decodeDynamic(schema, frames.map((frame: string) => Buffer.from(frame, "hex"))));
+    return toJsonForm(schema, decodeDynamic(schema, framesRequest(line, "decode").frames));
   } catch (error) {
     return { error: errorText(error) };
   }
 }
 
-/** Reads JSON lines from `input` and writes one answer line per line to `output`. */
-export async function answerLines(input: Readable, output: Writable, answer: (line: string) => object): Promise<void> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  for await (const line of lines) {
-    const text = JSON.stringify(answer(line)) + "\n";
-    if (!output.write(text)) await new Promise((resolve) => output.once("drain", resolve));
+/** Reads lines from `input` and writes what `answer` makes of each to `output`, in order, minding backpressure. */
+export async function eachLine(input: Readable, output: Writable, answer: (line: string, index: number) => string): Promise<void> {
+  let index = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if (!output.write(answer(line, index++))) await new Promise((resolve) => output.once("drain", resolve));
   }
+}
+
+/** Reads JSON lines from `input` and writes one answer line per line to `output`. */
+export function answerLines(input: Readable, output: Writable, answer: (line: string) => object): Promise<void> {
+  return eachLine(input, output, (line) => JSON.stringify(answer(line)) + "\n");
 }

@@ -44,3 +44,16 @@ describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto 
     });
   });
 });
+
+describe("zproto decode --jsonl on lines that are not decode requests", () => {
+  it("answers each with a BadRequest or SyntaxError and goes on", () => {
+    const path = VECTOR_MODELS.zproto_example;
+    const lines = ['{"frames": "aaa0"}', '{"frames": ["zz"]}', '{"frames": ["aaa004"], "routing_id": 5}', "", '{"frames": ["aaa004007b0000000000000000"]}'];
+    const answers = zproto(["decode", path, "--jsonl"], lines).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const badRequest = 'BadRequest: a decode request is {"frames": [hex, ...]}, with "routing_id": hex if the message has one';
+    expect(answers.slice(0, 3)).toEqual([{ error: badRequest }, { error: badRequest }, { error: badRequest }]);
+    expect(answers[3].error).toMatch(/^SyntaxError: /);
+    expect(answers[4]).toMatchObject({ model: "zproto_example", message: "TYPES", id: 4 });
+    expect(answers).toHaveLength(5);
+  });
+});
