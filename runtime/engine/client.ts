@@ -306,6 +306,16 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     else waiter.resolve(waiter.spec.returns !== undefined ? fields[waiter.spec.returns] : undefined);
   }
 
+  /**
+   * Queues an internal `event` on the machine, to run after the current event (never re-entrant). Work an
+   * action started without awaiting it (a request handler, a transfer) reports back this way, so the
+   * machine keeps handling timers and messages meanwhile. Dropped once the client terminated or closed.
+   */
+  sendEvent(event: Event): void {
+    if (this.terminatedFlag || this.closed) return;
+    this.queue.push({ event });
+  }
+
   /** @internal Queues a message for the application. */
   deliverToApplication(message: M): void {
     const reader = this.readers.shift();

@@ -357,6 +357,19 @@ describe("timers", () => {
   });
 });
 
+describe("sendEvent", () => {
+  it("runs an internal event raised from outside any action, and nothing once the client closed", async () => {
+    const { server, client } = await connected();
+    client.sendEvent("fire");
+    expect((await server.nextOf("PING")).message).toEqual({ message: "PING" });
+    await client.close();
+    const pings = server.count("PING");
+    client.sendEvent("fire");
+    await delay(100);
+    expect(server.count("PING")).toBe(pings);
+  });
+});
+
 describe("delivery to the application", () => {
   it("recv() returns delivered messages in order and times out with TimeoutError", async () => {
     const { server, client, routingId } = await connected();
