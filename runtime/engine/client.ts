@@ -123,9 +123,21 @@ export class ClientContext<M extends AnyMessage, Fields extends object, Event ex
     this.engine.armHeartbeat(ms);
   }
 
-  /** Raises `expired` after `ms` without any message from the server, and every `ms` after (0 disarms). */
+  /**
+   * Raises `expired` after `ms` without any message from the server, and every `ms` after (0 disarms).
+   * Arming it restarts the count of {@link ClientContext.silentPeriods}.
+   */
   setExpiry(ms: number): void {
     this.engine.armExpiry(ms);
+  }
+
+  /**
+   * How many expiry periods in a row have passed without a message from the server: 1 during the first
+   * `expired`, 2 during the second, and so on; 0 again once a message arrives. Lets a model heartbeat on the
+   * first silent periods and give the server up after a few.
+   */
+  get silentPeriods(): number {
+    return this.engine.silentPeriods;
   }
 
   /** Raises `event` after `ms`, replacing a pending wakeup; any event cancels it. */
@@ -172,6 +184,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryMs = 0;
+  /** @internal Expiry periods in a row without a message from the server. */
+  silentPeriods = 0;
   private readonly wakeupTimer = new Wakeup();
   private defaultTimeout = 5000;
   private verbose: boolean;
@@ -414,8 +428,10 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.expiryMs = ms;
+    this.silentPeriods = 0;
     if (ms > 0 && this.machine.handles("expired")) {
       const fire = (): void => {
+        this.silentPeriods++;
         this.queue.push({ event: "expired" });
         // Repeats every period while the server stays silent.
         this.expiryTimer = setTimeout(fire, this.expiryMs);
@@ -528,6 +544,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   private received(frames: Buffer[]): void {
     this.expiryTimer?.refresh();
+    this.silentPeriods = 0;
     let message: M;
     try {
       message = this.codec.decode(frames);
