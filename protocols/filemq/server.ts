@@ -1,0 +1,325 @@
+/**
+ * The hand-written half of the FileMQ publisher (models/filemq/fmq_server.xml): the actions of its state
+ * machine, and {@link FileMqPublisher}, which owns the generated server, the catalog of published files and
+ * the watchers and periodic rescan that keep it current. Each subscriber gets exactly the files whose
+ * virtual path starts with one of its subscriptions, from any mount, within the credit it granted.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { createLogger, loadConfig, type CallOptions, type ConfigSource, type Logger, type ServerOptions } from "../../runtime/engine/index.js";
+import type { ZplNode } from "../../runtime/zpl/tree.js";
+import { FmqServer, type FmqServerActions, type FmqServerContext } from "../../generated/filemq/fmq_server.js";
+import type { Icanhaz } from "../../generated/filemq/fmq_msg.js";
+import { saslPeer, saslServerActions, type Authenticator, type SaslPeer } from "../sasl/handshake.js";
+import { Catalog, type Mount, type Patch } from "./catalog.js";
+import { sameDigest } from "./digests.js";
+import { Outbox } from "./outbox.js";
+import { cacheKeyPath, pathProblem } from "./paths.js";
+import { ConfigurationError, readPublisherSettings, type PublisherSettings } from "./server-config.js";
+
+/** What the publisher keeps per subscriber. */
+export interface PublisherSession {
+  readonly outbox: Outbox;
+  sasl: SaslPeer;
+  /** Dispatch steps taken in the current event (bounded, §10.2). */
+  steps: number;
+}
+
+type Ctx = FmqServerContext<PublisherSession>;
+
+/**
+ * Dispatch steps one event may take before it yields to the client's queue (and so to its other messages)
+ * by raising `dispatch` again: bounds the work of one event however much is queued and credited.
+ */
+export const MAX_STEPS_PER_EVENT = 256;
+
+/** Options of a publisher. */
+export interface PublisherOptions extends Omit<ServerOptions, "clientTimers"> {
+  /** Directories to publish besides the configuration's `publish` sections. */
+  readonly mounts?: readonly Mount[];
+  /** Verifier of SASL PLAIN responses, when `security/plain = 1`. */
+  readonly authenticator?: Authenticator;
+  /** Watch the mounts for changes, besides the periodic rescan (default true). */
+  readonly watch?: boolean;
+}
+
+/** What the actions need from the publisher around them. */
+interface PublisherRuntime {
+  readonly catalog: Catalog;
+  settings(): PublisherSettings;
+  authenticator(): Authenticator | undefined;
+  readonly sessions: Set<Ctx>;
+  readonly logger: Logger;
+  sendEvent(ctx: Ctx, event: "dispatch" | "friend" | "foe"): void;
+}
+
+/** The publisher's actions. */
+export function publisherActions(runtime: PublisherRuntime): FmqServerActions<PublisherSession> {
+  const sasl = saslServerActions<Ctx>({
+    authenticator: runtime.authenticator,
+    peer: (ctx) => ctx.client.sasl,
+    verdict: (ctx, event) => runtime.sendEvent(ctx, event),
+  });
+
+  return {
+    createClient(ctx) {
+      runtime.sessions.add(ctx);
+      return { outbox: new Outbox(), sasl: saslPeer(), steps: 0 };
+    },
+
+    clientTerminated(ctx) {
+      runtime.sessions.delete(ctx);
+      void ctx.client.outbox.reset();
+    },
+
+    tryAnonymousAccess(ctx) {
+      const settings = runtime.settings();
+      ctx.next(settings.anonymous ? "friend" : settings.plain ? "maybe" : "foe");
+    },
+
+    ...sasl,
+
+    async storeSubscription(ctx) {
+      const { path } = ctx.request;
+      const problem = pathProblem(path, "subscription");
+      if (problem !== undefined) {
+        ctx.log("warn", `refused subscription ${JSON.stringify(path)}: it ${problem}`);
+        ctx.raise("refused");
+        return;
+      }
+      const outbox = ctx.client.outbox;
+      outbox.subscribe(path);
+      if (ctx.request.options.get("RESYNC") === "1") await resync(runtime.catalog, outbox, ctx.request);
+      if (!outbox.idle) runtime.sendEvent(ctx, "dispatch");
+    },
+
+    storeCredit(ctx) {
+      if (!ctx.client.outbox.addCredit(ctx.request.credit)) {
+        ctx.reply.reason = `credit beyond ${Number.MAX_SAFE_INTEGER} octets in total`;
+        ctx.log("warn", `refused NOM: ${ctx.reply.reason}`);
+        ctx.raise("protocol_error");
+      }
+    },
+
+    async getNextPatch(ctx) {
+      const session = ctx.client;
+      if (ctx.event === "nom" || ctx.event === "dispatch") session.steps = 0;
+      if (++session.steps > MAX_STEPS_PER_EVENT) {
+        runtime.sendEvent(ctx, "dispatch");
+        ctx.next("finished");
+        return;
+      }
+      const step = await session.outbox.step();
+      if ("fields" in step) Object.assign(ctx.reply, step.fields);
+      ctx.next(step.event);
+    },
+
+    async dropTheSession(ctx) {
+      ctx.client.sasl = saslPeer();
+      await ctx.client.outbox.reset();
+    },
+
+    refuseTheCommand(ctx) {
+      ctx.reply.reason = `${ctx.request.message} is not valid in state ${ctx.state}`;
+      ctx.log("info", `refused ${ctx.event} in state ${ctx.state}`);
+    },
+  };
+}
+
+/**
+ * RESYNC (§11.4): queues every announced file under the path except those whose digest the subscriber's
+ * cache already has. Cache keys are resolved against the path with exactly one `/` (so root subscriptions
+ * work, unlike C); keys naming files the publisher does not have get a delete, so that the subscriber's
+ * mirror loses what was deleted while it was away.
+ */
+async function resync(catalog: Catalog, outbox: Outbox, request: Icanhaz): Promise<void> {
+  const cached = new Map<string, string>();
+  for (const [key, digest] of request.cache) {
+    const vpath = cacheKeyPath(request.path, key);
+    if (vpath !== undefined) cached.set(vpath, digest);
+  }
+  for (const file of [...catalog.filesUnder(request.path)]) {
+    const digest = cached.get(file.vpath);
+    if (digest !== undefined && sameDigest(await catalog.digest(file).catch(() => ""), digest)) continue;
+    outbox.queuePatch({ op: "create", vpath: file.vpath, file });
+  }
+  for (const vpath of cached.keys()) if (catalog.file(vpath) === undefined) outbox.queuePatch({ op: "delete", vpath });
+}
+
+/** How soon after a change the watchers rescan, so that a burst of changes costs one scan. */
+const WATCH_SETTLE_MS = 25;
+
+/**
+ * A FileMQ publisher: the generated server with the publisher's actions, the catalog of its mounts, a
+ * rescan every `server/monitor` seconds and, between them, file watching. Start it with
+ * {@link startPublisher}; {@link FileMqPublisher.close} stops everything.
+ */
+export class FileMqPublisher {
+  readonly server: FmqServer<PublisherSession>;
+  readonly catalog: Catalog;
+  readonly logger: Logger;
+  private readonly sessions = new Set<Ctx>();
+  private settingsInForce: PublisherSettings;
+  private readonly watchers: FSWatcher[] = [];
+  private scanning: Promise<void> | undefined;
+  private rescanWanted = false;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private stopMonitor: (() => void) | undefined;
+  private closed = false;
+
+  /** @internal Use {@link startPublisher}. */
+  constructor(config: ZplNode, private readonly options: PublisherOptions) {
+    this.logger = options.logger ?? createLogger({ name: "filemq publisher" });
+    this.settingsInForce = readPublisherSettings(config);
+    this.catalog = new Catalog(this.settingsInForce.stableAgeMs, (message) => this.logger.log("warn", message));
+    const authenticator = options.authenticator;
+    const actions = publisherActions({
+      catalog: this.catalog,
+      settings: () => this.settingsInForce,
+      authenticator: () => authenticator,
+      sessions: this.sessions,
+      logger: this.logger,
+      sendEvent: (ctx, event) => this.server.sendEvent(ctx, event),
+    });
+    this.server = new FmqServer({
+      ...actions,
+      serverConfigured: (tree) => {
+        const settings = readPublisherSettings(tree);
+        if (settings.plain && authenticator === undefined) throw new ConfigurationError("security/plain = 1 needs a PLAIN authenticator");
+        for (const echo of settings.echoes) this.logger.log("info", echo);
+        this.settingsInForce = settings;
+        for (const mount of settings.mounts) this.publish(mount.location, mount.alias);
+      },
+    }, {
+      ...options,
+      config,
+      logger: this.logger,
+      clientTimers: (tree) => {
+        const { heartbeatMs } = readPublisherSettings(tree);
+        return { heartbeat: heartbeatMs, expiry: 3 * heartbeatMs };
+      },
+    });
+  }
+
+  /** The settings in force. */
+  get settings(): PublisherSettings {
+    return this.settingsInForce;
+  }
+
+  /** Subscribers connected (in any state). */
+  get clientCount(): number {
+    return this.server.clientCount;
+  }
+
+  /** Publishes a directory under a virtual path (starting with `/`); its files go out after the next scan. */
+  publish(location: string, alias: string): void {
+    if (!alias.startsWith("/")) throw new ConfigurationError(`alias ${JSON.stringify(alias)} must start with /`);
+    if (this.catalog.mounts.some((mount) => mount.alias === alias && mount.location === location)) return;
+    this.catalog.addMount(location, alias);
+    const mount = this.catalog.mounts[this.catalog.mounts.length - 1];
+    if (this.options.watch !== false && !this.closed) this.watchMount(mount);
+    this.requestScan();
+  }
+
+  /** Binds an endpoint (`tcp://*:5670`, `tcp://127.0.0.1:*`); returns the endpoint bound. */
+  bind(endpoint: string, options: CallOptions = {}): Promise<string> {
+    return this.server.bind(endpoint, options);
+  }
+
+  /** Rescans now (and once more afterwards if a scan is already running); resolves when done. */
+  rescan(): Promise<void> {
+    if (this.scanning !== undefined) {
+      this.rescanWanted = true;
+      return this.scanning;
+    }
+    this.scanning = (async () => {
+      do {
+        this.rescanWanted = false;
+        await this.scanOnce();
+      } while (this.rescanWanted && !this.closed);
+    })().finally(() => (this.scanning = undefined));
+    return this.scanning;
+  }
+
+  /** Stops serving: watchers, timers, every session, the socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopMonitor?.();
+    clearTimeout(this.settleTimer);
+    clearTimeout(this.stableTimer);
+    for (const watcher of this.watchers.splice(0)) watcher.close();
+    await this.scanning?.catch(() => undefined);
+    await this.server.close();
+  }
+
+  /** @internal Starts the server (applying the configuration), scans, and binds the configured endpoints. */
+  async start(options: CallOptions = {}): Promise<void> {
+    await this.server.start(options);
+    for (const mount of this.options.mounts ?? []) this.publish(mount.location, mount.alias);
+    await this.rescan();
+    this.stopMonitor = this.server.monitor(this.settingsInForce.monitorMs, () => this.requestScan());
+    for (const endpoint of this.settingsInForce.endpoints) await this.bind(endpoint, options);
+  }
+
+  private requestScan(): void {
+    if (this.closed) return;
+    this.rescan().catch((error: unknown) => this.logger.log("error", `scan failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  private async scanOnce(): Promise<void> {
+    const { patches, nextStableAt } = await this.catalog.scan();
+    if (this.closed) return;
+    if (patches.length > 0) this.distribute(patches);
+    clearTimeout(this.stableTimer);
+    if (nextStableAt !== undefined) this.stableTimer = setTimeout(() => this.requestScan(), Math.max(0, nextStableAt - Date.now()) + 5);
+  }
+
+  /** Queues patches for every subscriber that wants them and has it dispatch them. */
+  private distribute(patches: readonly Patch[]): void {
+    for (const ctx of this.sessions) {
+      const outbox = ctx.client.outbox;
+      let queued = false;
+      for (const patch of patches) {
+        if (!outbox.wants(patch.vpath)) continue;
+        outbox.queuePatch(patch);
+        queued = true;
+      }
+      if (queued) this.server.sendEvent(ctx, "dispatch");
+    }
+  }
+
+  private watchMount(mount: Mount): void {
+    try {
+      const watcher = watch(mount.location, { recursive: true, persistent: false }, () => this.settle());
+      watcher.on("error", (error) => this.logger.log("warn", `watching ${mount.location} failed (${error.message}); the periodic rescan goes on`));
+      this.watchers.push(watcher);
+    } catch (error) {
+      this.logger.log("warn", `cannot watch ${mount.location} (${error instanceof Error ? error.message : String(error)}); relying on the periodic rescan`);
+    }
+  }
+
+  private settle(): void {
+    if (this.settleTimer !== undefined || this.closed) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.requestScan();
+    }, WATCH_SETTLE_MS);
+  }
+}
+
+/**
+ * Starts a publisher: applies its configuration (a ZPL tree, file or pairs in the Guide's form), scans its
+ * mounts and binds the configured endpoints. Configuration mistakes reject with {@link ConfigurationError}.
+ */
+export async function startPublisher(options: PublisherOptions & { readonly config?: ConfigSource } = {}, callOptions: CallOptions = {}): Promise<FileMqPublisher> {
+  const config = await loadConfig(options.config);
+  const publisher = new FileMqPublisher(config, options);
+  try {
+    await publisher.start(callOptions);
+  } catch (error) {
+    await publisher.close();
+    throw error;
+  }
+  return publisher;
+}
