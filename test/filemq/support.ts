@@ -45,6 +45,9 @@ export const FAST_CONFIG = { "security/anonymous": 1, "server/stable_age": 100, 
 export async function publisherOf(registry: Registry, location: string, options: PublisherOptions & { config?: Record<string, string | number> } = {}): Promise<{ publisher: FileMqPublisher; endpoint: string }> {
   const publisher = await startPublisher({ logger: testLogger, mounts: [{ location, alias: "/" }], ...options, config: { ...FAST_CONFIG, ...options.config } });
   registry.add(publisher, (p) => p.close());
+  // Files the test wrote just before are announced once stable: wait for that, so the tree is "existing".
+  await new Promise((resolve) => setTimeout(resolve, publisher.settings.stableAgeMs + 20));
+  await publisher.rescan();
   const endpoint = await publisher.bind("tcp://127.0.0.1:*");
   return { publisher, endpoint };
 }
