@@ -10,7 +10,7 @@ import type { ZplNode } from "../zpl/tree.js";
 import { loadConfig, durationSetting, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
 import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError, checkTimeout, checkTimerDelay } from "./errors.js";
-import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
+import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger, type MessageTracer } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
@@ -26,6 +26,11 @@ export interface ClientOptions {
   readonly timeout?: number;
   /** Messages queued for sending before the caller waits (default 10 000). */
   readonly sendQueueLimit?: number;
+  /**
+   * Sees every message decoded from the server (`in`) and every message about to be encoded for it
+   * (`out`). Messages may hold secrets: print them with the codec's redacting printer.
+   */
+  readonly tracer?: MessageTracer;
 }
 
 /** What the engine knows of one API method. */
@@ -398,6 +403,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       this.logger.log("warn", `${message.message} not sent: not connected`);
       return;
     }
+    this.options.tracer?.("out", message);
     if (!this.outgoing.push(this.codec.encode(message))) this.rateLimited("warn", "send queue full: message dropped");
   }
 
@@ -555,6 +561,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       else this.rateLimited("warn", `dropped a malformed message: ${error.message}`);
       return;
     }
+    this.options.tracer?.("in", message);
     this.queue.push({ event: messageEvent(message.message), message });
   }
 

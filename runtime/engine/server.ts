@@ -13,7 +13,7 @@ import { writeZpl } from "../zpl/write.js";
 import { loadConfig, durationSetting, watchConfig, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
 import { EngineClosed, MAX_TIMER_MS } from "./errors.js";
-import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
+import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger, type MessageTracer } from "./log.js";
 import { Machine, MachineState, TERMINATE, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
@@ -42,6 +42,12 @@ export interface ServerOptions {
    * in seconds) supply their own.
    */
   readonly clientTimers?: (config: ZplNode) => ClientTimers;
+  /**
+   * Sees every message decoded from a peer (`in`) and every message about to be encoded for one (`out`),
+   * with the peer's routing id: zproto's send/receive tracers. Messages may hold secrets: print them
+   * with the codec's redacting printer.
+   */
+  readonly tracer?: MessageTracer;
 }
 
 /**
@@ -328,6 +334,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** Encodes a message and queues it for the peer with this routing id. */
   sendTo(routingId: Buffer, message: M): void {
+    this.options.tracer?.("out", message, routingId);
     const frames = this.codec.encode(message);
     frames.unshift(routingId);
     if (!this.outgoing.push(frames)) this.rateLimited("warn", "send-queue-full", "send queue full: message dropped");
@@ -422,6 +429,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       this.rejected(key, routingId, error);
       return;
     }
+    this.options.tracer?.("in", message, routingId);
     const context = this.contexts.get(key) ?? this.create(key, routingId);
     if (context === undefined) return;
     this.rearmExpiry(context);

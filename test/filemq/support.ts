@@ -42,7 +42,7 @@ export class Registry {
 export const FAST_CONFIG = { "security/anonymous": 1, "server/stable_age": 100, "server/monitor": 1, "server/heartbeat": 1 };
 
 /** Starts a publisher of `location` under `/` on a free loopback port. */
-export async function publisherOf(registry: Registry, location: string, options: PublisherOptions & { config?: Record<string, string | number> } = {}): Promise<{ publisher: FileMqPublisher; endpoint: string }> {
+export async function publisherOf(registry: Registry, location: string, options: Omit<PublisherOptions, "config"> & { config?: Record<string, string | number> } = {}): Promise<{ publisher: FileMqPublisher; endpoint: string }> {
   const publisher = await startPublisher({ logger: testLogger, mounts: [{ location, alias: "/" }], ...options, config: { ...FAST_CONFIG, ...options.config } });
   registry.add(publisher, (p) => p.close());
   // Files the test wrote just before are announced once stable: wait for that, so the tree is "existing".
