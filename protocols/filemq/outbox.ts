@@ -15,7 +15,9 @@ export type CheezburgerFields = Omit<Cheezburger, "message">;
 
 /** What "get next patch" found to do. */
 export type DispatchStep =
-  | { readonly event: "send_chunk" | "send_delete"; readonly fields: CheezburgerFields }
+  /** A chunk of the file being sent (empty at its end), whose size was `size` when it was opened. */
+  | { readonly event: "send_chunk"; readonly fields: CheezburgerFields; readonly size: number }
+  | { readonly event: "send_delete"; readonly fields: CheezburgerFields }
   /** The current patch was dropped (its file is gone): look at the next one. */
   | { readonly event: "next_patch" }
   /** The next chunk needs more credit than is left. */
@@ -114,13 +116,13 @@ export class Outbox {
         const fields = this.cheezburger(FMQ_MSG_FILE_CREATE, current.file.vpath, current.offset, 0, buffer.subarray(0, bytesRead));
         current.offset += bytesRead;
         this.credit -= bytesRead;
-        return { event: "send_chunk", fields };
+        return { event: "send_chunk", fields, size: current.size };
       }
       // The file got shorter since it was opened: it ends here.
     }
     const end = this.cheezburger(FMQ_MSG_FILE_CREATE, current.file.vpath, current.offset, 1, EMPTY);
     await this.closeCurrent();
-    return { event: "send_chunk", fields: end };
+    return { event: "send_chunk", fields: end, size: current.size };
   }
 
   /** Forgets everything: subscriptions, queue, credit, sequence, and the file being sent (a new session). */

@@ -12,7 +12,7 @@ import type { Icanhaz } from "../../generated/filemq/fmq_msg.js";
 import { saslPeer, saslServerActions, type Authenticator, type SaslPeer } from "../sasl/handshake.js";
 import { Catalog, type Mount, type Patch } from "./catalog.js";
 import { sameDigest } from "./digests.js";
-import { Outbox } from "./outbox.js";
+import { Outbox, type DispatchStep } from "./outbox.js";
 import { cacheKeyPath, pathProblem } from "./paths.js";
 import { ConfigurationError, readPublisherSettings, type PublisherSettings } from "./server-config.js";
 
@@ -32,6 +32,18 @@ type Ctx = FmqServerContext<PublisherSession>;
  */
 export const MAX_STEPS_PER_EVENT = 256;
 
+/** What a publisher tells its application; `client` is the subscriber's number in this publisher. */
+export type PublisherEvent =
+  | { readonly type: "joined"; readonly client: number }
+  | { readonly type: "left"; readonly client: number }
+  | { readonly type: "subscribed"; readonly client: number; readonly path: string }
+  /** A chunk went out; `offset` is where the file's data sent so far ends, `size` its size when opened. */
+  | { readonly type: "sending"; readonly client: number; readonly filename: string; readonly offset: number; readonly size: number }
+  | { readonly type: "sent"; readonly client: number; readonly filename: string; readonly size: number }
+  | { readonly type: "deleted"; readonly client: number; readonly filename: string }
+  /** A rescan found changes. */
+  | { readonly type: "changed"; readonly creates: number; readonly deletes: number };
+
 /** Options of a publisher. */
 export interface PublisherOptions extends Omit<ServerOptions, "clientTimers"> {
   /** Directories to publish besides the configuration's `publish` sections. */
@@ -40,6 +52,8 @@ export interface PublisherOptions extends Omit<ServerOptions, "clientTimers"> {
   readonly authenticator?: Authenticator;
   /** Watch the mounts for changes, besides the periodic rescan (default true). */
   readonly watch?: boolean;
+  /** Called with every event, in order. */
+  readonly onEvent?: (event: PublisherEvent) => void;
 }
 
 /** What the actions need from the publisher around them. */
@@ -50,6 +64,7 @@ interface PublisherRuntime {
   readonly sessions: Set<Ctx>;
   readonly logger: Logger;
   sendEvent(ctx: Ctx, event: "dispatch" | "friend" | "foe"): void;
+  emit(event: PublisherEvent): void;
 }
 
 /** The publisher's actions. */
@@ -63,11 +78,13 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
   return {
     createClient(ctx) {
       runtime.sessions.add(ctx);
+      runtime.emit({ type: "joined", client: ctx.id });
       return { outbox: new Outbox(), sasl: saslPeer(), steps: 0 };
     },
 
     clientTerminated(ctx) {
       runtime.sessions.delete(ctx);
+      runtime.emit({ type: "left", client: ctx.id });
       void ctx.client.outbox.reset();
     },
 
@@ -88,6 +105,7 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
       }
       const outbox = ctx.client.outbox;
       outbox.subscribe(path);
+      runtime.emit({ type: "subscribed", client: ctx.id, path });
       if (ctx.request.options.get("RESYNC") === "1") await resync(runtime.catalog, outbox, ctx.request);
       if (!outbox.idle) runtime.sendEvent(ctx, "dispatch");
     },
@@ -109,7 +127,10 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
         return;
       }
       const step = await session.outbox.step();
-      if ("fields" in step) Object.assign(ctx.reply, step.fields);
+      if ("fields" in step) {
+        Object.assign(ctx.reply, step.fields);
+        runtime.emit(progressEvent(ctx.id, step));
+      }
       ctx.next(step.event);
     },
 
@@ -123,6 +144,14 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
       ctx.log("info", `refused ${ctx.event} in state ${ctx.state}`);
     },
   };
+}
+
+/** What a CHEEZBURGER about to go out means to the application. */
+function progressEvent(client: number, step: Extract<DispatchStep, { fields: unknown }>): PublisherEvent {
+  const { filename, chunk, offset } = step.fields;
+  if (step.event === "send_delete") return { type: "deleted", client, filename };
+  if (chunk.length === 0) return { type: "sent", client, filename, size: Number(offset) };
+  return { type: "sending", client, filename, offset: Number(offset) + chunk.length, size: step.size };
 }
 
 /**
@@ -180,6 +209,7 @@ export class FileMqPublisher {
       sessions: this.sessions,
       logger: this.logger,
       sendEvent: (ctx, event) => this.server.sendEvent(ctx, event),
+      emit: (event) => options.onEvent?.(event),
     });
     this.server = new FmqServer({
       ...actions,
@@ -270,7 +300,10 @@ export class FileMqPublisher {
   private async scanOnce(): Promise<void> {
     const { patches, nextStableAt } = await this.catalog.scan();
     if (this.closed) return;
-    if (patches.length > 0) this.distribute(patches);
+    if (patches.length > 0) {
+      this.options.onEvent?.({ type: "changed", creates: patches.filter((patch) => patch.op === "create").length, deletes: patches.filter((patch) => patch.op === "delete").length });
+      this.distribute(patches);
+    }
     clearTimeout(this.stableTimer);
     if (nextStableAt !== undefined) this.stableTimer = setTimeout(() => this.requestScan(), Math.max(0, nextStableAt - Date.now()) + 5);
   }
