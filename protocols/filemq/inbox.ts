@@ -7,7 +7,9 @@
  * publisher what it already has.
  */
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, open, readFile, readdir, realpath, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { closeSync, fdatasync, fstatSync, openSync, renameSync, unlinkSync, write, writeSync } from "node:fs";
+import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir, stat, unlink, writeFile, rename } from "node:fs/promises";
+import { promisify } from "node:util";
 import { join, sep } from "node:path";
 import type { Hash } from "node:crypto";
 import type { Logger } from "../../runtime/engine/index.js";
@@ -20,8 +22,17 @@ export const CACHE_FILE = ".cache";
 const TEMPORARY = /^\.fmq-[0-9a-f]+\.part$/;
 /** At most this many cache entries travel in one ICANHAZ (its dictionary has a one-octet count). */
 export const MAX_CACHE_ENTRIES = 255;
+/**
+ * Chunks up to this size are written with a synchronous call: for a small write the thread-pool round trip
+ * of an asynchronous one costs far more than the write (a few microseconds on a local disk); larger chunks
+ * go through the thread pool so the event loop never waits long.
+ */
+export const SYNC_IO_LIMIT = 256 * 1024;
+const writeAsync = (descriptor: number, chunk: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
+  promisify(write)(descriptor, chunk, offset, length, position).then((result) => result.bytesWritten);
+const datasyncAsync = promisify(fdatasync);
 /** How long cache changes wait before they are written, so that many small files cost one write. */
-const CACHE_SAVE_DELAY_MS = 500;
+const CACHE_SAVE_DELAY_MS = 1000;
 
 /** A virtual path the inbox refuses to write (§12.1). */
 export class PathRefused extends Error {
@@ -50,6 +61,8 @@ export interface Delivered {
 export class Inbox {
   /** Cache entries by path relative to the root, `/`-separated. */
   private readonly cache = new Map<string, StampedDigest>();
+  /** Directories (relative, `/`-separated) checked to be real directories inside the inbox. */
+  private readonly checked = new Set<string>();
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   private closed = false;
@@ -106,8 +119,9 @@ export class Inbox {
     const directory = await this.directoryFor(filename);
     const target = join(directory, segmentsOf(filename).at(-1) ?? "");
     const temporary = join(directory, `.fmq-${randomBytes(8).toString("hex")}.part`);
-    const handle = await open(temporary, "wx");
-    return new InboxFile(this, filename, target, temporary, handle);
+    // Opening, closing and renaming are quick metadata calls, made synchronously for the same reason.
+    const descriptor = openSync(temporary, "wx");
+    return new InboxFile(this, filename, target, temporary, descriptor);
   }
 
   /** Deletes a file the publisher deleted; false if it was not there. Empty directories left behind go too. */
@@ -149,6 +163,7 @@ export class Inbox {
   /** @internal A file the publisher replaced by a directory (or the reverse) is out of the way now. */
   forget(relative: string): void {
     if (this.cache.delete(relative)) this.scheduleSave();
+    this.uncheck(relative);
     const prefix = `${relative}/`;
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
   }
@@ -161,6 +176,8 @@ export class Inbox {
     const problem = pathProblem(filename, "filename");
     if (problem !== undefined) throw new PathRefused(filename, problem);
     const segments = segmentsOf(filename);
+    const parent = segments.slice(0, -1).join("/");
+    if (this.checked.has(parent)) return join(this.root, ...segments.slice(0, -1));
     let directory = this.root;
     for (const [index, segment] of segments.slice(0, -1).entries()) {
       directory = join(directory, segment);
@@ -181,6 +198,7 @@ export class Inbox {
       if (!info.isDirectory()) throw new PathRefused(filename, `${segments.slice(0, index + 1).join("/")} is not a directory`);
     }
     await this.checkInside(filename, directory, true);
+    this.checked.add(parent);
     return directory;
   }
 
@@ -204,7 +222,15 @@ export class Inbox {
       } catch {
         return;
       }
+      this.uncheck(directories.slice(0, depth).join("/"));
     }
+  }
+
+  /** A directory is gone or replaced: it and everything under it must be checked again before use. */
+  private uncheck(relative: string): void {
+    this.checked.delete(relative);
+    const prefix = `${relative}/`;
+    for (const directory of this.checked) if (directory.startsWith(prefix)) this.checked.delete(directory);
   }
 
   private async loadCache(): Promise<void> {
@@ -278,15 +304,16 @@ export class InboxFile {
     /** Where the file goes once complete. */
     readonly target: string,
     private readonly temporary: string,
-    private readonly handle: FileHandle,
+    private readonly descriptor: number,
   ) {}
 
   /** Appends a chunk. */
   async write(chunk: Uint8Array): Promise<void> {
     let done = 0;
     while (done < chunk.length) {
-      const { bytesWritten } = await this.handle.write(chunk, done, chunk.length - done, this.written + done);
-      done += bytesWritten;
+      const length = chunk.length - done;
+      done += length <= SYNC_IO_LIMIT ? writeSync(this.descriptor, chunk, done, length, this.written + done)
+        : await writeAsync(this.descriptor, chunk, done, length, this.written + done);
     }
     this.hash.update(chunk);
     this.written += chunk.length;
@@ -295,23 +322,30 @@ export class InboxFile {
   /** The file is complete: flush it, rename it over its target and record its digest. */
   async commit(): Promise<Delivered> {
     this.finished = true;
+    let mtimeMs: number;
     try {
-      if (this.inbox.fsync) await this.handle.datasync();
+      if (this.inbox.fsync) await datasyncAsync(this.descriptor);
+      mtimeMs = fstatSync(this.descriptor).mtimeMs;
+    } catch (error) {
+      throw this.discard(error);
     } finally {
-      await this.handle.close();
+      closeSync(this.descriptor);
     }
     try {
-      await rename(this.temporary, this.target);
+      renameSync(this.temporary, this.target);
     } catch (error) {
-      if (!["EISDIR", "ENOTEMPTY", "EEXIST"].includes((error as NodeJS.ErrnoException).code ?? "")) throw await this.discard(error);
+      if (!["EISDIR", "ENOTEMPTY", "EEXIST"].includes((error as NodeJS.ErrnoException).code ?? "")) throw this.discard(error);
       // The publisher replaced a directory by this file: the directory is stale.
       await rm(this.target, { recursive: true, force: true });
       this.inbox.forget(this.filename.slice(1));
-      await rename(this.temporary, this.target).catch((again: unknown) => this.discard(again).then((failure) => Promise.reject(failure)));
+      try {
+        renameSync(this.temporary, this.target);
+      } catch (again) {
+        throw this.discard(again);
+      }
     }
-    const info = await stat(this.target);
     const digest = finishDigest(this.hash);
-    this.inbox.recorded(this.filename, { digest, size: info.size, mtimeMs: info.mtimeMs });
+    this.inbox.recorded(this.filename, { digest, size: this.written, mtimeMs });
     return { filename: this.filename, path: this.target, size: this.written, digest };
   }
 
@@ -319,12 +353,21 @@ export class InboxFile {
   async abort(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    await this.handle.close().catch(() => undefined);
-    await unlink(this.temporary).catch(() => undefined);
+    try {
+      closeSync(this.descriptor);
+    } catch {
+      // Already closed.
+    }
+    this.discard(undefined);
   }
 
-  private async discard(error: unknown): Promise<unknown> {
-    await unlink(this.temporary).catch(() => undefined);
+  /** Removes the temporary file; returns the error that made it necessary. */
+  private discard(error: unknown): unknown {
+    try {
+      unlinkSync(this.temporary);
+    } catch {
+      // Gone already.
+    }
     return error;
   }
 }

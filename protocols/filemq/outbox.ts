@@ -5,7 +5,8 @@
  * current patch only, and never spends credit the subscriber did not grant. Files are read one chunk at a
  * time, so memory stays bounded whatever their size.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, openSync, read, readSync } from "node:fs";
+import { promisify } from "node:util";
 import { FMQ_MSG_FILE_CREATE, FMQ_MSG_FILE_DELETE, type Cheezburger } from "../../generated/filemq/fmq_msg.js";
 import type { Patch, PublishedFile } from "./catalog.js";
 import { CHUNK_SIZE } from "./flow.js";
@@ -15,7 +16,7 @@ export type CheezburgerFields = Omit<Cheezburger, "message">;
 
 /** What "get next patch" found to do. */
 export type DispatchStep =
-  /** A chunk of the file being sent (empty at its end), whose size was `size` when it was opened. */
+  /** A chunk of the file being sent (empty at its end), whose size was `size` when it was last scanned. */
   | { readonly event: "send_chunk"; readonly fields: CheezburgerFields; readonly size: number }
   | { readonly event: "send_delete"; readonly fields: CheezburgerFields }
   /** The current patch was dropped (its file is gone): look at the next one. */
@@ -31,7 +32,7 @@ export const MAX_CREDIT = Number.MAX_SAFE_INTEGER;
 /** The file being sent. */
 interface OpenFile {
   readonly file: PublishedFile;
-  handle: FileHandle | undefined;
+  descriptor: number | undefined;
   offset: number;
   size: number;
 }
@@ -94,13 +95,13 @@ export class Outbox {
       if (patch.op === "delete") {
         return { event: "send_delete", fields: this.cheezburger(FMQ_MSG_FILE_DELETE, patch.vpath, 0, 0, EMPTY) };
       }
-      this.current = { file: patch.file, handle: undefined, offset: 0, size: 0 };
+      // The size the scan found: a file that grows meanwhile gets a new patch once its change is stable.
+      this.current = { file: patch.file, descriptor: undefined, offset: 0, size: patch.file.size };
     }
     const current = this.current;
-    if (current.handle === undefined) {
+    if (current.descriptor === undefined) {
       try {
-        current.handle = await open(current.file.path, "r");
-        current.size = (await current.handle.stat()).size;
+        current.descriptor = openSync(current.file.path, "r");
       } catch {
         // Gone (or unreadable) since the scan: a later scan sends its delete.
         await this.closeCurrent();
@@ -111,7 +112,8 @@ export class Outbox {
     if (wanted > 0) {
       if (wanted > this.credit) return { event: "no_credit" };
       const buffer = Buffer.allocUnsafe(wanted);
-      const { bytesRead } = await current.handle.read(buffer, 0, wanted, current.offset);
+      const bytesRead = wanted <= SYNC_IO_LIMIT ? readSync(current.descriptor, buffer, 0, wanted, current.offset)
+        : await readAsync(current.descriptor, buffer, 0, wanted, current.offset);
       if (bytesRead > 0) {
         const fields = this.cheezburger(FMQ_MSG_FILE_CREATE, current.file.vpath, current.offset, 0, buffer.subarray(0, bytesRead));
         current.offset += bytesRead;
@@ -139,10 +141,18 @@ export class Outbox {
   }
 
   private async closeCurrent(): Promise<void> {
-    const handle = this.current?.handle;
+    const descriptor = this.current?.descriptor;
     this.current = undefined;
-    await handle?.close().catch(() => undefined);
+    if (descriptor !== undefined) closeSync(descriptor);
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Reads up to this size are synchronous: opening, closing and small reads cost microseconds, far less than
+ * a thread-pool round trip each; a whole chunk goes through the thread pool so the event loop never waits long.
+ */
+const SYNC_IO_LIMIT = 256 * 1024;
+const readAsync = (descriptor: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> =>
+  promisify(read)(descriptor, buffer, offset, length, position).then((result) => result.bytesRead);

@@ -10,7 +10,7 @@ import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { FmqServer, type FmqServerActions, type FmqServerContext } from "../../generated/filemq/fmq_server.js";
 import type { Icanhaz } from "../../generated/filemq/fmq_msg.js";
 import { saslPeer, saslServerActions, type Authenticator, type SaslPeer } from "../sasl/handshake.js";
-import { Catalog, type Mount, type Patch } from "./catalog.js";
+import { Catalog, type Change, type Mount, type Patch, type ScanResult } from "./catalog.js";
 import { sameDigest } from "./digests.js";
 import { Outbox, type DispatchStep } from "./outbox.js";
 import { cacheKeyPath, pathProblem } from "./paths.js";
@@ -122,7 +122,9 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
       const session = ctx.client;
       if (ctx.event === "nom" || ctx.event === "dispatch") session.steps = 0;
       if (++session.steps > MAX_STEPS_PER_EVENT) {
-        runtime.sendEvent(ctx, "dispatch");
+        // Go on after the sockets and timers had their turn, so this client's messages and every other
+        // client are served in between.
+        setImmediate(() => runtime.sendEvent(ctx, "dispatch"));
         ctx.next("finished");
         return;
       }
@@ -189,10 +191,14 @@ export class FileMqPublisher {
   private readonly sessions = new Set<Ctx>();
   private settingsInForce: PublisherSettings;
   private readonly watchers: FSWatcher[] = [];
-  private scanning: Promise<void> | undefined;
-  private rescanWanted = false;
+  /** Catalog work (scans, updates, rechecks) runs one at a time, in this chain. */
+  private catalogWork: Promise<void> = Promise.resolve();
+  private fullScanQueued = false;
+  /** Places file watching reported, not looked at yet. */
+  private readonly changes = new Map<string, Change>();
   private settleTimer: NodeJS.Timeout | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
+  private stableAt: number | undefined;
   private stopMonitor: (() => void) | undefined;
   private closed = false;
 
@@ -256,19 +262,14 @@ export class FileMqPublisher {
     return this.server.bind(endpoint, options);
   }
 
-  /** Rescans now (and once more afterwards if a scan is already running); resolves when done. */
+  /** Rescans every mount (after catalog work already queued; requests made meanwhile share it); resolves when done. */
   rescan(): Promise<void> {
-    if (this.scanning !== undefined) {
-      this.rescanWanted = true;
-      return this.scanning;
-    }
-    this.scanning = (async () => {
-      do {
-        this.rescanWanted = false;
-        await this.scanOnce();
-      } while (this.rescanWanted && !this.closed);
-    })().finally(() => (this.scanning = undefined));
-    return this.scanning;
+    if (this.fullScanQueued) return this.catalogWork;
+    this.fullScanQueued = true;
+    return this.queueCatalogWork(() => {
+      this.fullScanQueued = false;
+      return this.catalog.scan();
+    });
   }
 
   /** Stops serving: watchers, timers, every session, the socket. */
@@ -279,7 +280,7 @@ export class FileMqPublisher {
     clearTimeout(this.settleTimer);
     clearTimeout(this.stableTimer);
     for (const watcher of this.watchers.splice(0)) watcher.close();
-    await this.scanning?.catch(() => undefined);
+    await this.catalogWork;
     await this.server.close();
   }
 
@@ -293,19 +294,36 @@ export class FileMqPublisher {
   }
 
   private requestScan(): void {
-    if (this.closed) return;
-    this.rescan().catch((error: unknown) => this.logger.log("error", `scan failed: ${error instanceof Error ? error.message : String(error)}`));
+    if (!this.closed) void this.rescan();
   }
 
-  private async scanOnce(): Promise<void> {
-    const { patches, nextStableAt } = await this.catalog.scan();
+  /** Runs catalog work after what is queued, then sends out the patches it found. */
+  private queueCatalogWork(work: () => Promise<ScanResult>): Promise<void> {
+    this.catalogWork = this.catalogWork.then(async () => {
+      if (this.closed) return;
+      try {
+        this.publishPatches(await work());
+      } catch (error) {
+        this.logger.log("error", `scan failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+    return this.catalogWork;
+  }
+
+  private publishPatches({ patches, nextStableAt }: ScanResult): void {
     if (this.closed) return;
     if (patches.length > 0) {
       this.options.onEvent?.({ type: "changed", creates: patches.filter((patch) => patch.op === "create").length, deletes: patches.filter((patch) => patch.op === "delete").length });
       this.distribute(patches);
     }
+    // One timer, for the earliest file to become stable; the recheck then finds the next one.
+    if (nextStableAt === undefined || (this.stableAt !== undefined && this.stableAt <= nextStableAt)) return;
     clearTimeout(this.stableTimer);
-    if (nextStableAt !== undefined) this.stableTimer = setTimeout(() => this.requestScan(), Math.max(0, nextStableAt - Date.now()) + 5);
+    this.stableAt = nextStableAt;
+    this.stableTimer = setTimeout(() => {
+      this.stableAt = undefined;
+      void this.queueCatalogWork(() => this.catalog.recheck());
+    }, Math.max(0, nextStableAt - Date.now()) + 5);
   }
 
   /** Queues patches for every subscriber that wants them and has it dispatch them. */
@@ -324,7 +342,7 @@ export class FileMqPublisher {
 
   private watchMount(mount: Mount): void {
     try {
-      const watcher = watch(mount.location, { recursive: true, persistent: false }, () => this.settle());
+      const watcher = watch(mount.location, { recursive: true, persistent: false }, (_event, filename) => this.changed(mount, filename));
       watcher.on("error", (error) => this.logger.log("warn", `watching ${mount.location} failed (${error.message}); the periodic rescan goes on`));
       this.watchers.push(watcher);
     } catch (error) {
@@ -332,11 +350,16 @@ export class FileMqPublisher {
     }
   }
 
-  private settle(): void {
+  /** File watching saw a change: look at that place soon (a burst of changes costs one look). */
+  private changed(mount: Mount, filename: string | Buffer | null): void {
+    const relative = filename === null ? "" : filename.toString();
+    this.changes.set(`${mount.location}\u0000${relative}`, { mount, relative });
     if (this.settleTimer !== undefined || this.closed) return;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
-      this.requestScan();
+      const changes = [...this.changes.values()];
+      this.changes.clear();
+      void this.queueCatalogWork(() => this.catalog.update(changes));
     }, WATCH_SETTLE_MS);
   }
 }

@@ -86,7 +86,11 @@ export async function treeDigests(root: string): Promise<Map<string, string>> {
       if (entry.name.startsWith(".")) continue;
       const path = join(directory, entry.name);
       if (entry.isDirectory()) await walk(path, `${prefix}${entry.name}/`);
-      else digests.set(prefix + entry.name, await sha256(path));
+      else {
+        // The tree may change while it is read (a mirror being updated): a file gone meanwhile is absent.
+        const digest = await sha256(path).catch(() => undefined);
+        if (digest !== undefined) digests.set(prefix + entry.name, digest);
+      }
     }
   };
   await walk(root, "");
