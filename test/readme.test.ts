@@ -35,6 +35,10 @@ describe("links in README.md and docs/", () => {
     expect(DOCUMENTS).toEqual(expect.arrayContaining(["README.md", "docs/models.md", "docs/wire.md", "docs/zpl.md", "docs/engine.md"]));
   });
 
+  it.each(DOCUMENTS)("%s refers to nothing outside the repository's own documents", (document) => {
+    expect(readFileSync(document, "utf8")).not.toMatch(/\bspec\/[a-z-]+\.md|\/work\/|\.\.\/shared/);
+  });
+
   it.each(DOCUMENTS)("every relative link of %s resolves inside the repository, to a heading where it names one", (document) => {
     const text = readFileSync(document, "utf8");
     const links = [...prose(text).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]).filter((link) => !/^[a-z]+:/.test(link));
@@ -135,5 +139,7 @@ describe("Use it in your own project", () => {
     expect(readdirSync(join(app, "src")).sort()).toEqual(["hello_client.ts", "hello_msg.ts", "hello_server.ts", "main.ts"]);
     expect(readFileSync(join(app, "src", "hello_msg.ts"), "utf8")).toContain('from "zproto-ts/runtime/wire"');
     expect(readFileSync(join(app, "src", "hello_server.ts"), "utf8")).toContain('from "zproto-ts/runtime/engine"');
+    // The reference the generated code's documentation points to comes with the package.
+    expect(readdirSync(join(app, "node_modules", "zproto-ts", "docs"))).toEqual(expect.arrayContaining(["wire.md", "zpl.md"]));
   }, 600_000);
 });
