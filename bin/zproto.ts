@@ -206,9 +206,10 @@ const diagramCommand: Command = {
   synopsis: "<model.xml> [--format svg|dot] [--out FILE]",
   summary: "draw a server or client model's state machine",
   description: `
-Draws the state machine of a server or client model: states, and an arrow for each event that changes
-state, labelled with the event and its actions. Writes SVG (or Graphviz DOT source) to stdout, or to FILE,
-creating its directory if needed.`,
+Draws the state machine of a server or client model as a UML state chart: a box per state listing the
+events it handles in place, an arrow per transition labelled EVENT / actions, and dashed arrows from states
+to the superstates they inherit from. Writes SVG (or Graphviz DOT source) to stdout, or to FILE, creating its
+directory if needed.`,
   options: {
     format: { type: "string", value: "svg|dot", help: "SVG picture or Graphviz DOT source (default: svg)" },
     out: { type: "string", value: "FILE", help: "write the drawing to FILE instead of stdout" },
