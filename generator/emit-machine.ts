@@ -34,6 +34,15 @@ export function machineTable(model: MachineIR): MachineTable {
   };
 }
 
+/**
+ * Whether an action can run before any message arrived, when `ctx.request` is still undefined: a client's
+ * first event is its constructor, a server's context starts with the message that created it, or with a
+ * `malformed` event when the model handles those.
+ */
+function requestBeforeAnyMessage(model: MachineIR): boolean {
+  return model.kind === "client" || model.events.some((event) => event.name === "malformed");
+}
+
 function quoted(names: readonly string[]): string {
   return names.length === 0 ? "never" : names.map((name) => JSON.stringify(name)).join(" | ");
 }
@@ -59,6 +68,9 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
     ...machineTypeNames(model),
     states: quoted(model.states.map((state) => state.name)),
     events: quoted(model.events.map((event) => event.name)),
+    internalEvents: quoted(model.events.filter((event) => event.kind !== "message").map((event) => event.name)),
+    requestMayBeUndefined: requestBeforeAnyMessage(model),
+    defaultRequest: requestBeforeAnyMessage(model) ? `${protocol.unionName} | undefined` : protocol.unionName,
     actions: actionViews(model),
     table: tsLiteral(machineTable(model)),
     isServer: model.kind === "server",

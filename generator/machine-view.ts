@@ -8,6 +8,8 @@ import type { ActionIR, MachineIR } from "./ir.js";
 export interface MachineTypeNames {
   readonly stateType: string;
   readonly eventType: string;
+  /** The events actions may raise: all but the protocol messages. */
+  readonly internalEventType: string;
   readonly contextType: string;
   readonly actionsType: string;
   readonly argsType: string;
@@ -19,6 +21,7 @@ export function machineTypeNames(model: MachineIR): MachineTypeNames {
   return {
     stateType: `${model.typeName}State`,
     eventType: `${model.typeName}Event`,
+    internalEventType: `${model.typeName}InternalEvent`,
     contextType: `${model.typeName}Context`,
     actionsType: `${model.typeName}Actions`,
     argsType: `${model.typeName}Args`,

@@ -61,7 +61,9 @@ function settableFields(message: MessageIR): string[] {
 function requestHint(action: ActionIR, model: MachineIR): string {
   const types = action.requestTypes ?? [];
   if (types.length === 0) {
-    const last = model.kind === "server" ? "the last message this client sent" : "the last message from the server, if any yet";
+    const last = model.kind === "client" ? "the last message from the server, if any yet"
+      : model.events.some((event) => event.name === "malformed") ? "the last message this client sent that decoded, if any yet"
+        : "the last message this client sent";
     return `\`ctx.request\` is ${last}, not necessarily one that raised this event.`;
   }
   const messages = types.map((type) => model.protocol.messages.find((message) => message.typeName === type)).filter((message) => message !== undefined);
