@@ -14,7 +14,10 @@ import { lowerSnake } from "./names.js";
 import { nearMisses } from "./suggest.js";
 
 /** Events the engines raise themselves, by machine kind (method events come on top for clients). */
-export const ENGINE_EVENTS = { server: ["expired", "malformed", "exception"], client: ["expired", "heartbeat", "malformed", "exception"] } as const;
+export const ENGINE_EVENTS: Readonly<Record<"server" | "client", readonly string[]>> = {
+  server: ["expired", "malformed", "exception"],
+  client: ["expired", "heartbeat", "malformed", "exception"],
+};
 
 /** A handler as written in one state (inherited copies are not repeated). */
 export interface WrittenHandler {

@@ -420,7 +420,7 @@ function checkMethodEvent(
   else if (message !== undefined) {
     diagnostics.error(at, `method ${name} would raise event ${event}, which is also the event of protocol message ${message.key}; ` +
       `a state could not tell a call from the message: rename the method`);
-  } else if (event === "terminate" || (ENGINE_EVENTS.client as readonly string[]).includes(event)) {
+  } else if (event === "terminate" || ENGINE_EVENTS.client.includes(event)) {
     diagnostics.error(at, `method ${name} would raise event ${event}, which the engine raises itself: rename the method`);
   }
 }

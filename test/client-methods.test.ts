@@ -48,6 +48,8 @@ export const requests: true[] = [
   true as Equal<RequestOf<Server, "lookUp">, Get>,
   true as Equal<RequestOf<Server, "storeValue">, Set>,
   true as Equal<RequestOf<Server, "logExpiry">, KvMsg>,
+  // A server's hooks run before its first message is there too.
+  true as Equal<RequestOf<Server, "createClient">, KvMsg | undefined>,
 ];
 
 export const results: true[] = [
