@@ -224,7 +224,7 @@ export class PlainAuthenticator {
       const matched = await matchesHash(password, account?.hash ?? this.dummy);
       if (account !== undefined && matched) {
         this.lockout.recordSuccess(login);
-        return { outcome: { granted: true, login: account.login, ...(account.group ? { group: account.group } : {}) } };
+        return { outcome: { granted: true, login: account.login, ...(account.group ? { group: account.group } : {}) }, login };
       }
       const lockMs = this.lockout.recordFailure(login);
       if (lockMs > 0) this.logger.log("warn", "PLAIN login locked after repeated failures", { login: loginForLog(login), seconds: Math.ceil(lockMs / 1000) });
