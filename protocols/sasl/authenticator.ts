@@ -182,7 +182,11 @@ export class PlainAuthenticator {
       return decision;
     });
     const decision = await Promise.race([decided, this.closing]);
-    this.report(attempt.session, decision);
+    try {
+      this.report(String(attempt.session), decision);
+    } catch {
+      // A logger that throws must not turn an answer into a rejected promise.
+    }
     return decision.outcome;
   }
 

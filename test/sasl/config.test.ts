@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseZpl, writeZpl, type ZplNode } from "../../runtime/zpl/index.js";
 import { SaslConfigError, hashPassword } from "../../protocols/sasl/index.js";
-import { FAST, attempt, authenticatorFor } from "./support.js";
+import { FAST, attempt, authenticatorFor, rejection } from "./support.js";
 
 let dir: string;
 let guestHash: string;
@@ -21,13 +21,9 @@ afterAll(async () => {
 });
 
 async function configError(config: ZplNode, options: { baseDir?: string } = {}): Promise<SaslConfigError> {
-  try {
-    await authenticatorFor(config, options);
-  } catch (error) {
-    if (error instanceof SaslConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a SaslConfigError");
+  const error = await rejection(authenticatorFor(config, options));
+  if (!(error instanceof SaslConfigError)) throw error;
+  return error;
 }
 
 const zpl = (...lines: string[]) => parseZpl(lines.join("\n") + "\n");

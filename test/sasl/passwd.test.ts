@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseZpl } from "../../runtime/zpl/index.js";
 import { PasswdAbortedError, SaslCredentialError, hashPassword, runPasswd, verifyPassword } from "../../protocols/sasl/index.js";
-import { FAST, attempt, authenticatorFor } from "./support.js";
+import { FAST, attempt, authenticatorFor, rejection } from "./support.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -35,15 +35,6 @@ async function passwd(file: string, user: string, text: string | Buffer) {
   const io = pipes(text);
   await runPasswd({ file, user, input: io.input, output: io.output, params: FAST });
   return io.written();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
 }
 
 async function accountHash(file: string, login: string): Promise<string | undefined> {

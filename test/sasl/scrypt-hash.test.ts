@@ -2,18 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { SaslConfigError, SaslCredentialError, hashPassword, verifyPassword } from "../../protocols/sasl/index.js";
 import { formatStoredHash, parseStoredHash } from "../../protocols/sasl/scrypt-hash.js";
-import { FAST } from "./support.js";
+import { FAST, rejection } from "./support.js";
 
 const STORED = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("hashPassword", () => {
   it("writes N=16384 r=8 p=1, a 16-octet salt and a 32-octet key by default", async () => {

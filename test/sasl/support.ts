@@ -43,3 +43,13 @@ export function attempt(login: string, password: string, session = "s1") {
 export function rawAttempt(response: Uint8Array, session = "s1") {
   return { mechanism: "PLAIN", response, offered: ["PLAIN"], session };
 }
+
+/** The error `promise` rejects with; fails the test if it fulfils. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}
