@@ -197,8 +197,10 @@ function buildMessages(elements: readonly XmlElement[], header: readonly PlacedF
       diagnostics.error(idAttribute?.at ?? nameAttribute?.at ?? element.at, `message ${name} has ${how} ${id}, already used by message ${previousId}`);
     }
     if (id !== undefined) byId.set(id, name);
-    if (nameAttribute !== undefined && byKey.has(key)) diagnostics.error(nameAttribute.at, `message ${name} is defined twice (as ${byKey.get(key)})`);
-    if (nameAttribute !== undefined) byKey.set(key, name);
+    if (nameAttribute !== undefined) {
+      if (byKey.has(key)) diagnostics.error(nameAttribute.at, `message ${name} is defined twice (as ${byKey.get(key)})`);
+      byKey.set(key, name);
+    }
     const roleAttribute = element.attributes.get("role");
     const role = roleAttribute?.value.trim();
     if (roleAttribute !== undefined && role !== "client" && role !== "server") {

@@ -2,7 +2,7 @@
 import type { MachineIR, StepIR } from "./ir.js";
 import { tidy } from "./emit-codec.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
-import { actionViews, machineTypeNames } from "./machine-view.js";
+import { actionViews, machineTypeNames, requestBeforeAnyMessage } from "./machine-view.js";
 import { render } from "./templates.js";
 import type { MachineTable, Step } from "../runtime/engine/machine.js";
 
@@ -34,15 +34,6 @@ export function machineTable(model: MachineIR): MachineTable {
   };
 }
 
-/**
- * Whether an action can run before any message arrived, when `ctx.request` is still undefined: a client's
- * first event is its constructor, a server's context starts with the message that created it, or with a
- * `malformed` event when the model handles those.
- */
-function requestBeforeAnyMessage(model: MachineIR): boolean {
-  return model.kind === "client" || model.events.some((event) => event.name === "malformed");
-}
-
 function quoted(names: readonly string[]): string {
   return names.length === 0 ? "never" : names.map((name) => JSON.stringify(name)).join(" | ");
 }
@@ -54,6 +45,7 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
   for (const action of model.actions) for (const type of action.requestTypes ?? []) messageTypes.add(type);
   for (const send of model.sends) messageTypes.add(send.message.typeName);
   const failures = new Set(model.replies.filter((reply) => reply.failure).map((reply) => reply.name));
+  const requestMayBeUndefined = requestBeforeAnyMessage(model);
   const view = {
     source: model.source,
     runtimeImport: options.runtimeImport,
@@ -69,8 +61,8 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
     states: quoted(model.states.map((state) => state.name)),
     events: quoted(model.events.map((event) => event.name)),
     internalEvents: quoted(model.events.filter((event) => event.kind !== "message").map((event) => event.name)),
-    requestMayBeUndefined: requestBeforeAnyMessage(model),
-    defaultRequest: requestBeforeAnyMessage(model) ? `${protocol.unionName} | undefined` : protocol.unionName,
+    requestMayBeUndefined,
+    defaultRequest: requestMayBeUndefined ? `${protocol.unionName} | undefined` : protocol.unionName,
     actions: actionViews(model),
     table: tsLiteral(machineTable(model)),
     isServer: model.kind === "server",

@@ -23,7 +23,6 @@ export const ENGINE_EVENTS: Readonly<Record<"server" | "client", readonly string
 export interface WrittenHandler {
   /** Normalised event name, or `*`. */
   readonly event: string;
-  readonly state: string;
   /** Where the event's name is written. */
   readonly at: Location;
 }

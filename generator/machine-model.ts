@@ -116,7 +116,7 @@ export function buildMachineModel(
   const engineEvents = new Set<string>([...ENGINE_EVENTS[kind], ...methods.map((method) => method.event)]);
   const events = collectEvents(resolved, messageByEvent, engineEvents);
   const actions = collectActions(resolved, messageByEvent, diagnostics, root.at);
-  const handlers: WrittenHandler[] = states.flatMap((state) => state.handlers.map((handler) => ({ event: handler.event, state: state.name, at: handler.eventAt })));
+  const handlers: WrittenHandler[] = states.flatMap((state) => state.handlers.map((handler) => ({ event: handler.event, at: handler.eventAt })));
   checkEventSources({
     kind, name, handlers, messages: protocol?.messages ?? null, protocolAt: protocolClass?.at ?? root.at, methods: placedMethods,
   }, diagnostics);

@@ -57,3 +57,12 @@ export function actionView(action: ActionIR): ActionView {
 export function actionViews(model: MachineIR): ActionView[] {
   return model.actions.map(actionView);
 }
+
+/**
+ * Whether an action can run before any message arrived, when `ctx.request` is still undefined: a client's
+ * first event is its constructor; a server's context starts with the message that created it, or with a
+ * `malformed` event when the model handles those.
+ */
+export function requestBeforeAnyMessage(model: MachineIR): boolean {
+  return model.kind === "client" || model.events.some((event) => event.name === "malformed");
+}

@@ -119,15 +119,20 @@ interface Message {
   readonly message: string;
   readonly [field: string]: unknown;
 }
-/** What the test's actions need of a context; the generated types are checked above. */
-interface Context {
+/** What the test's server actions need of a context; the generated types are checked above. */
+interface ServerCtx {
+  request: Message | undefined;
+  reply: Record<string, unknown>;
+  next(event: string): void;
+}
+/** What the test's client actions need of a context. */
+interface ClientCtx {
   request: Message | undefined;
   args: Record<string, unknown>;
   outgoing: Record<string, unknown>;
-  reply: ((name: string, fields: object) => void) & Record<string, unknown>;
   client: { requestsAtConnect: (Message | undefined)[] };
+  reply(name: string, fields: object): void;
   connect(endpoint: string): void;
-  next(event: string): void;
 }
 
 async function load<T>(name: string): Promise<T> {
@@ -137,7 +142,7 @@ async function load<T>(name: string): Promise<T> {
 function serverActions(store: Map<string, string>): object {
   return {
     createClient: () => ({}),
-    lookUp(ctx: Context) {
+    lookUp(ctx: ServerCtx) {
       const value = store.get(String(ctx.request?.key));
       if (value === undefined) ctx.next("no_value");
       else {
@@ -145,10 +150,10 @@ function serverActions(store: Map<string, string>): object {
         ctx.next("have_value");
       }
     },
-    storeValue(ctx: Context) {
+    storeValue(ctx: ServerCtx) {
       store.set(String(ctx.request?.key), String(ctx.request?.value));
     },
-    prepareNotice(ctx: Context) {
+    prepareNotice(ctx: ServerCtx) {
       const key = String(ctx.request?.key);
       ctx.reply.key = key;
       ctx.reply.body = [Buffer.from(store.get(key) ?? "")];
@@ -160,21 +165,21 @@ function serverActions(store: Map<string, string>): object {
 function clientActions(seen: { requestsAtConnect: (Message | undefined)[] }): object {
   return {
     createClient: () => seen,
-    connectToServer(ctx: Context) {
+    connectToServer(ctx: ClientCtx) {
       ctx.client.requestsAtConnect.push(ctx.request);
       ctx.connect(String(ctx.args.endpoint));
     },
-    signalSuccess: (ctx: Context) => ctx.reply("SUCCESS", {}),
-    prepareFetch(ctx: Context) {
+    signalSuccess: (ctx: ClientCtx) => ctx.reply("SUCCESS", {}),
+    prepareFetch(ctx: ClientCtx) {
       ctx.outgoing.key = ctx.args.key;
     },
-    prepareStore(ctx: Context) {
+    prepareStore(ctx: ClientCtx) {
       ctx.outgoing.key = ctx.args.key;
       ctx.outgoing.value = ctx.args.value;
     },
-    signalFound: (ctx: Context) => ctx.reply("FOUND", { value: ctx.request?.value }),
-    signalMissing: (ctx: Context) => ctx.reply("MISSING", {}),
-    postNotice: (ctx: Context) => ctx.reply("POSTED", { key: ctx.request?.key, body: ctx.request?.body }),
+    signalFound: (ctx: ClientCtx) => ctx.reply("FOUND", { value: ctx.request?.value }),
+    signalMissing: (ctx: ClientCtx) => ctx.reply("MISSING", {}),
+    postNotice: (ctx: ClientCtx) => ctx.reply("POSTED", { key: ctx.request?.key, body: ctx.request?.body }),
   };
 }
 

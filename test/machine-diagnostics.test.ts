@@ -26,12 +26,15 @@ const KV_MSG = `<class name="kv_msg" signature="4" script="zproto_codec_c">
 </class>
 `;
 
-let dir = "";
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Writes the protocol and a machine model (`body` inside its `<class>`, from line 2); returns the model's path. */
 function machine(kind: "server" | "client", body: string, codec = KV_MSG): string {
-  dir = mkdtempSync(join(tmpdir(), "zproto-machine-"));
+  const dir = mkdtempSync(join(tmpdir(), "zproto-machine-"));
+  dirs.push(dir);
   writeFileSync(join(dir, "kv_msg.xml"), codec);
   const path = join(dir, `kv_${kind}.xml`);
   writeFileSync(path, `<class name="kv_${kind}" script="zproto_${kind}_c" protocol_class="kv_msg">\n${body}\n</class>\n`);

@@ -121,7 +121,8 @@ type AnyContext<M extends AnyMessage, Fields extends object, Event extends strin
 
 /**
  * The engine behind every generated server. `Fields` is the bag of all message fields (the type of
- * `reply`), `Event` the model's event names, `Client` the per-peer state of the implementation.
+ * `reply`), `Event` the events actions may raise (generated servers leave out the protocol messages, which
+ * only messages raise), `Client` the per-peer state of the implementation.
  */
 export class ServerEngine<M extends AnyMessage, Fields extends object, Event extends string, Client> {
   readonly logger: Logger;
