@@ -42,7 +42,8 @@ describe("links in README.md and docs/", () => {
   it.each(DOCUMENTS)("every relative link of %s resolves inside the repository, to a heading where it names one", (document) => {
     const text = readFileSync(document, "utf8");
     const links = [...prose(text).matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]).filter((link) => !/^[a-z]+:/.test(link));
-    expect(links.length).toBeGreaterThan(0);
+    // The README links to every page of the reference: proof that links are found at all.
+    if (document === "README.md") expect(links.filter((link) => link.startsWith("docs/")).length).toBeGreaterThanOrEqual(4);
     for (const link of links) {
       const [path, anchor] = link.split("#") as [string, string | undefined];
       const target = path === "" ? resolve(document) : resolve(dirname(document), path);
