@@ -93,7 +93,10 @@ describe("zproto check", () => {
     copyFileSync("models/hello/hello_msg.xml", join(dir, "hello_msg.xml"));
     writeFileSync(join(dir, "one_server.xml"), [
       '<class name = "one_server" script = "zproto_server_c" protocol_class = "hello_msg">',
-      '    <state name = "start"><event name = "PING"><action name = "send" message = "PONG"/></event></state>',
+      '    <state name = "start">',
+      '        <event name = "HELLO"><action name = "send" message = "WORLD"/></event>',
+      '        <event name = "PING"><action name = "send" message = "PONG"/></event>',
+      "    </state>",
       "</class>", "",
     ].join("\n"));
     const run = zproto("check", join(dir, "one_msg.xml"), join(dir, "one_server.xml"), "models/hello/hello_server.xml");
