@@ -8,6 +8,7 @@ import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
 import type { CodecIR, DefineIR, FieldIR, MessageIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
+import { plural } from "../runtime/wire/plural.js";
 import type { XmlElement } from "./xml.js";
 
 const FIELD_TYPES: readonly FieldType[] = [
@@ -432,7 +433,7 @@ function resolveNumberConstant(text: string, size: number, field: string, at: Lo
     }
   }
   if (value >= 1n << BigInt(8 * size)) {
-    context.diagnostics.error(at, `constant ${value} of field ${field} does not fit in ${size} octet${size === 1 ? "" : "s"}`);
+    context.diagnostics.error(at, `constant ${value} of field ${field} does not fit in ${plural(size, "octet")}`);
     return undefined;
   }
   return size === 8 ? value : Number(value);
