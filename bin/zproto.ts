@@ -2,8 +2,10 @@
 /**
  * The `zproto` command: generate code from models, check models, inspect wire bytes, print grammars.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { convertModel } from "../generator/convert.js";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
 import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from "../generator/diagram.js";
 import { generate, type RuntimeLocation } from "../generator/generate.js";
@@ -17,9 +19,12 @@ import { encodeForms, printForms } from "./zpl-forms.js";
 
 const USAGE = `Usage: zproto <command> [options]
 
+A model is a file in XML (model.xml) or, the same language in ZPL syntax, a .zpl file (model.zpl).
+
 Commands:
   generate <model.xml|dir>... [--out DIR] [--runtime SPECIFIER | --runtime-dir DIR]
-                           generate TypeScript from models (a directory means every .xml under it)
+                           generate TypeScript from models (a directory means every .xml and .zpl
+                           under it)
   check <model.xml>... [--check-digests]
                            check models; print every problem as file:line:column; with
                            --check-digests also compare each message's digest attribute with the
@@ -39,9 +44,14 @@ Commands:
   skeleton <model.xml> --out FILE [--engine FILE] [--stdout]
                            write a first implementation of a server or client model's actions, once:
                            an existing FILE is left alone (the compiler then tells what it lacks)
+  convert <model> [--to xml|zpl] [--out FILE]
+                           write the model in the other syntax (default: stdout), keeping its
+                           documentation text and the order of everything; comments are not model
+                           content and are not carried over
 
 Options:
   --kind codec|server|client   model kind, instead of the model's script attribute
+  --allow-outside              let <include> read files outside the model's directory tree
   --out DIR                    where generated files go (default: beside each model)
   --runtime SPECIFIER          module generated code imports the runtime from (default: zproto-ts/runtime)
   --runtime-dir DIR            import the runtime by a relative path to DIR/index.js instead
@@ -50,6 +60,7 @@ Options:
   --engine FILE                skeleton: the engine module it imports (default: where generate puts it)
   --stdout                     skeleton: print the skeleton instead of writing it
   --redact                     print: show secret fields as <redacted> (for logs; does not encode back)
+  --to xml|zpl                 convert: the syntax to write (default: the one the model is not in)
 `;
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
@@ -77,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
       redact: { type: "boolean" },
       engine: { type: "string" },
       stdout: { type: "boolean" },
+      to: { type: "string" },
+      "allow-outside": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -87,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const kind = values.kind as ModelKind | undefined;
   if (kind !== undefined && !["codec", "server", "client"].includes(kind)) return usage(`--kind must be codec, server or client`);
-  const loadOptions = kind !== undefined ? { kind } : {};
+  const loadOptions = { ...(kind !== undefined ? { kind } : {}), ...(values["allow-outside"] ? { allowOutside: true } : {}) };
   if (files.length === 0) return usage(`${command} needs a model file`);
 
   switch (command) {
@@ -183,6 +196,24 @@ async function main(argv: string[]): Promise<number> {
       const drawing = await renderDiagram(result.model, format);
       if (values.out !== undefined) writeFileSync(values.out, drawing);
       else process.stdout.write(drawing);
+      return 0;
+    }
+    case "convert": {
+      if (files.length !== 1) return usage("convert takes exactly one model file");
+      if (values.to !== undefined && values.to !== "xml" && values.to !== "zpl") return usage("--to must be xml or zpl");
+      const result = convertModel(files[0], values.to);
+      printDiagnostics(result.diagnostics);
+      if (result.text === null) return 1;
+      if (result.comments > 0) {
+        const which = result.comments === 1 ? "the comment of" : `the ${result.comments} comments of`;
+        process.stderr.write(`zproto: note: ${which} ${files[0]} ${result.comments === 1 ? "is" : "are"} not model content and not carried over\n`);
+      }
+      if (values.out === undefined) process.stdout.write(result.text);
+      else {
+        mkdirSync(dirname(values.out), { recursive: true });
+        writeFileSync(values.out, result.text);
+        process.stdout.write(`${files[0]} -> ${values.out}\n`);
+      }
       return 0;
     }
     default:

@@ -2,11 +2,11 @@
  * Checks a server or client state-machine model and normalises it into {@link MachineIR}
  * (`spec/models.md` §3, §4): superstates resolved recursively, names normalised, every reference checked.
  */
-import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { checkAttributes, flagAttribute, integerAttribute, required } from "./attributes.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
+import { findModelFile } from "./load.js";
 import type { ActionIR, ArgIR, CodecIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import type { XmlElement } from "./xml.js";
@@ -38,7 +38,12 @@ export function buildMachineModel(
   const protocolClass = required(root, "protocol_class", diagnostics);
   if (protocolClass === undefined) return null;
   const protocolDir = root.attributes.get("protocol_dir")?.value ?? "";
-  const protocolPath = locateProtocol(path, protocolDir, protocolClass.value.trim());
+  const located = locateProtocol(path, protocolDir, protocolClass.value.trim());
+  if ("problem" in located) {
+    diagnostics.error(protocolClass.at, `protocol_class ${protocolClass.value.trim()}: ${located.problem}`);
+    return null;
+  }
+  const protocolPath = located.path;
   const protocol = loadCodec(protocolPath, protocolClass.at);
   if (protocol === null) return null;
   const messages = new Map(protocol.messages.map((message) => [message.key, message]));
@@ -91,7 +96,7 @@ export function buildMachineModel(
   const actions = collectActions(resolved, messageByEvent, diagnostics, root.at);
   if (diagnostics.errors.length > errorsBefore) return null;
 
-  let protocolImport = relative(dirname(path), protocolPath).replace(/\\/g, "/").replace(/\.xml$/, ".js");
+  let protocolImport = relative(dirname(path), protocolPath).replace(/\\/g, "/").replace(/\.(xml|zpl)$/, ".js");
   if (!protocolImport.startsWith(".")) protocolImport = `./${protocolImport}`;
   return {
     kind, source, name, className: lowerSnake(name), typeName: pascalCase(name),
@@ -100,10 +105,10 @@ export function buildMachineModel(
   };
 }
 
-function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): string {
+/** The codec model a machine names: `<protocol_class>.xml` or `.zpl`, in `protocol_dir` or beside the machine. */
+function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): { path: string } | { problem: string } {
   const base = dirname(resolve(modelPath));
-  const candidates = [join(base, protocolDir, `${protocolClass}.xml`), join(base, `${protocolClass}.xml`)];
-  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0];
+  return findModelFile([join(base, protocolDir), base], protocolClass);
 }
 
 /** Remembers how each normalised name was written, to warn when one item is spelled several ways. */
