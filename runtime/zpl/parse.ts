@@ -154,13 +154,15 @@ class TreeBuilder {
     const line = trimEndWhitespace(raw);
     if (line === "") return;
     let start = 0;
-    while (line[start] === " " || line[start] === "\t") start++;
+    let tab = -1;
+    for (let code = line.charCodeAt(0); code === 0x20 || code === 0x09; code = line.charCodeAt(++start)) {
+      if (code === 0x09 && tab === -1) tab = start;
+    }
     if (line[start] === "#") {
-      this.addComment(line, start, lineNumber, context);
+      this.addComment(line, start, tab !== -1, lineNumber, context);
       return;
     }
-    const tab = line.indexOf("\t");
-    if (tab !== -1 && tab < start) throw new LineProblem(tab, "tab in indentation; indent with spaces, 4 per level");
+    if (tab !== -1) throw new LineProblem(tab, "tab in indentation; indent with spaces, 4 per level");
     if (start % 4 !== 0) {
       throw new LineProblem(start, `indentation must be a multiple of 4 spaces, found ${start}`);
     }
@@ -186,13 +188,13 @@ class TreeBuilder {
    * a property could be, or with tabs. Ours keeps each one under the node its indentation names, or the
    * deepest open one when it names none; such a comment gets a warning, since writing the tree back moves it.
    */
-  private addComment(line: string, start: number, lineNumber: number, context: Context): void {
+  private addComment(line: string, start: number, tabbed: boolean, lineNumber: number, context: Context): void {
     let width = 0;
     for (let i = 0; i < start; i++) width = line[i] === "\t" ? width + 4 - (width % 4) : width + 1;
     const deepest = this.path.length - 1;
     const level = Math.min(Math.floor(width / 4), deepest);
     const parent = this.path[level];
-    const why = line.slice(0, start).includes("\t") ? "indented with a tab"
+    const why = tabbed ? "indented with a tab"
       : width % 4 !== 0 ? `indented ${width} spaces, not a multiple of 4`
         : width / 4 <= deepest ? undefined
           : deepest === 0 ? "indented, but no property comes before it" : "indented deeper than the property before it allows";
@@ -229,16 +231,9 @@ function parseProperty(line: string, start: number, lineNumber: number, context:
   if (pos < line.length && !" \t=#".includes(line[pos])) {
     throw new LineProblem(pos, `${describeChar(line, pos)} cannot appear in a name`);
   }
-  let firstTab = -1;
-  const skipBlanks = (from: number): number => {
-    let at = from;
-    while (line[at] === " " || line[at] === "\t") {
-      if (line[at] === "\t" && firstTab === -1) firstTab = at;
-      at++;
-    }
-    return at;
-  };
-  pos = skipBlanks(pos);
+  const afterName = skipBlanks(line, pos);
+  let firstTab = afterName.tab;
+  pos = afterName.end;
   let node: ZplNode;
   let valueIndex: number | undefined;
   if (pos >= line.length || line[pos] === "#") {
@@ -246,7 +241,9 @@ function parseProperty(line: string, start: number, lineNumber: number, context:
   } else if (line[pos] !== "=") {
     throw new LineProblem(pos, `unexpected text after the name '${name}'; write '${name} = value' to give it a value`);
   } else {
-    valueIndex = skipBlanks(pos + 1);
+    const afterEquals = skipBlanks(line, pos + 1);
+    if (firstTab === -1) firstTab = afterEquals.tab;
+    valueIndex = afterEquals.end;
     node = new ZplNode(name, parseValue(line, valueIndex));
   }
   if (firstTab !== -1) {
@@ -370,6 +367,16 @@ function utf8SequenceLength(bytes: Uint8Array, i: number): number {
     if (continuation < 0x80 || continuation > 0xbf) return 0;
   }
   return length;
+}
+
+/** Skips spaces and tabs from `pos`: where they end, and where the first tab was (-1 for none). */
+function skipBlanks(line: string, pos: number): { end: number; tab: number } {
+  let end = pos;
+  let tab = -1;
+  for (let code = line.charCodeAt(end); code === 0x20 || code === 0x09; code = line.charCodeAt(++end)) {
+    if (code === 0x09 && tab === -1) tab = end;
+  }
+  return { end, tab };
 }
 
 function trimEndWhitespace(text: string): string {
