@@ -29,7 +29,10 @@ function modelFilesUnder(directory: string): string[] {
 
 const MODELS = [...modelFilesUnder("models"), ...modelFilesUnder("test/fixtures/models")];
 
-/** An element tree without positions, text as the model reads it: what "the same model" means. */
+/**
+ * An element tree without positions, text as the model reads it, attributes by name (their order has no
+ * meaning, in XML as in the model language): what "the same model" means.
+ */
 interface Normalised {
   readonly name: string;
   readonly attributes: [string, string][];
@@ -40,7 +43,7 @@ interface Normalised {
 function normalise(element: ModelElement): Normalised {
   return {
     name: element.name,
-    attributes: [...element.attributes].map(([name, attribute]) => [name, attribute.value]),
+    attributes: [...element.attributes].map(([name, attribute]): [string, string] => [name, attribute.value]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     text: modelText(element),
     children: element.children.map(normalise),
   };
@@ -75,7 +78,7 @@ describe("converting every model and fixture to ZPL and back", () => {
     expect(parsed(`${base}.xml`)).toEqual(parsed(path));
     // converting the converted files again gives the same text: each syntax has one form of a model
     expect(convertModel(`${base}.xml`).text).toBe(zpl);
-    expect(convertModel(`${base}.zpl`, "xml").text).toBe(xml);
+    expect(convertModel(`${base}.xml`, "xml").text).toBe(xml);
   });
 
   it("covers the mapping's corners in the fixtures (attributes named like elements, both quotes, unknown elements)", () => {
@@ -93,6 +96,31 @@ describe("converting every model and fixture to ZPL and back", () => {
     expect(zpl).toContain("    feild\n        name = x\n");
     expect(zpl).toContain('            test = "first line"\n                doc = "second line"\n');
     expect(zpl).toContain(`            test = v = "x" 'y'\n                key = k\n`);
+  });
+});
+
+describe("docs/zpl-models.md", () => {
+  const DOC = readFileSync("docs/zpl-models.md", "utf8");
+  /** Each marked example: its name, whether it is the ZPL side, and its text. */
+  const examples = [...DOC.matchAll(/<!-- example: (\S+)( as zpl)? -->\n```[a-z]*\n([\s\S]*?)```/g)]
+    .map(([, name, zpl, text]) => ({ name, syntax: zpl ? "zpl" : "xml", text }));
+
+  it("shows the full hello protocol and zproto_example in both syntaxes, as shipped and as converted", () => {
+    const shipped = ["models/hello/hello_msg.xml", "models/hello/hello_server.xml", "models/hello/hello_client.xml", "models/zproto_example/zproto_example.xml"];
+    expect(examples.filter((example) => example.name !== "intro").map((example) => `${example.name} ${example.syntax}`))
+      .toEqual(shipped.flatMap((path) => [`${path} xml`, `${path} zpl`]));
+    for (const example of examples.filter((candidate) => candidate.name !== "intro")) {
+      expect(example.text, example.name).toBe(example.syntax === "xml" ? readFileSync(example.name, "utf8") : convertModel(example.name).text);
+    }
+  });
+
+  it("gives an opening example whose two syntaxes are the same model", () => {
+    const [zpl, xml] = examples.filter((example) => example.name === "intro");
+    const base = join(SCRATCH, "docs-intro");
+    mkdirSync(base, { recursive: true });
+    writeFileSync(join(base, "intro.zpl"), zpl.text);
+    writeFileSync(join(base, "intro.xml"), xml.text);
+    expect(parsed(join(base, "intro.zpl"))).toEqual(parsed(join(base, "intro.xml")));
   });
 });
 
