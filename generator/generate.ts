@@ -45,7 +45,7 @@ function modelsUnder(directory: string): string[] {
     .flatMap((entry) => {
       const path = join(directory, entry.name);
       if (entry.isDirectory()) return modelsUnder(path);
-      return entry.isFile() && /\.(xml|zpl)$/.test(entry.name) && !entry.name.startsWith("_") ? [path] : [];
+      return entry.isFile() && /\.(xml|zpl)$/i.test(entry.name) && !entry.name.startsWith("_") ? [path] : [];
     });
 }
 

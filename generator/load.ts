@@ -72,20 +72,12 @@ export function loadModelFile(
   path: string, diagnostics: Diagnostics, referencedFrom: Location | null = null, options: ModelFileOptions = {},
 ): ModelElement | null {
   const absolute = resolve(path);
-  const loader = new ModelLoader(realDirectory(dirname(absolute)), options.allowOutside ?? false, diagnostics);
+  const loader = new ModelLoader(canonical(dirname(absolute)), options.allowOutside ?? false, diagnostics);
   return loader.load(absolute, referencedFrom, []);
 }
 
 function parseBytes(bytes: Buffer, file: string, syntax: ModelSyntax, diagnostics: Diagnostics): ParsedModel | null {
   return syntax === "zpl" ? parseZplModel(bytes, file, diagnostics) : parseXml(bytes.toString("utf8"), file, diagnostics);
-}
-
-function realDirectory(directory: string): string {
-  try {
-    return realpathSync(directory);
-  } catch {
-    return directory;
-  }
 }
 
 /**
@@ -221,7 +213,7 @@ class ModelLoader {
   }
 }
 
-/** The canonical path of a file (symbolic links resolved), so that one file has one identity. */
+/** The canonical path of a file or directory (symbolic links resolved), so that each has one identity. */
 function canonical(path: string): string {
   try {
     return realpathSync(path);
