@@ -19,7 +19,7 @@ import { encodeForms, printForms } from "./zpl-forms.js";
 
 const USAGE = `Usage: zproto <command> [options]
 
-A model is a file in XML (model.xml) or, the same language in ZPL syntax, a .zpl file (model.zpl).
+A model is an XML file or, in ZPL syntax, a .zpl file: <model.xml> below stands for either.
 
 Commands:
   generate <model.xml|dir>... [--out DIR] [--runtime SPECIFIER | --runtime-dir DIR]
