@@ -268,6 +268,7 @@ describe("a broken .zpl model", () => {
     ].join("\n"));
     expect(errorsOf(path)).toEqual([
       `${path}:2:11: warning: tab between a name, '=' and its value (zconfig reads it; spaces are usual)`,
+      `${path}:3:5: warning: no state of server handles message PING (role="client": the client sends it); the server drops it`,
       `${path}:6:13: error: next state nowhere does not exist`,
       `${path}:8:17: error: the protocol has no message HULLO`,
     ]);
