@@ -2,12 +2,12 @@
  * Checks a server or client state-machine model and normalises it into {@link MachineIR}
  * (`spec/models.md` §3, §4): superstates resolved recursively, names normalised, every reference checked.
  */
-import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { checkAttributes, flagAttribute, integerAttribute, required } from "./attributes.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
 import { ENGINE_EVENTS, checkEventSources, type WrittenHandler } from "./event-sources.js";
+import { findModelFile } from "./load.js";
 import type { ActionIR, ArgIR, CodecIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import type { XmlElement } from "./xml.js";
@@ -52,9 +52,13 @@ export function buildMachineModel(
   const name = required(root, "name", diagnostics)?.value.trim() ?? "unnamed";
   const protocolClass = required(root, "protocol_class", diagnostics);
   const protocolDir = root.attributes.get("protocol_dir")?.value ?? "";
-  const protocolPath = locateProtocol(path, protocolDir, protocolClass?.value.trim() ?? "");
+  const located = protocolClass === undefined ? undefined : locateProtocol(path, protocolDir, protocolClass.value.trim());
+  if (protocolClass !== undefined && located !== undefined && "problem" in located) {
+    diagnostics.error(protocolClass.at, `protocol_class ${protocolClass.value.trim()}: ${located.problem}`);
+  }
+  const protocolPath = located !== undefined && "path" in located ? located.path : undefined;
   // Without its protocol the machine is still checked, all but its references to messages.
-  const protocol = protocolClass === undefined ? null : loadCodec(protocolPath, protocolClass.at);
+  const protocol = protocolClass === undefined || protocolPath === undefined ? null : loadCodec(protocolPath, protocolClass.at);
   const messages = protocol === null ? null : new Map(protocol.messages.map((message) => [message.key, message]));
   const messageByEvent = new Map(protocol?.messages.map((message) => [lowerSnake(message.key), message]) ?? []);
 
@@ -120,9 +124,9 @@ export function buildMachineModel(
   checkEventSources({
     kind, name, handlers, messages: protocol?.messages ?? null, protocolAt: protocolClass?.at ?? root.at, methods: placedMethods,
   }, diagnostics);
-  if (diagnostics.errors.length > errorsBefore || protocol === null) return null;
+  if (diagnostics.errors.length > errorsBefore || protocol === null || protocolPath === undefined) return null;
 
-  let protocolImport = relative(dirname(path), protocolPath).replace(/\\/g, "/").replace(/\.xml$/, ".js");
+  let protocolImport = relative(dirname(path), protocolPath).replace(/\\/g, "/").replace(/\.(xml|zpl)$/, ".js");
   if (!protocolImport.startsWith(".")) protocolImport = `./${protocolImport}`;
   return {
     kind, source, name, className: lowerSnake(name), typeName: pascalCase(name),
@@ -132,10 +136,10 @@ export function buildMachineModel(
   };
 }
 
-function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): string {
+/** The codec model a machine names: `<protocol_class>.xml` or `.zpl`, in `protocol_dir` or beside the machine. */
+function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): { path: string } | { problem: string } {
   const base = dirname(resolve(modelPath));
-  const candidates = [join(base, protocolDir, `${protocolClass}.xml`), join(base, `${protocolClass}.xml`)];
-  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0];
+  return findModelFile([join(base, protocolDir), base], protocolClass);
 }
 
 /** Remembers how each normalised name was written, to warn when one item is spelled several ways. */
