@@ -279,7 +279,7 @@ alone: regenerate the engine and type-check, and the compiler names what the fil
 
 const convertCommand: Command = {
   name: "convert",
-  synopsis: "<model> [--to xml|zpl] [--out FILE]",
+  synopsis: "<model.xml> [--to xml|zpl] [--out FILE]",
   summary: "write a model in the other syntax (XML or ZPL)",
   description: `
 Writes the model in the other surface syntax (default: the one it is not in), to stdout or to FILE,
