@@ -2,7 +2,7 @@
 import type { MachineIR, StepIR } from "./ir.js";
 import { tidy } from "./emit-codec.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
-import { actionViews, machineTypeNames } from "./machine-view.js";
+import { actionViews, machineTypeNames, requestBeforeAnyMessage } from "./machine-view.js";
 import { render } from "./templates.js";
 import type { MachineTable, Step } from "../runtime/engine/machine.js";
 
@@ -45,6 +45,7 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
   for (const action of model.actions) for (const type of action.requestTypes ?? []) messageTypes.add(type);
   for (const send of model.sends) messageTypes.add(send.message.typeName);
   const failures = new Set(model.replies.filter((reply) => reply.failure).map((reply) => reply.name));
+  const requestMayBeUndefined = requestBeforeAnyMessage(model);
   const view = {
     source: model.source,
     runtimeImport: options.runtimeImport,
@@ -59,6 +60,9 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
     ...machineTypeNames(model),
     states: quoted(model.states.map((state) => state.name)),
     events: quoted(model.events.map((event) => event.name)),
+    internalEvents: quoted(model.events.filter((event) => event.kind !== "message").map((event) => event.name)),
+    requestMayBeUndefined,
+    defaultRequest: requestMayBeUndefined ? `${protocol.unionName} | undefined` : protocol.unionName,
     actions: actionViews(model),
     table: tsLiteral(machineTable(model)),
     isServer: model.kind === "server",
