@@ -129,7 +129,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     noCommonMechanism(offered) {
       const reason = !offered.includes("PLAIN") ? `the server offers no mechanism this client supports (${offered.join(", ") || "none"})`
         : "the server requires a PLAIN login and none was given";
-      logger.log("error", reason);
+      logger.log("info", reason);
       emit({ type: "denied", reason });
     },
   });
@@ -297,7 +297,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
 
     reportAccessDenied(ctx) {
       const reason = ctx.request.reason || "access denied";
-      ctx.log("error", `server denied us access: ${reason}`);
+      ctx.log("info", `server denied us access: ${reason}`);
       ctx.setConnected(false);
       emit({ type: "denied", reason });
     },

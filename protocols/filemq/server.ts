@@ -5,11 +5,13 @@
  * virtual path starts with one of its subscriptions, from any mount, within the credit it granted.
  */
 import { watch, type FSWatcher } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { createLogger, loadConfig, type CallOptions, type ConfigSource, type Logger, type ServerOptions } from "../../runtime/engine/index.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { FmqServer, type FmqServerActions, type FmqServerContext } from "../../generated/filemq/fmq_server.js";
 import type { Icanhaz } from "../../generated/filemq/fmq_msg.js";
 import { saslPeer, saslServerActions, type Authenticator, type SaslPeer } from "../sasl/handshake.js";
+import { PlainAuthenticator } from "../sasl/index.js";
 import { Catalog, type Change, type Mount, type Patch, type ScanResult } from "./catalog.js";
 import { sameDigest } from "./digests.js";
 import { Outbox, type DispatchStep } from "./outbox.js";
@@ -48,7 +50,10 @@ export type PublisherEvent =
 export interface PublisherOptions extends Omit<ServerOptions, "clientTimers"> {
   /** Directories to publish besides the configuration's `publish` sections. */
   readonly mounts?: readonly Mount[];
-  /** Verifier of SASL PLAIN responses, when `security/plain = 1`. */
+  /**
+   * Verifier of SASL PLAIN responses when `security/plain = 1`; by default {@link startPublisher} builds one
+   * from the configuration's accounts (`security/plain/account`, `security/plain/file`).
+   */
   readonly authenticator?: Authenticator;
   /** Watch the mounts for changes, besides the periodic rescan (default true). */
   readonly watch?: boolean;
@@ -200,6 +205,7 @@ export class FileMqPublisher {
   private stableTimer: NodeJS.Timeout | undefined;
   private stableAt: number | undefined;
   private stopMonitor: (() => void) | undefined;
+  private readonly cleanups: (() => void)[] = [];
   private closed = false;
 
   /** @internal Use {@link startPublisher}. */
@@ -272,10 +278,16 @@ export class FileMqPublisher {
     });
   }
 
+  /** @internal Runs `cleanup` when the publisher closes (an authenticator it owns, say). */
+  onClose(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
+
   /** Stops serving: watchers, timers, every session, the socket. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.stopMonitor?.();
     clearTimeout(this.settleTimer);
     clearTimeout(this.stableTimer);
@@ -370,7 +382,20 @@ export class FileMqPublisher {
  */
 export async function startPublisher(options: PublisherOptions & { readonly config?: ConfigSource } = {}, callOptions: CallOptions = {}): Promise<FileMqPublisher> {
   const config = await loadConfig(options.config);
-  const publisher = new FileMqPublisher(config, options);
+  let authenticator = options.authenticator;
+  let ownAuthenticator: PlainAuthenticator | undefined;
+  if (authenticator === undefined && readPublisherSettings(config).plain) {
+    try {
+      authenticator = ownAuthenticator = await PlainAuthenticator.fromConfig(config, {
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(typeof options.config === "string" ? { baseDir: dirname(resolve(options.config)) } : {}),
+      });
+    } catch (error) {
+      throw new ConfigurationError(`security/plain: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const publisher = new FileMqPublisher(config, { ...options, ...(authenticator ? { authenticator } : {}) });
+  if (ownAuthenticator !== undefined) publisher.onClose(() => ownAuthenticator?.close());
   try {
     await publisher.start(callOptions);
   } catch (error) {

@@ -3,22 +3,13 @@
  * _sasl_plain_client.xml), for any protocol that includes them. They are typed by what they touch of a
  * context (the ORLY and YARLY fields), so that one implementation serves every protocol's generated
  * context. The server side leaves verification to an {@link Authenticator}; its verdict comes back as the
- * internal event `friend` or `foe`, which the protocol raises on the context.
+ * internal event `friend` or `foe`, which the protocol raises on the context. Encoding, decoding and
+ * verification are the SASL library's (./index.ts).
  */
+import { DENIED_REASON, chooseMechanism, plainResponse, type AuthOutcome, type PlainAuthenticator } from "./index.js";
 
-/** Outcome of one authentication attempt; every refusal is answered the same way, whatever its reason. */
-export type Verdict = { readonly granted: true; readonly login: string; readonly group?: string } | { readonly granted: false; readonly reason: string };
-
-/** What the server side needs of a verifier of SASL responses. */
-export interface Authenticator {
-  /** Mechanisms to offer in ORLY. */
-  readonly mechanisms: readonly string[];
-  /** Verifies one response; never rejects. */
-  authenticate(attempt: { mechanism: string; response: Uint8Array; offered: readonly string[]; session: string }): Promise<Verdict>;
-}
-
-/** The answer every refused peer gets (SRSLY reason). */
-export const ACCESS_DENIED = "access denied";
+/** What the server side needs of a verifier of SASL responses ({@link PlainAuthenticator} is one). */
+export type Authenticator = Pick<PlainAuthenticator, "mechanisms" | "authenticate">;
 
 /** What the server side keeps per peer. */
 export interface SaslPeer {
@@ -27,13 +18,11 @@ export interface SaslPeer {
   /** The authenticated login, once granted. */
   login?: string;
   group?: string;
-  /** Attempts in this session: one YARLY per session (`sasl-plain.md` §5.3). */
-  attempts: number;
 }
 
 /** A new peer's SASL state. */
 export function saslPeer(): SaslPeer {
-  return { offered: [], attempts: 0 };
+  return { offered: [] };
 }
 
 interface Logs {
@@ -67,18 +56,14 @@ export function saslServerActions<Context extends Logs & { readonly id: number; 
     trySecurityMechanism(ctx) {
       const peer = settings.peer(ctx);
       const authenticator = settings.authenticator();
-      peer.attempts++;
-      if (authenticator === undefined || peer.attempts > 1) {
+      if (authenticator === undefined) {
         settings.verdict(ctx, "foe");
         return;
       }
       // Verification takes time (scrypt, and a minimum answer delay): the peer's context waits in its state
-      // and hears the verdict as an internal event.
+      // and hears the verdict as an internal event. authenticate() never rejects.
       const { mechanism, response } = ctx.request;
-      void authenticator.authenticate({ mechanism, response, offered: peer.offered, session: String(ctx.id) }).then(
-        (verdict) => verdict,
-        (): Verdict => ({ granted: false, reason: "verifier failed" }),
-      ).then((verdict) => {
+      void authenticator.authenticate({ mechanism, response, offered: peer.offered, session: String(ctx.id) }).then((verdict: AuthOutcome) => {
         if (!ctx.valid) return;
         if (verdict.granted) {
           peer.login = verdict.login;
@@ -90,7 +75,7 @@ export function saslServerActions<Context extends Logs & { readonly id: number; 
     },
 
     denyAccess(ctx) {
-      ctx.reply.reason = ACCESS_DENIED;
+      ctx.reply.reason = DENIED_REASON;
     },
   };
 }
@@ -113,26 +98,18 @@ export function saslClientActions(settings: {
   return {
     chooseSecurityMechanism(ctx) {
       offered = ctx.request.mechanisms;
+      const mechanism = chooseMechanism(offered);
       const credentials = settings.credentials();
-      if (!offered.includes("PLAIN") || credentials === undefined) {
+      if (mechanism === undefined || credentials === undefined) {
         ctx.raise("no_common_mechanism");
         return;
       }
-      ctx.outgoing.mechanism = "PLAIN";
-      ctx.outgoing.response = plainMessage(credentials);
+      ctx.outgoing.mechanism = mechanism;
+      ctx.outgoing.response = plainResponse(credentials.login, credentials.password);
     },
 
     reportNoCommonMechanism() {
       settings.noCommonMechanism(offered);
     },
   };
-}
-
-/** The RFC 4616 message FileMQ sends: empty authorization identity, `00 login 00 password`. */
-function plainMessage(credentials: Credentials): Buffer {
-  const login = Buffer.from(credentials.login, "utf8");
-  const message = Buffer.alloc(2 + login.length + credentials.password.length);
-  login.copy(message, 1);
-  message.set(credentials.password, 2 + login.length);
-  return message;
 }

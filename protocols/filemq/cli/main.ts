@@ -1,10 +1,11 @@
 /**
  * The `filemq` command: publish directories, subscribe to them into an inbox, relay between the two, and
- * manage PLAIN password files. Each command has its own `--help`; failures are one line on stderr and a
+ * manage PLAIN accounts files. Each command has its own `--help`; failures are one line on stderr and a
  * non-zero exit status (1: it did not work, 2: the command line is wrong).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CommandFailed, UsageError, type CliIo } from "./common.js";
+import { passwdCommand, PASSWD_USAGE } from "./passwd.js";
 import { publishCommand, PUBLISH_USAGE } from "./publish.js";
 import { relayCommand, RELAY_USAGE } from "./relay.js";
 import { subscribeCommand, SUBSCRIBE_USAGE } from "./subscribe.js";
@@ -18,6 +19,7 @@ Commands:
   subscribe <endpoint> --inbox <dir>      mirror a publisher's tree into an inbox
   relay <upstream> --inbox <dir> --bind <endpoint>
                                           mirror upstream and serve the mirror downstream
+  passwd <file> <user>                    set a SASL PLAIN password in an accounts file
 
 Run 'filemq <command> --help' for a command's options.
 `;
@@ -33,6 +35,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   publish: { usage: PUBLISH_USAGE, ...publishCommand },
   subscribe: { usage: SUBSCRIBE_USAGE, ...subscribeCommand },
   relay: { usage: RELAY_USAGE, ...relayCommand },
+  passwd: { usage: PASSWD_USAGE, ...passwdCommand },
 };
 
 /** Runs `filemq` with these arguments; resolves with the exit status. */
