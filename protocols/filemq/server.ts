@@ -173,7 +173,8 @@ async function resync(catalog: Catalog, outbox: Outbox, request: Icanhaz): Promi
     const vpath = cacheKeyPath(request.path, key);
     if (vpath !== undefined) cached.set(vpath, digest);
   }
-  for (const file of [...catalog.filesUnder(request.path)]) {
+  const files = [...catalog.filesUnder(request.path)].sort((a, b) => (a.vpath < b.vpath ? -1 : a.vpath > b.vpath ? 1 : 0));
+  for (const file of files) {
     const digest = cached.get(file.vpath);
     if (digest !== undefined && sameDigest(await catalog.digest(file).catch(() => ""), digest)) continue;
     outbox.queuePatch({ op: "create", vpath: file.vpath, file });
