@@ -164,11 +164,11 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       nextSubscription(ctx);
     },
 
-    formatIcanhaz(ctx) {
+    async formatIcanhaz(ctx) {
       const path = ctx.client.subscriptions[ctx.client.cursor];
       ctx.outgoing.path = path;
       ctx.outgoing.options = settings.resync ? new Map([["RESYNC", "1"]]) : new Map();
-      ctx.outgoing.cache = settings.resync ? inbox.cacheFor(path) : new Map();
+      ctx.outgoing.cache = settings.resync ? await inbox.cacheFor(path) : new Map();
     },
 
     getNextSubscription(ctx) {

@@ -2,27 +2,17 @@
  * SHA-1 digests of files, as FILEMQ/1 compares them for RESYNC (40 upper-case hex digits), read from disk in
  * bounded chunks so that hashing a file of any size takes little memory.
  */
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 
 /** A digest as FILEMQ/1 writes it. */
 export type Digest = string;
 
-/** Starts an incremental digest (the subscriber feeds it each chunk as it writes it). */
-export function startDigest(): Hash {
-  return createHash("sha1");
-}
-
-/** Finishes an incremental digest in FILEMQ/1's notation. */
-export function finishDigest(hash: Hash): Digest {
-  return hash.digest("hex").toUpperCase();
-}
-
-/** The digest of a file's current contents. */
+/** The digest of a file's current contents, read in chunks of 1 MiB. */
 export async function digestFile(path: string): Promise<Digest> {
-  const hash = startDigest();
+  const hash = createHash("sha1");
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return finishDigest(hash);
+  return hash.digest("hex").toUpperCase();
 }
 
 /** Whether two digests are equal; FILEMQ/1 peers may write hex in either case. */

@@ -4,16 +4,16 @@
  * and a shorter rewrite leaves no stale tail. Every virtual path is validated, parent directories are
  * created without following symbolic links, and the resolved directory must lie inside the inbox. A digest
  * cache (`.cache`, with each file's size and modification time) lets a restarted subscriber tell the
- * publisher what it already has.
+ * publisher what it already has. Digests are computed when they are needed (for the entries an ICANHAZ
+ * carries), not while files arrive, and stay valid while a file's size and modification time do.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, fdatasync, fstatSync, openSync, renameSync, unlinkSync, write, writeSync } from "node:fs";
 import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir, stat, unlink, writeFile, rename } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join, sep } from "node:path";
-import type { Hash } from "node:crypto";
 import type { Logger } from "../../runtime/engine/index.js";
-import { digestFile, finishDigest, startDigest, stillValid, type StampedDigest } from "./digests.js";
+import { digestFile, stillValid, type FileStamp } from "./digests.js";
 import { MAX_PATH_OCTETS, pathProblem, relativeKey, segmentsOf } from "./paths.js";
 
 /** Name of the digest cache at the inbox root (a dot-file: never published, never written by a peer). */
@@ -28,6 +28,10 @@ export const MAX_CACHE_ENTRIES = 255;
  * go through the thread pool so the event loop never waits long.
  */
 export const SYNC_IO_LIMIT = 256 * 1024;
+/** Large chunks written in the background at once, at most. */
+const WRITES_AHEAD = 4;
+/** A file being received is flushed to disk in the background every this many octets. */
+const FLUSH_EVERY = 64 * 1024 * 1024;
 const writeAsync = (descriptor: number, chunk: Uint8Array, offset: number, length: number, position: number): Promise<number> =>
   promisify(write)(descriptor, chunk, offset, length, position).then((result) => result.bytesWritten);
 const datasyncAsync = promisify(fdatasync);
@@ -54,13 +58,15 @@ export interface Delivered {
   readonly filename: string;
   readonly path: string;
   readonly size: number;
-  readonly digest: string;
 }
+
+/** What the cache knows of a file: its stamp, and its digest once computed. */
+type CacheEntry = FileStamp & { digest?: string };
 
 /** The subscriber's inbox: a directory that mirrors what the subscriptions receive. */
 export class Inbox {
   /** Cache entries by path relative to the root, `/`-separated. */
-  private readonly cache = new Map<string, StampedDigest>();
+  private readonly cache = new Map<string, CacheEntry>();
   /** Directories (relative, `/`-separated) checked to be real directories inside the inbox. */
   private readonly checked = new Set<string>();
   private saveTimer: NodeJS.Timeout | undefined;
@@ -75,8 +81,8 @@ export class Inbox {
 
   /**
    * Opens (creating it if needed) an inbox: removes temporary files a killed subscriber left behind and
-   * brings the digest cache up to date with what is on disk (files whose size or modification time changed
-   * are hashed again).
+   * brings the digest cache up to date with what is on disk (a digest whose file's size or modification
+   * time changed is dropped, to be computed again when needed).
    */
   static async open(directory: string, options: InboxOptions): Promise<Inbox> {
     await mkdir(directory, { recursive: true });
@@ -94,24 +100,42 @@ export class Inbox {
   /**
    * The RESYNC cache for a subscription: `key → digest` for files under the subscription path, keys relative
    * to it, at most 255 entries of at most 255 octets each; when there are more, the largest files' entries go
-   * (they save the most transfer).
+   * (they save the most transfer). Digests not known yet are computed now.
    */
-  cacheFor(subscription: string): Map<string, string> {
-    const entries: { key: string; digest: string; size: number }[] = [];
+  async cacheFor(subscription: string): Promise<Map<string, string>> {
+    const candidates: { relative: string; key: string; entry: CacheEntry }[] = [];
     for (const [relative, entry] of this.cache) {
       const vpath = `/${relative}`;
       if (!vpath.startsWith(subscription)) continue;
       const key = relativeKey(subscription, vpath);
-      if (Buffer.byteLength(`${key}=${entry.digest}`, "utf8") > MAX_PATH_OCTETS) continue;
-      entries.push({ key, digest: entry.digest, size: entry.size });
+      if (Buffer.byteLength(`${key}=${"0".repeat(40)}`, "utf8") > MAX_PATH_OCTETS) continue;
+      candidates.push({ relative, key, entry });
     }
-    entries.sort((a, b) => b.size - a.size);
-    return new Map(entries.slice(0, MAX_CACHE_ENTRIES).map((entry) => [entry.key, entry.digest]));
+    candidates.sort((a, b) => b.entry.size - a.entry.size);
+    const cache = new Map<string, string>();
+    for (const { relative, key, entry } of candidates.slice(0, MAX_CACHE_ENTRIES)) {
+      const digest = entry.digest ?? (await this.digest(relative));
+      if (digest !== undefined) cache.set(key, digest);
+    }
+    return cache;
   }
 
-  /** The cached digest of a file, if the inbox has it. */
-  digestOf(filename: string): string | undefined {
-    return this.cache.get(filename.slice(1))?.digest;
+  /** Computes and records a file's digest; undefined if the file is gone. */
+  private async digest(relative: string): Promise<string | undefined> {
+    const path = join(this.root, ...relative.split("/"));
+    try {
+      const before = await stat(path);
+      const digest = await digestFile(path);
+      const stamp = { size: before.size, mtimeMs: before.mtimeMs };
+      // A file that changed while it was read gets no digest: it will be sent again, which is safe.
+      if (!stillValid(stamp, await stat(path))) return undefined;
+      this.cache.set(relative, { ...stamp, digest });
+      this.scheduleSave();
+      return digest;
+    } catch {
+      this.cache.delete(relative);
+      return undefined;
+    }
   }
 
   /** Starts receiving a file: checks its path, prepares its directory and opens a temporary file there. */
@@ -149,8 +173,8 @@ export class Inbox {
     this.closed = true;
   }
 
-  /** @internal A transfer completed: record the new file's digest. */
-  recorded(filename: string, entry: StampedDigest): void {
+  /** @internal A transfer completed: record the new file's stamp (its digest is computed when needed). */
+  recorded(filename: string, entry: CacheEntry): void {
     this.cache.set(filename.slice(1), entry);
     this.scheduleSave();
   }
@@ -241,12 +265,12 @@ export class Inbox {
       return;
     }
     for (const line of text.split("\n")) {
-      const match = /^([0-9A-F]{40}) (\d+) (\d+(?:\.\d+)?) (.+)$/.exec(line);
-      if (match) this.cache.set(match[4], { digest: match[1], size: Number(match[2]), mtimeMs: Number(match[3]) });
+      const match = /^([0-9A-F]{40}|-) (\d+) (\d+(?:\.\d+)?) (.+)$/.exec(line);
+      if (match) this.cache.set(match[4], { size: Number(match[2]), mtimeMs: Number(match[3]), ...(match[1] !== "-" ? { digest: match[1] } : {}) });
     }
   }
 
-  /** Walks the inbox: stale temporary files go, new or changed files are hashed, vanished ones forgotten. */
+  /** Walks the inbox: stale temporary files go, changed files lose their digest, vanished ones are forgotten. */
   private async refresh(): Promise<void> {
     const seen = new Set<string>();
     const walk = async (directory: string, prefix: string): Promise<void> => {
@@ -262,7 +286,7 @@ export class Inbox {
           seen.add(relative);
           const info = await stat(path);
           const stamp = { size: info.size, mtimeMs: info.mtimeMs };
-          if (!stillValid(this.cache.get(relative), stamp)) this.cache.set(relative, { ...stamp, digest: await digestFile(path) });
+          if (!stillValid(this.cache.get(relative), stamp)) this.cache.set(relative, stamp);
         }
       }
     };
@@ -283,7 +307,7 @@ export class Inbox {
   /** Writes the cache atomically: a temporary file renamed over the old one. */
   private async saveCache(): Promise<void> {
     if (this.closed) return;
-    const lines = [...this.cache].map(([relative, entry]) => `${entry.digest} ${entry.size} ${entry.mtimeMs} ${relative}\n`);
+    const lines = [...this.cache].map(([relative, entry]) => `${entry.digest ?? "-"} ${entry.size} ${entry.mtimeMs} ${relative}\n`);
     const temporary = join(this.root, `.fmq-${randomBytes(8).toString("hex")}.part`);
     await writeFile(temporary, lines.join(""));
     await rename(temporary, join(this.root, CACHE_FILE));
@@ -294,8 +318,11 @@ export class Inbox {
 export class InboxFile {
   /** Octets written so far: the offset the next chunk must have. */
   written = 0;
-  private readonly hash: Hash = startDigest();
   private finished = false;
+  private readonly pending: Promise<void>[] = [];
+  /** Octets written when the last background flush started. */
+  private flushed = 0;
+  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly inbox: Inbox,
@@ -309,21 +336,42 @@ export class InboxFile {
 
   /** Appends a chunk. */
   async write(chunk: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < chunk.length) {
-      const length = chunk.length - done;
-      done += length <= SYNC_IO_LIMIT ? writeSync(this.descriptor, chunk, done, length, this.written + done)
-        : await writeAsync(this.descriptor, chunk, done, length, this.written + done);
-    }
-    this.hash.update(chunk);
+    const position = this.written;
     this.written += chunk.length;
+    if (chunk.length <= SYNC_IO_LIMIT) {
+      for (let done = 0; done < chunk.length;) done += writeSync(this.descriptor, chunk, done, chunk.length - done, position + done);
+      return;
+    }
+    // Large chunks are written in the background, a few at a time at their own offsets, so the next chunk
+    // can arrive meanwhile; at most WRITES_AHEAD chunks are held in memory waiting for the disk.
+    this.pending.push(this.writeAt(chunk, position));
+    if (this.pending.length >= WRITES_AHEAD) await this.pending.shift();
+    // A big file is flushed as it grows, so the flush before the rename has little left to do.
+    if (this.inbox.fsync && this.written - this.flushed >= FLUSH_EVERY && this.syncing === undefined) {
+      this.flushed = this.written;
+      this.syncing = datasyncAsync(this.descriptor).finally(() => (this.syncing = undefined));
+    }
   }
 
-  /** The file is complete: flush it, rename it over its target and record its digest. */
+  private async writeAt(chunk: Uint8Array, position: number): Promise<void> {
+    for (let done = 0; done < chunk.length;) done += await writeAsync(this.descriptor, chunk, done, chunk.length - done, position + done);
+  }
+
+  /** Waits for the writes and the flush still in flight; the first failure, if any, is thrown. */
+  private async flush(): Promise<void> {
+    const pending: Promise<void>[] = this.pending.splice(0);
+    if (this.syncing !== undefined) pending.push(this.syncing);
+    const results = await Promise.allSettled(pending);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  /** The file is complete: flush it, rename it over its target and record its stamp. */
   async commit(): Promise<Delivered> {
     this.finished = true;
     let mtimeMs: number;
     try {
+      await this.flush();
       if (this.inbox.fsync) await datasyncAsync(this.descriptor);
       mtimeMs = fstatSync(this.descriptor).mtimeMs;
     } catch (error) {
@@ -344,15 +392,15 @@ export class InboxFile {
         throw this.discard(again);
       }
     }
-    const digest = finishDigest(this.hash);
-    this.inbox.recorded(this.filename, { digest, size: this.written, mtimeMs });
-    return { filename: this.filename, path: this.target, size: this.written, digest };
+    this.inbox.recorded(this.filename, { size: this.written, mtimeMs });
+    return { filename: this.filename, path: this.target, size: this.written };
   }
 
   /** Gives the transfer up: the temporary file goes, the target is untouched. */
   async abort(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    await this.flush().catch(() => undefined);
     try {
       closeSync(this.descriptor);
     } catch {

@@ -35,6 +35,8 @@ interface OpenFile {
   descriptor: number | undefined;
   offset: number;
   size: number;
+  /** The next chunk, being read ahead while the previous one travels (one chunk at most). */
+  ahead: { readonly offset: number; readonly data: Promise<Buffer> } | undefined;
 }
 
 /** One subscriber's queue, credit and transfer. */
@@ -96,7 +98,7 @@ export class Outbox {
         return { event: "send_delete", fields: this.cheezburger(FMQ_MSG_FILE_DELETE, patch.vpath, 0, 0, EMPTY) };
       }
       // The size the scan found: a file that grows meanwhile gets a new patch once its change is stable.
-      this.current = { file: patch.file, descriptor: undefined, offset: 0, size: patch.file.size };
+      this.current = { file: patch.file, descriptor: undefined, offset: 0, size: patch.file.size, ahead: undefined };
     }
     const current = this.current;
     if (current.descriptor === undefined) {
@@ -111,13 +113,14 @@ export class Outbox {
     const wanted = Math.min(CHUNK_SIZE, current.size - current.offset);
     if (wanted > 0) {
       if (wanted > this.credit) return { event: "no_credit" };
-      const buffer = Buffer.allocUnsafe(wanted);
-      const bytesRead = wanted <= SYNC_IO_LIMIT ? readSync(current.descriptor, buffer, 0, wanted, current.offset)
-        : await readAsync(current.descriptor, buffer, 0, wanted, current.offset);
-      if (bytesRead > 0) {
-        const fields = this.cheezburger(FMQ_MSG_FILE_CREATE, current.file.vpath, current.offset, 0, buffer.subarray(0, bytesRead));
-        current.offset += bytesRead;
-        this.credit -= bytesRead;
+      const chunk = await this.readChunk(current, current.descriptor, wanted);
+      if (chunk.length > 0) {
+        const fields = this.cheezburger(FMQ_MSG_FILE_CREATE, current.file.vpath, current.offset, 0, chunk);
+        current.offset += chunk.length;
+        this.credit -= chunk.length;
+        // Large files: the next chunk is read from disk while this one travels.
+        const next = Math.min(CHUNK_SIZE, current.size - current.offset);
+        if (next > SYNC_IO_LIMIT) current.ahead = { offset: current.offset, data: readAsync(current.descriptor, next, current.offset) };
         return { event: "send_chunk", fields, size: current.size };
       }
       // The file got shorter since it was opened: it ends here.
@@ -140,10 +143,23 @@ export class Outbox {
     return { sequence: this.sequence++, operation, filename, offset: BigInt(offset), eof, headers: new Map(), chunk };
   }
 
+  /** The chunk at the file's offset: the one read ahead if there is one, else read now. */
+  private async readChunk(current: OpenFile, descriptor: number, wanted: number): Promise<Buffer> {
+    const ahead = current.ahead;
+    current.ahead = undefined;
+    if (ahead !== undefined && ahead.offset === current.offset) return ahead.data;
+    await ahead?.data.catch(() => undefined);
+    if (wanted > SYNC_IO_LIMIT) return readAsync(descriptor, wanted, current.offset);
+    const buffer = Buffer.allocUnsafe(wanted);
+    return buffer.subarray(0, readSync(descriptor, buffer, 0, wanted, current.offset));
+  }
+
   private async closeCurrent(): Promise<void> {
-    const descriptor = this.current?.descriptor;
+    const current = this.current;
     this.current = undefined;
-    if (descriptor !== undefined) closeSync(descriptor);
+    // A read still in flight must finish before its descriptor can be closed (and reused).
+    await current?.ahead?.data.catch(() => undefined);
+    if (current?.descriptor !== undefined) closeSync(current.descriptor);
   }
 }
 
@@ -154,5 +170,7 @@ const EMPTY = new Uint8Array(0);
  * a thread-pool round trip each; a whole chunk goes through the thread pool so the event loop never waits long.
  */
 const SYNC_IO_LIMIT = 256 * 1024;
-const readAsync = (descriptor: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> =>
-  promisify(read)(descriptor, buffer, offset, length, position).then((result) => result.bytesRead);
+const readAsync = (descriptor: number, length: number, position: number): Promise<Buffer> => {
+  const buffer = Buffer.allocUnsafe(length);
+  return promisify(read)(descriptor, buffer, 0, length, position).then((result) => buffer.subarray(0, result.bytesRead));
+};

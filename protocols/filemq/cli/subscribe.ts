@@ -23,6 +23,8 @@ Options:
   --timeout SECONDS       with --once: give up when the publisher does not answer within this time (default 10)
   --quiet MS              quiet time before checking whether the inbox caught up (default 500)
   --heartbeat SECONDS     HUGZ after this much silence from the publisher; three mean it is gone (default 1)
+  --no-fsync              rename files into place without flushing them to disk first (faster; a crash
+                          of the machine may then leave a renamed file with missing data)
   --json                  one JSON object per event on stdout
   --verbose               log states, events and every message on stderr (passwords redacted)
   -h, --help              this text
@@ -53,6 +55,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     timeout: { type: "string" },
     quiet: { type: "string" },
     heartbeat: { type: "string" },
+    "no-fsync": { type: "boolean" },
     json: { type: "boolean" },
     verbose: { type: "boolean" },
   },
@@ -85,7 +88,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     };
     const tracer = messageTracer(logger, verbose);
     const subscriber = await subscribe(endpoint, {
-      inbox, paths: (values.path as string[] | undefined) ?? ["/"], heartbeat, quiet, logger, verbose, onEvent,
+      inbox, paths: (values.path as string[] | undefined) ?? ["/"], heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
       ...(login !== undefined && password !== undefined ? { login, password } : {}),
       ...(tracer ? { tracer } : {}),
     });
