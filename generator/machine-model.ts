@@ -2,17 +2,15 @@
  * Checks a server or client state-machine model and normalises it into {@link MachineIR}
  * (`spec/models.md` §3, §4): superstates resolved recursively, names normalised, every reference checked.
  */
-import { existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
 import { checkAttributes, flagAttribute, integerAttribute, required } from "./attributes.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
-import type { ActionIR, ArgIR, CodecIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
+import type { ActionIR, ArgIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
+import { loadProtocols, type CodecLoader } from "./machine-protocols.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import type { XmlElement } from "./xml.js";
 
-/** Loads the codec model a machine names. */
-export type CodecLoader = (path: string, from: Location) => CodecIR | null;
+export type { CodecLoader } from "./machine-protocols.js";
 
 const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protocol_dir", "package_dir", "source_dir", "project_header", "export_macro"];
 const ENGINE_EVENTS = { server: ["expired", "malformed", "exception"], client: ["expired", "heartbeat", "malformed", "exception"] };
@@ -37,12 +35,11 @@ export function buildMachineModel(
   const name = required(root, "name", diagnostics)?.value.trim() ?? "unnamed";
   const protocolClass = required(root, "protocol_class", diagnostics);
   if (protocolClass === undefined) return null;
-  const protocolDir = root.attributes.get("protocol_dir")?.value ?? "";
-  const protocolPath = locateProtocol(path, protocolDir, protocolClass.value.trim());
-  const protocol = loadCodec(protocolPath, protocolClass.at);
-  if (protocol === null) return null;
-  const messages = new Map(protocol.messages.map((message) => [message.key, message]));
-  const messageByEvent = new Map(protocol.messages.map((message) => [lowerSnake(message.key), message]));
+  const protocols = loadProtocols(path, protocolClass, root.attributes.get("protocol_dir")?.value ?? "", loadCodec, diagnostics);
+  if (protocols === null) return null;
+  const allMessages = protocols.flatMap((link) => link.codec.messages);
+  const messages = new Map(allMessages.map((message) => [message.key, message]));
+  const messageByEvent = new Map(allMessages.map((message) => [lowerSnake(message.key), message]));
 
   const spellings = new Spellings(diagnostics);
   const states: RawState[] = [];
@@ -91,19 +88,12 @@ export function buildMachineModel(
   const actions = collectActions(resolved, messageByEvent, diagnostics, root.at);
   if (diagnostics.errors.length > errorsBefore) return null;
 
-  let protocolImport = relative(dirname(path), protocolPath).replace(/\\/g, "/").replace(/\.xml$/, ".js");
-  if (!protocolImport.startsWith(".")) protocolImport = `./${protocolImport}`;
   return {
     kind, source, name, className: lowerSnake(name), typeName: pascalCase(name),
     title: root.attributes.get("title")?.value ?? "", doc: documentation(root), license,
-    protocol, protocolImport, states: resolved, events, actions, methods, replies, sends, receives,
+    protocol: protocols[0].codec, protocolImport: protocols[0].importPath, protocols,
+    states: resolved, events, actions, methods, replies, sends, receives,
   };
-}
-
-function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): string {
-  const base = dirname(resolve(modelPath));
-  const candidates = [join(base, protocolDir, `${protocolClass}.xml`), join(base, `${protocolClass}.xml`)];
-  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0];
 }
 
 /** Remembers how each normalised name was written, to warn when one item is spelled several ways. */
