@@ -2,7 +2,7 @@
  * Helpers for the Majordomo tests: a broker on a free loopback port, raw DEALER peers that send exact
  * MDP/0.1 frames and keep what they receive, the frames of spec/majordomo.md §2, and teardown.
  */
-import { Dealer } from "zeromq";
+import { Dealer, Router } from "zeromq";
 import { createBroker, type MajordomoBroker } from "../../protocols/majordomo/broker.js";
 import type { ServerOptions } from "../../runtime/engine/server.js";
 import { eventually, MemoryLogger, sleep, testLogger } from "../support/engines.js";
@@ -144,4 +144,51 @@ export async function serveOne(worker: RawPeer, answer: (body: string[]) => stri
   const body = request.slice(5).map((frame) => frame.toString());
   await worker.send(mdp.reply(client, ...answer(body)));
   return body;
+}
+
+/** A raw ROUTER standing in for a broker: keeps every message with its routing id, sends exact frames. */
+export class RawRouter {
+  readonly socket = new Router({ linger: 0 });
+  readonly inbox: Buffer[][] = [];
+  private cursor = 0;
+
+  private constructor(teardown: Teardown) {
+    teardown.add(() => this.close());
+  }
+
+  static async bind(teardown: Teardown, endpoint = "tcp://127.0.0.1:*"): Promise<RawRouter> {
+    const router = new RawRouter(teardown);
+    await router.socket.bind(endpoint);
+    void router.receiveLoop();
+    return router;
+  }
+
+  get endpoint(): string {
+    return this.socket.lastEndpoint ?? "";
+  }
+
+  send(message: Buffer[]): Promise<void> {
+    return this.socket.send(message);
+  }
+
+  /** The next message not read yet (routing id first), skipping worker HEARTBEATs; fails after `timeoutMs`. */
+  async next(timeoutMs = 5000): Promise<Buffer[]> {
+    for (;;) {
+      await eventually(() => this.inbox.length > this.cursor, timeoutMs, "a message at the router");
+      const message = this.inbox[this.cursor++];
+      if (kind(message.slice(1)) !== "HEARTBEAT") return message;
+    }
+  }
+
+  close(): void {
+    if (!this.socket.closed) this.socket.close();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const message of this.socket) this.inbox.push(message);
+    } catch {
+      // closed
+    }
+  }
 }
