@@ -2,7 +2,7 @@
 import type { MachineIR, StepIR } from "./ir.js";
 import { tidy } from "./emit-codec.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
-import { actionViews, machineTypeNames } from "./machine-view.js";
+import { actionViews, machineTypeNames, requestBeforeAnyMessage } from "./machine-view.js";
 import { messageTypeNames, protocolImports } from "./machine-protocols.js";
 import { render } from "./templates.js";
 import type { MachineTable, Step } from "../runtime/engine/machine.js";
@@ -47,6 +47,8 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
   for (const action of model.actions) for (const type of action.requestTypes ?? []) messageTypes.add(type);
   for (const send of model.sends) messageTypes.add(send.message.typeName);
   const failures = new Set(model.replies.filter((reply) => reply.failure).map((reply) => reply.name));
+  const requestMayBeUndefined = requestBeforeAnyMessage(model);
+  const names = messageTypeNames(model);
   const view = {
     source: model.source,
     runtimeImport: options.runtimeImport,
@@ -55,10 +57,13 @@ export function emitMachine(model: MachineIR, options: MachineEmitOptions): stri
     docLines: docLines(model.doc),
     className: model.className,
     typeName: model.typeName,
-    ...messageTypeNames(model),
+    ...names,
     ...machineTypeNames(model),
     states: quoted(model.states.map((state) => state.name)),
     events: quoted(model.events.map((event) => event.name)),
+    internalEvents: quoted(model.events.filter((event) => event.kind !== "message").map((event) => event.name)),
+    requestMayBeUndefined,
+    defaultRequest: requestMayBeUndefined ? `${names.union} | undefined` : names.union,
     actions: actionViews(model),
     table: tsLiteral(machineTable(model)),
     isServer: model.kind === "server",

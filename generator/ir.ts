@@ -133,6 +133,8 @@ export interface ActionIR {
 export interface ArgIR {
   readonly name: string;
   readonly key: string;
+  /** The type as the model writes it (`string`, `msg`, ...). */
+  readonly type: string;
   readonly tsType: string;
   readonly doc: string;
 }
@@ -145,7 +147,12 @@ export interface MethodIR {
   readonly doc: string;
   readonly args: readonly ArgIR[];
   readonly accepts: readonly string[];
+  /**
+   * The reply field a call resolves with (`return`, or the msg field with `virtual="1"`), and its type over
+   * every accepted reply that is not a failure (`| undefined` where one of them lacks it).
+   */
   readonly returns?: { readonly key: string; readonly tsType: string };
+  /** Raises no event: the call only waits for an accepted reply. */
   readonly immediate: boolean;
 }
 

@@ -62,7 +62,8 @@ class LineIndex {
 export function parseXml(text: string, file: string, diagnostics: Diagnostics): XmlElement | null {
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: true });
   if (valid !== true) {
-    diagnostics.error({ file, line: valid.err.line, column: valid.err.col }, `XML is not well-formed: ${valid.err.msg}`);
+    // The validator gives no column for some errors (an empty file, say).
+    diagnostics.error({ file, line: valid.err.line, column: valid.err.col ?? 1 }, `XML is not well-formed: ${valid.err.msg}`);
     return null;
   }
   const lines = new LineIndex(text);

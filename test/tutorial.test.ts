@@ -4,13 +4,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const README = readFileSync("README.md", "utf8");
-const SECTION = README.slice(README.indexOf("## Write your own protocol"), README.indexOf("## Model reference"));
+const START = README.indexOf("## Write your own protocol");
+/** The tutorial: its heading up to the next heading of its level. */
+const SECTION = README.slice(START, README.indexOf("\n## ", START));
 /** Where the tutorial's `my-hello` directory goes, so the test never touches a user's own. */
 const WORK = `test/.tutorial-${process.pid}`;
+/** The commands' temp directory (tsx keeps its cache there), removed with the rest. */
+const TMP = `${WORK}/tmp`;
 
 interface Step {
   readonly kind: "file" | "command";
@@ -47,6 +51,7 @@ describe("the README tutorial", () => {
   });
 
   it("runs as written and ends with a client and server talking", () => {
+    mkdirSync(TMP, { recursive: true });
     let output = "";
     for (const step of steps()) {
       if (step.kind === "file") {
@@ -57,7 +62,7 @@ describe("the README tutorial", () => {
       }
       for (const line of step.text.trim().split("\n")) {
         const [command, ...args] = line.replaceAll("my-hello", `${WORK}/my-hello`).split(/\s+/);
-        const run = spawnSync(command, args, { encoding: "utf8", timeout: 60_000 });
+        const run = spawnSync(command, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, TMPDIR: resolve(TMP) } });
         expect(run.status, `${line}\n${run.stderr}`).toBe(0);
         output += run.stdout;
       }

@@ -32,6 +32,12 @@ export type Mdp01AsyncClientState = "start" | "connected" | "defaults";
 /** Events of the mdp01_async_client machine: protocol messages, method calls, timers and the actions' own events. */
 export type Mdp01AsyncClientEvent = "constructor" | "request" | "destructor";
 
+/**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`): every event but the
+ * protocol messages, which only a message from the server raises.
+ */
+export type Mdp01AsyncClientInternalEvent = "constructor" | "destructor";
+
 /** Arguments of every method, by name: what actions find in `ctx.args`. */
 export interface Mdp01AsyncClientArgs {
   /** Broker endpoint, e.g. tcp://127.0.0.1:5555 */
@@ -49,11 +55,13 @@ export interface Mdp01AsyncClientReplies {
  * What every action of the mdp01_async_client machine is given: the implementation's own state (`client`), the
  * last message from the server (`request`), the fields of the next message to send (`outgoing`), the current
  * method's arguments (`args`), and the machine's controls (`reply`, `deliver`, `connect`, `next`, ...).
+ * `Request` is what `request` holds: the message that raised the event for actions that run only on
+ * messages, else the last message received, undefined until the first one arrives.
  */
-export type Mdp01AsyncClientContext<Client, Request extends Mdp01ClientMsg = Mdp01ClientMsg> = ClientContext<
+export type Mdp01AsyncClientContext<Client, Request extends Mdp01ClientMsg | undefined = Mdp01ClientMsg | undefined> = ClientContext<
   Mdp01ClientMsg,
   Mdp01ClientMsgFields,
-  Mdp01AsyncClientEvent,
+  Mdp01AsyncClientInternalEvent,
   Client,
   Mdp01AsyncClientArgs,
   Mdp01AsyncClientReplies,
@@ -169,7 +177,7 @@ export const methods: Readonly<Record<string, MethodSpec>> = {
  * A mdp01_async_client client: one connection to a server, driven by the model's state machine and the given
  * actions. Every call returns a promise bounded by a timeout; `close()` ends the session.
  */
-export class Mdp01AsyncClient<Client> extends ClientEngine<Mdp01ClientMsg, Mdp01ClientMsgFields, Mdp01AsyncClientEvent, Client, Mdp01AsyncClientArgs, Mdp01AsyncClientReplies> {
+export class Mdp01AsyncClient<Client> extends ClientEngine<Mdp01ClientMsg, Mdp01ClientMsgFields, Mdp01AsyncClientInternalEvent, Client, Mdp01AsyncClientArgs, Mdp01AsyncClientReplies> {
   protected constructor(actions: Mdp01AsyncClientActions<Client>, options: ClientOptions = {}) {
     super(machine, codec, methods, actions, options);
   }

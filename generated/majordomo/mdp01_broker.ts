@@ -56,23 +56,31 @@ export type BrokerState = "start" | "client" | "idle" | "busy" | "worker" | "def
 export type BrokerEvent = "request" | "ready" | "disconnect" | "malformed" | "expired" | "protocol_error" | "dispatch" | "heartbeat" | "send_heartbeat" | "worker_expired" | "reply";
 
 /**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`, `broadcast`): every
+ * event but the protocol messages, which only a message from the client raises.
+ */
+export type BrokerInternalEvent = "malformed" | "expired" | "protocol_error" | "dispatch" | "send_heartbeat" | "worker_expired";
+
+/**
  * What every action of the broker machine is given: the client's own state (`client`), the message
  * it sent (`request`), the fields of the next message to send (`reply`) and the machine's controls
- * (`next`, `raise`, `wakeup`, `send`, `server`).
+ * (`next`, `raise`, `wakeup`, `send`, `server`). `Request` is what `request` holds: the message that raised
+ * the event for actions that run only on messages, else the last message this client sent, undefined
+ * while only malformed ones came.
  */
-export type BrokerContext<Client, Request extends BrokerMessage = BrokerMessage> = ServerContext<
+export type BrokerContext<Client, Request extends BrokerMessage | undefined = BrokerMessage | undefined> = ServerContext<
   BrokerMessage,
   BrokerFields,
-  BrokerEvent,
+  BrokerInternalEvent,
   Client,
   Request
 >;
 
 /**
  * The actions a broker implementation provides, with its hooks. The engine calls them; a missing or
- * misspelled one is a compile error.
+ * misspelled one is a compile error. `createClient` runs before the client's first message is in `request`.
  */
-export interface BrokerActions<Client> extends ServerHooks<BrokerContext<Client>, Client> {
+export interface BrokerActions<Client> extends ServerHooks<BrokerContext<Client, BrokerMessage | undefined>, Client> {
   /**
    * Action "accept_request", run in:
    * - state `start`, event `request`
@@ -404,7 +412,7 @@ export const machine: MachineTable = {
  * A broker server: one ROUTER socket, one state machine per connected client, running the given
  * actions. Call `bind(endpoint)` (or configure `broker/bind/endpoint`), and `close()` when done.
  */
-export class Broker<Client> extends ServerEngine<BrokerMessage, BrokerFields, BrokerEvent, Client> {
+export class Broker<Client> extends ServerEngine<BrokerMessage, BrokerFields, BrokerInternalEvent, Client> {
   constructor(actions: BrokerActions<Client>, options: ServerOptions = {}) {
     super(machine, codec, actions, options);
   }

@@ -33,6 +33,12 @@ export type Mdp01ClientState = "start" | "ready" | "waiting" | "defaults";
 /** Events of the mdp01_client machine: protocol messages, method calls, timers and the actions' own events. */
 export type Mdp01ClientEvent = "constructor" | "send_request" | "request" | "abandon" | "destructor" | "stray_reply" | "attempt_timeout" | "give_up";
 
+/**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`): every event but the
+ * protocol messages, which only a message from the server raises.
+ */
+export type Mdp01ClientInternalEvent = "constructor" | "send_request" | "abandon" | "destructor" | "stray_reply" | "attempt_timeout" | "give_up";
+
 /** Arguments of every method, by name: what actions find in `ctx.args`. */
 export interface Mdp01ClientArgs {
   /** Broker endpoint, e.g. tcp://127.0.0.1:5555 */
@@ -68,11 +74,13 @@ export interface Mdp01ClientReplies {
  * What every action of the mdp01_client machine is given: the implementation's own state (`client`), the
  * last message from the server (`request`), the fields of the next message to send (`outgoing`), the current
  * method's arguments (`args`), and the machine's controls (`reply`, `deliver`, `connect`, `next`, ...).
+ * `Request` is what `request` holds: the message that raised the event for actions that run only on
+ * messages, else the last message received, undefined until the first one arrives.
  */
-export type Mdp01ClientContext<Client, Request extends Mdp01ClientMsg = Mdp01ClientMsg> = ClientContext<
+export type Mdp01ClientContext<Client, Request extends Mdp01ClientMsg | undefined = Mdp01ClientMsg | undefined> = ClientContext<
   Mdp01ClientMsg,
   Mdp01ClientMsgFields,
-  Mdp01ClientEvent,
+  Mdp01ClientInternalEvent,
   Client,
   Mdp01ClientArgs,
   Mdp01ClientReplies,
@@ -306,7 +314,7 @@ export const methods: Readonly<Record<string, MethodSpec>> = {
  * A mdp01_client client: one connection to a server, driven by the model's state machine and the given
  * actions. Every call returns a promise bounded by a timeout; `close()` ends the session.
  */
-export class Mdp01Client<Client> extends ClientEngine<Mdp01ClientMsg, Mdp01ClientMsgFields, Mdp01ClientEvent, Client, Mdp01ClientArgs, Mdp01ClientReplies> {
+export class Mdp01Client<Client> extends ClientEngine<Mdp01ClientMsg, Mdp01ClientMsgFields, Mdp01ClientInternalEvent, Client, Mdp01ClientArgs, Mdp01ClientReplies> {
   protected constructor(actions: Mdp01ClientActions<Client>, options: ClientOptions = {}) {
     super(machine, codec, methods, actions, options);
   }

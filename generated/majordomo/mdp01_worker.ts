@@ -37,6 +37,12 @@ export type Mdp01WorkerState = "start" | "ready" | "working" | "draining" | "con
 /** Events of the mdp01_worker machine: protocol messages, method calls, timers and the actions' own events. */
 export type Mdp01WorkerEvent = "constructor" | "worker_request" | "send_heartbeat" | "heartbeat" | "disconnect" | "expired" | "destructor" | "handler_done" | "handler_failed" | "reconnect";
 
+/**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`): every event but the
+ * protocol messages, which only a message from the server raises.
+ */
+export type Mdp01WorkerInternalEvent = "constructor" | "send_heartbeat" | "expired" | "destructor" | "handler_done" | "handler_failed" | "reconnect";
+
 /** Arguments of every method, by name: what actions find in `ctx.args`. */
 export interface Mdp01WorkerArgs {
   /** Broker endpoint, e.g. tcp://127.0.0.1:5555 */
@@ -56,11 +62,13 @@ export interface Mdp01WorkerReplies {
  * What every action of the mdp01_worker machine is given: the implementation's own state (`client`), the
  * last message from the server (`request`), the fields of the next message to send (`outgoing`), the current
  * method's arguments (`args`), and the machine's controls (`reply`, `deliver`, `connect`, `next`, ...).
+ * `Request` is what `request` holds: the message that raised the event for actions that run only on
+ * messages, else the last message received, undefined until the first one arrives.
  */
-export type Mdp01WorkerContext<Client, Request extends Mdp01WorkerMsg = Mdp01WorkerMsg> = ClientContext<
+export type Mdp01WorkerContext<Client, Request extends Mdp01WorkerMsg | undefined = Mdp01WorkerMsg | undefined> = ClientContext<
   Mdp01WorkerMsg,
   Mdp01WorkerMsgFields,
-  Mdp01WorkerEvent,
+  Mdp01WorkerInternalEvent,
   Client,
   Mdp01WorkerArgs,
   Mdp01WorkerReplies,
@@ -437,7 +445,7 @@ export const methods: Readonly<Record<string, MethodSpec>> = {
  * A mdp01_worker client: one connection to a server, driven by the model's state machine and the given
  * actions. Every call returns a promise bounded by a timeout; `close()` ends the session.
  */
-export class Mdp01Worker<Client> extends ClientEngine<Mdp01WorkerMsg, Mdp01WorkerMsgFields, Mdp01WorkerEvent, Client, Mdp01WorkerArgs, Mdp01WorkerReplies> {
+export class Mdp01Worker<Client> extends ClientEngine<Mdp01WorkerMsg, Mdp01WorkerMsgFields, Mdp01WorkerInternalEvent, Client, Mdp01WorkerArgs, Mdp01WorkerReplies> {
   protected constructor(actions: Mdp01WorkerActions<Client>, options: ClientOptions = {}) {
     super(machine, codec, methods, actions, options);
   }

@@ -64,7 +64,7 @@ export function clientActions(): Mdp01ClientActions<ClientState> {
     },
 
     dropStrayReply(ctx) {
-      ctx.log("debug", `reply from service ${JSON.stringify(ctx.request.service)} dropped: no request for it is outstanding`);
+      ctx.log("debug", `reply from service ${JSON.stringify(ctx.request?.service)} dropped: no request for it is outstanding`);
     },
 
     keepWaiting(ctx) {

@@ -76,10 +76,13 @@ interface Pending<M, Args> {
  * The context a client's actions are given. `Args` is the bag of all method arguments, `Replies` maps reply
  * names to their fields.
  */
-export class ClientContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Args extends object, Replies extends object, Request extends M = M> extends MachineState<Event> {
+export class ClientContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Args extends object, Replies extends object, Request extends M | undefined = M | undefined> extends MachineState<Event> {
   /** The state the implementation keeps. */
   client!: Client;
-  /** The last message received from the server. */
+  /**
+   * The last message received from the server: undefined until one arrives (during the constructor, say).
+   * Generated action types narrow it to the message that raised the event where only messages run an action.
+   */
   request!: Request;
   /** Fields of the next message the built-in `send` action sends; reset after each send. */
   outgoing: Partial<Fields> = {};

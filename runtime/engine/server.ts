@@ -69,10 +69,13 @@ interface Pending<M> {
  * One connected peer's context, given to every action. `Request` narrows the message type for actions that
  * only run on particular messages.
  */
-export class ServerContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Request extends M = M> extends MachineState<Event> {
+export class ServerContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Request extends M | undefined = M> extends MachineState<Event> {
   /** The state the protocol implementation keeps for this peer. */
   client!: Client;
-  /** The last message received from this peer (the one that raised the current event, for protocol events). */
+  /**
+   * The last message received from this peer (the one that raised the current event, for protocol events);
+   * undefined while only malformed ones came. Generated action types say which it can be.
+   */
   request!: Request;
   /** Fields of the next message the built-in `send` action sends; reset after each send. */
   reply: Partial<Fields> = {};
@@ -121,7 +124,8 @@ type AnyContext<M extends AnyMessage, Fields extends object, Event extends strin
 
 /**
  * The engine behind every generated server. `Fields` is the bag of all message fields (the type of
- * `reply`), `Event` the model's event names, `Client` the per-peer state of the implementation.
+ * `reply`), `Event` the events actions may raise (generated servers leave out the protocol messages, which
+ * only messages raise), `Client` the per-peer state of the implementation.
  */
 export class ServerEngine<M extends AnyMessage, Fields extends object, Event extends string, Client> {
   readonly logger: Logger;
