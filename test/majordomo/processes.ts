@@ -90,9 +90,9 @@ export function pythonZmqMissing(): string | undefined {
   return undefined;
 }
 
-/** Starts `/usr/bin/python3 -u script args...`. */
+/** Starts `/usr/bin/python3 -u -B script args...` (unbuffered, and no __pycache__ in the fixtures). */
 export function python(teardown: Teardown, script: string, args: string[]): Running {
-  const child = spawn(PYTHON, ["-u", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(PYTHON, ["-u", "-B", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   child.stdin?.end();
   return new Running(teardown, child, `python ${script}`);
 }
