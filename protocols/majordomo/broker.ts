@@ -94,7 +94,7 @@ export function brokerActions(dispatcher: Dispatcher, onSettings: (settings: Bro
     },
 
     noteWorkerAlive(ctx) {
-      dispatcher.alive(workerOf(ctx));
+      dispatcher.heartbeat(workerOf(ctx));
     },
 
     logMalformedMessage(ctx) {

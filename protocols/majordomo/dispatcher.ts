@@ -8,7 +8,8 @@
  * Rules kept here: requests queue per service and go out oldest first to the worker idle longest (B4, B16);
  * queued requests expire (B5); a request held by a worker that is deleted goes back to the head of its
  * queue a configurable number of times, and is never dropped without a warning (B12); idle workers
- * heartbeat and are purged when silent, all of them, at every tick (B13–B15); empty services expire (B17);
+ * heartbeat and are purged when silent, all of them, at every tick (B13–B15), and so are busy workers that
+ * have shown they heartbeat while busy (others get `busy_timeout`); empty services expire (B17);
  * queues are bounded (B18); MMI answers from live workers only (RFC 8).
  */
 import type { LogFields, LogLevel } from "../../runtime/engine/log.js";
@@ -44,6 +45,11 @@ export interface WorkerEntry {
   inFlight: PendingRequest | undefined;
   /** Whether `inFlight` was sent to it yet. */
   delivered: boolean;
+  /**
+   * It sent HEARTBEAT while busy, as our workers do and the Guide's cannot: its silence then means the same
+   * busy or idle, and the short liveness window applies instead of `busy_timeout`.
+   */
+  beatsWhileBusy: boolean;
 }
 
 /** A service: its queue and its workers. */
@@ -133,6 +139,7 @@ export class Dispatcher {
   register(routingId: Buffer, service: string, raise: (event: WorkerEvent) => void): WorkerEntry {
     const worker: WorkerEntry = {
       routingId, service: this.service(service), raise, state: "idle", lastSeen: this.now(), inFlight: undefined, delivered: false,
+      beatsWhileBusy: false,
     };
     worker.service.workers.add(worker);
     this.workers.add(worker);
@@ -148,9 +155,10 @@ export class Dispatcher {
     this.dispatch(worker.service);
   }
 
-  /** Any command from a worker (B13). */
-  alive(worker: WorkerEntry): void {
+  /** A HEARTBEAT from a worker (B13); every other command counts as one too, see {@link replied}. */
+  heartbeat(worker: WorkerEntry): void {
     worker.lastSeen = this.now();
+    if (worker.state === "busy") worker.beatsWhileBusy = true;
   }
 
   /** The request a worker's `dispatch` event sends it, now counted as delivered; undefined if it has none. */
@@ -269,7 +277,7 @@ export class Dispatcher {
   private isAlive(worker: WorkerEntry, now = this.now()): boolean {
     if (worker.state === "gone") return false;
     const silent = now - worker.lastSeen;
-    if (worker.state === "idle") return silent <= this.settings.heartbeat * this.settings.liveness;
+    if (worker.state === "idle" || worker.beatsWhileBusy) return silent <= this.settings.heartbeat * this.settings.liveness;
     return this.settings.busyTimeout === 0 || silent <= this.settings.busyTimeout;
   }
 

@@ -141,6 +141,21 @@ describe("heartbeats and liveness", () => {
     expect(log.messages("info").some((line) => line.includes("goes to another worker"))).toBe(true);
   });
 
+  it("gives a busy worker that heartbeats the short liveness window, not busy_timeout", async () => {
+    const { endpoint } = await startBroker(teardown, FAST);
+    const beating = await rawWorker(teardown, endpoint, "echo");
+    const client = new RawPeer(teardown, endpoint);
+    await client.send(mdp.request("echo", "job"));
+    expect(kind(await beating.next())).toBe("WORKER REQUEST");
+    await beating.send(mdp.heartbeat());
+    beating.close();
+    // busy_timeout is 15 minutes; a worker that heartbeats while busy is dead after 300 ms of silence.
+    const rescuer = await rawWorker(teardown, endpoint, "echo");
+    keepAlive(teardown, rescuer);
+    expect(await serveOne(rescuer)).toEqual(["job"]);
+    expect((await client.next()).slice(3)).toEqual(frames("job"));
+  });
+
   it("sends HEARTBEAT to busy workers too with heartbeat_busy = 1", async () => {
     const { endpoint } = await startBroker(teardown, { ...FAST, "broker/heartbeat_busy": 1 });
     const worker = await rawWorker(teardown, endpoint, "echo");
