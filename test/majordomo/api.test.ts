@@ -122,7 +122,7 @@ describe("Worker and Client", () => {
   });
 
   it("register again on a new socket when the broker falls silent", async () => {
-    const router = await RawRouter.bind(teardown);
+    const router = await RawRouter.start(teardown);
     const waiting = await worker(router.endpoint, "echo", echo);
     const ready = await router.next();
     expect(ready.slice(1)).toEqual(mdp.ready("echo"));
@@ -146,7 +146,7 @@ describe("Client failures", () => {
   });
 
   it("times out with reason no-broker when nothing answers", async () => {
-    const router = await RawRouter.bind(teardown);
+    const router = await RawRouter.start(teardown);
     const requester = await client(router.endpoint, { timeout: 100, retries: 1 });
     await expect(requester.request("echo", "hi")).rejects.toMatchObject({ reason: "no-broker", attempts: 2 });
     // Two attempts from two sockets, then the MMI question.
@@ -156,7 +156,7 @@ describe("Client failures", () => {
   });
 
   it("drops replies that name another service, and late replies to earlier attempts", async () => {
-    const router = await RawRouter.bind(teardown);
+    const router = await RawRouter.start(teardown);
     const requester = await client(router.endpoint, { timeout: 300, retries: 1 });
     const reply = requester.request("echo", "hi");
     const first = await router.next();
@@ -188,7 +188,7 @@ describe("Client failures", () => {
   });
 
   it("refuses bad arguments with a clear error", async () => {
-    const router = await RawRouter.bind(teardown);
+    const router = await RawRouter.start(teardown);
     const requester = await client(router.endpoint);
     await expect(requester.request("", "x")).rejects.toThrow("a request needs a service name");
     await expect(requester.request("echo", "x", { timeout: 0 })).rejects.toThrow(RangeError);
@@ -222,12 +222,12 @@ describe("AsyncClient", () => {
   });
 
   it("drops replies for services with nothing outstanding", async () => {
-    const router = await RawRouter.bind(teardown);
+    const router = await RawRouter.start(teardown);
     const requester = await AsyncClient.connect(router.endpoint, { logger: testLogger });
     teardown.add(() => requester.close({ timeout: 2000 }));
     requester.send("echo", "1");
     const request = await router.next();
-    expect(kind(request.slice(1))).toBe("REPLY TO CLIENT");
+    expect(kind(request.slice(1))).toBe("CLIENT MESSAGE");
     await router.send([request[0], ...frames("", "MDPC01", "other", "stray")]);
     await router.send([request[0], ...frames("", "MDPC01", "echo", "1")]);
     const reply = await requester.recv({ timeout: 5000 });

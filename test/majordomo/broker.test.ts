@@ -1,7 +1,8 @@
 /**
- * The Majordomo broker on real sockets, driven by raw DEALER peers that send the exact frames of
- * spec/majordomo.md §2: routing, queues, MMI, heartbeats and liveness, configuration, and every failure of
- * the Guide's brokers listed in the spec's §10, which ours must survive without disturbing other peers.
+ * The Majordomo broker on real sockets, driven by raw DEALER peers that send the exact frames of RFC 7:
+ * routing, queues, MMI, heartbeats and liveness, configuration, and every failure of the Guide's brokers
+ * (docs/majordomo.md, "Where the Guide's brokers fail and ours holds"), which ours must survive without
+ * disturbing other peers.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -124,7 +125,7 @@ describe("heartbeats and liveness", () => {
     const client = new RawPeer(teardown, endpoint);
     await client.send(mdp.request("echo", "ping"));
     expect(await serveOne(live)).toEqual(["ping"]);
-    expect(kind(await client.next())).toBe("REPLY TO CLIENT");
+    expect(kind(await client.next())).toBe("CLIENT MESSAGE");
   });
 
   it("redelivers a request held by a worker that dies silently, once busy_timeout has passed (B12, B13)", async () => {

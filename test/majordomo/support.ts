@@ -1,6 +1,6 @@
 /**
  * Helpers for the Majordomo tests: a broker on a free loopback port, raw DEALER peers that send exact
- * MDP/0.1 frames and keep what they receive, the frames of spec/majordomo.md §2, and teardown.
+ * MDP/0.1 frames and keep what they receive, the frames of RFC 7, and teardown.
  */
 import { Dealer, Router } from "zeromq";
 import { createBroker, type MajordomoBroker } from "../../protocols/majordomo/broker.js";
@@ -12,7 +12,7 @@ export function frames(...parts: (string | Uint8Array)[]): Buffer[] {
   return parts.map((part) => (typeof part === "string" ? Buffer.from(part, "latin1") : Buffer.from(part)));
 }
 
-/** MDP/0.1 as a DEALER sends and receives it (spec/majordomo.md §2). */
+/** MDP/0.1 as a DEALER sends and receives it (RFC 7; docs/majordomo.md, "On the wire"). */
 export const mdp = {
   request: (service: string, ...body: (string | Uint8Array)[]) => frames("", "MDPC01", service, ...body),
   ready: (service: string) => frames("", "MDPW01", "\x01", service),
@@ -24,7 +24,7 @@ export const mdp = {
 
 /** What an MDP/0.1 message received by a raw peer is. */
 export function kind(message: readonly Buffer[]): string {
-  if (message[1]?.toString() === "MDPC01") return "REPLY TO CLIENT";
+  if (message[1]?.toString() === "MDPC01") return "CLIENT MESSAGE";
   const command = message[2]?.[0];
   return ["?", "READY", "WORKER REQUEST", "REPLY", "HEARTBEAT", "DISCONNECT"][command ?? 0] ?? "?";
 }
@@ -63,16 +63,16 @@ export async function startBroker(teardown: Teardown, config: Record<string, str
   return { broker, endpoint, log };
 }
 
-/** A raw DEALER peer: sends exact frames, keeps every message it receives in order. */
-export class RawPeer {
-  readonly socket = new Dealer({ linger: 0 });
+/**
+ * A raw socket that sends exact frames and keeps every message it receives, in order. On a ROUTER the
+ * routing id comes first; `kind` and the HEARTBEAT skipping look past it.
+ */
+class RawSocket<S extends Dealer | Router> {
   readonly inbox: Buffer[][] = [];
   private cursor = 0;
 
-  constructor(teardown: Teardown, endpoint: string) {
+  constructor(teardown: Teardown, readonly socket: S, private readonly routed: boolean) {
     teardown.add(() => this.close());
-    this.socket.connect(endpoint);
-    void this.receiveLoop();
   }
 
   send(message: Buffer[]): Promise<void> {
@@ -84,37 +84,64 @@ export class RawPeer {
     for (;;) {
       await eventually(() => this.inbox.length > this.cursor, timeoutMs, "a message");
       const message = this.inbox[this.cursor++];
-      if (options.heartbeats || kind(message) !== "HEARTBEAT") return message;
+      if (options.heartbeats || this.kindOf(message) !== "HEARTBEAT") return message;
     }
   }
 
-  /** Waits `ms` and checks that nothing but HEARTBEATs arrived meanwhile. */
+  /** Waits `ms` and returns what arrived meanwhile, HEARTBEATs left out. */
   async nothingFor(ms: number): Promise<Buffer[][]> {
     await sleep(ms);
-    const unread = this.inbox.slice(this.cursor).filter((message) => kind(message) !== "HEARTBEAT");
+    const unread = this.inbox.slice(this.cursor).filter((message) => this.kindOf(message) !== "HEARTBEAT");
     this.cursor = this.inbox.length;
     return unread;
   }
 
   /** Messages of this kind received so far, read or not. */
   count(what: string): number {
-    return this.inbox.filter((message) => kind(message) === what).length;
+    return this.inbox.filter((message) => this.kindOf(message) === what).length;
   }
 
   close(): void {
     if (!this.socket.closed) this.socket.close();
   }
 
-  private async receiveLoop(): Promise<void> {
+  protected async receiveLoop(): Promise<void> {
     try {
       for await (const message of this.socket) this.inbox.push(message);
     } catch {
       // closed
     }
   }
+
+  private kindOf(message: readonly Buffer[]): string {
+    return kind(this.routed ? message.slice(1) : message);
+  }
 }
 
-/** A raw worker: READY, then answers whatever it is sent with a function of the body, until told otherwise. */
+/** A raw DEALER peer. */
+export class RawPeer extends RawSocket<Dealer> {
+  constructor(teardown: Teardown, endpoint: string) {
+    super(teardown, new Dealer({ linger: 0 }), false);
+    this.socket.connect(endpoint);
+    void this.receiveLoop();
+  }
+}
+
+/** A raw ROUTER standing in for a broker. */
+export class RawRouter extends RawSocket<Router> {
+  static async start(teardown: Teardown, endpoint = "tcp://127.0.0.1:*"): Promise<RawRouter> {
+    const router = new RawRouter(teardown, new Router({ linger: 0 }), true);
+    await router.socket.bind(endpoint);
+    void router.receiveLoop();
+    return router;
+  }
+
+  get endpoint(): string {
+    return this.socket.lastEndpoint ?? "";
+  }
+}
+
+/** A raw DEALER that has said READY for `service`; the test answers its requests (see {@link serveOne}). */
 export async function rawWorker(teardown: Teardown, endpoint: string, service: string): Promise<RawPeer> {
   const worker = new RawPeer(teardown, endpoint);
   await worker.send(mdp.ready(service));
@@ -144,51 +171,4 @@ export async function serveOne(worker: RawPeer, answer: (body: string[]) => stri
   const body = request.slice(5).map((frame) => frame.toString());
   await worker.send(mdp.reply(client, ...answer(body)));
   return body;
-}
-
-/** A raw ROUTER standing in for a broker: keeps every message with its routing id, sends exact frames. */
-export class RawRouter {
-  readonly socket = new Router({ linger: 0 });
-  readonly inbox: Buffer[][] = [];
-  private cursor = 0;
-
-  private constructor(teardown: Teardown) {
-    teardown.add(() => this.close());
-  }
-
-  static async bind(teardown: Teardown, endpoint = "tcp://127.0.0.1:*"): Promise<RawRouter> {
-    const router = new RawRouter(teardown);
-    await router.socket.bind(endpoint);
-    void router.receiveLoop();
-    return router;
-  }
-
-  get endpoint(): string {
-    return this.socket.lastEndpoint ?? "";
-  }
-
-  send(message: Buffer[]): Promise<void> {
-    return this.socket.send(message);
-  }
-
-  /** The next message not read yet (routing id first), skipping worker HEARTBEATs; fails after `timeoutMs`. */
-  async next(timeoutMs = 5000): Promise<Buffer[]> {
-    for (;;) {
-      await eventually(() => this.inbox.length > this.cursor, timeoutMs, "a message at the router");
-      const message = this.inbox[this.cursor++];
-      if (kind(message.slice(1)) !== "HEARTBEAT") return message;
-    }
-  }
-
-  close(): void {
-    if (!this.socket.closed) this.socket.close();
-  }
-
-  private async receiveLoop(): Promise<void> {
-    try {
-      for await (const message of this.socket) this.inbox.push(message);
-    } catch {
-      // closed
-    }
-  }
 }
