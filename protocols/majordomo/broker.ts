@@ -135,9 +135,12 @@ export class MajordomoBroker extends Broker<Peer> {
     return this.dispatcher.snapshot();
   }
 
+  /** Stops the broker; what it still holds is dropped (one warning says how many requests). */
   override async close(): Promise<void> {
     this.stopTicking?.();
     this.stopTicking = undefined;
+    // First, so that the workers' contexts ending with the server do not hand their requests on.
+    this.dispatcher.close();
     await super.close();
   }
 
