@@ -97,7 +97,9 @@ describe("Worker and Client", () => {
   });
 
   it("close() lets a running handler answer, then says DISCONNECT", async () => {
-    const { endpoint, broker } = await startBroker(teardown, FAST);
+    const received: string[] = [];
+    // Default liveness (7.5 s): the worker is gone at once only because it said DISCONNECT.
+    const { endpoint, broker } = await startBroker(teardown, {}, { traceMessages: (direction, message) => direction === "received" && received.push(message.message) });
     const busy = await worker(endpoint, "slow", async (body) => {
       await sleep(300);
       return body;
@@ -108,6 +110,7 @@ describe("Worker and Client", () => {
     await busy.close();
     expect(text(await reply)).toEqual(["last"]);
     await eventually(() => broker.services()[0]?.workers === 0, 5000, "the worker to be gone");
+    expect(received.slice(-2)).toEqual(["REPLY", "DISCONNECT"]);
   });
 
   it("register again after the broker restarts on the same endpoint", async () => {
