@@ -137,6 +137,7 @@ export function workerActions(service: string, handler: WorkerHandler, timing: R
     },
 
     prepareReady(ctx) {
+      ctx.client.heard = false;
       ctx.outgoing.service = service;
     },
 
