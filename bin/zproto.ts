@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
+import { convertModel } from "../generator/convert.js";
 import { DIAGRAM_FORMATS, renderDiagram, type DiagramFormat } from "../generator/diagram.js";
 import { generate, type RuntimeLocation } from "../generator/generate.js";
 import { grammar } from "../generator/grammar.js";
@@ -19,19 +20,22 @@ import { UsageError, exitOnBrokenPipe, packageVersion, runProgram, type Command,
 import { answerLines, decodeLine, encodeLine } from "./jsonl.js";
 import { encodeForms, printForms } from "./zpl-forms.js";
 
-/** Every command that loads models takes it. */
+/** Every command that loads models takes these. */
 const KIND: OptionSpec = { type: "string", value: "codec|server|client", help: "the model's kind, when its script attribute is missing or foreign" };
+const ALLOW_OUTSIDE: OptionSpec = { type: "boolean", help: "let <include> read files outside the model's directory tree" };
+const MODEL_OPTIONS = { kind: KIND, "allow-outside": ALLOW_OUTSIDE } as const;
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const diagnostic of diagnostics) process.stderr.write(formatDiagnostic(diagnostic) + "\n");
 }
 
-/** The `--kind` option as load options. */
+/** The `--kind` and `--allow-outside` options as load options. */
 function loadOptions(options: OptionValues): LoadOptions {
   const kind = options.kind;
-  if (kind === undefined) return {};
+  const outside = options["allow-outside"] === true ? { allowOutside: true } : {};
+  if (kind === undefined) return outside;
   if (kind !== "codec" && kind !== "server" && kind !== "client") throw new UsageError("--kind must be codec, server or client");
-  return { kind: kind as ModelKind };
+  return { kind: kind as ModelKind, ...outside };
 }
 
 /** Loads a codec model for a command that works on messages; an exit status when it cannot. */
@@ -49,8 +53,9 @@ const generateCommand: Command = {
   summary: "generate TypeScript from models",
   description: `
 Writes one .ts file per model: a codec module for a codec model, an engine module for a server or client
-model. A directory stands for every .xml file below it (files whose names start with _ are fragments for
-<include> and are skipped); its sub-directories are mirrored under --out. Every model is checked first: if
+model. A model is an XML file or, in ZPL syntax, a .zpl file. A directory stands for every .xml and .zpl
+file below it (files whose names start with _ are fragments for <include> and are skipped; x.xml beside
+x.zpl is an error); its sub-directories are mirrored under --out. Every model is checked first: if
 any has an error, every problem is printed as file:line:column and nothing is written.
 
 Generated codecs import zproto-ts/runtime/wire, generated engines zproto-ts/runtime/engine.`,
@@ -58,7 +63,7 @@ Generated codecs import zproto-ts/runtime/wire, generated engines zproto-ts/runt
     out: { type: "string", value: "DIR", help: "where the files go (default: beside each model)" },
     runtime: { type: "string", value: "PREFIX", help: "import the runtime from PREFIX/wire and PREFIX/engine (default: zproto-ts/runtime)" },
     "runtime-dir": { type: "string", value: "DIR", help: "import the runtime by relative paths to DIR/wire/index.js and DIR/engine/index.js" },
-    kind: KIND,
+    ...MODEL_OPTIONS,
   },
   operands: { noun: "model file or directory", many: true },
   run(files, options) {
@@ -82,7 +87,7 @@ Checks each model and prints every problem at once, as file:line:column: error: 
 then "file: ok (...)" for each model without errors. Exits 1 if any model has an error.`,
   options: {
     "check-digests": { type: "boolean", help: "also compare each message's digest attribute with the SHA-1 of the body its <test> values encode to" },
-    kind: KIND,
+    ...MODEL_OPTIONS,
   },
   operands: { noun: "model file", many: true },
   run(files, options) {
@@ -124,7 +129,7 @@ has one. No code needs to be generated first.`,
   options: {
     jsonl: { type: "boolean", help: "read JSON lines on stdin" },
     zpl: { type: "string", value: "FILE", help: "read the ZPL forms of messages from FILE (- for stdin)" },
-    kind: KIND,
+    ...MODEL_OPTIONS,
   },
   operands: { noun: "model file", many: false },
   async run([file], options) {
@@ -150,7 +155,7 @@ that is not a valid message (and goes on). Decoding is strict: a message is vali
 every octet is accounted for.`,
   options: {
     jsonl: { type: "boolean", help: "read JSON lines on stdin (required)" },
-    kind: KIND,
+    ...MODEL_OPTIONS,
   },
   operands: { noun: "model file", many: false },
   async run([file], options) {
@@ -173,7 +178,7 @@ ROUTER socket, and prints each message in its ZPL form, blank lines between. A l
 prints as a comment, # error: Kind: text, so that the output is still ZPL that 'encode --zpl' reads back.`,
   options: {
     redact: { type: "boolean", help: "show secret fields as <redacted> (for logs and tickets; such output does not encode back)" },
-    kind: KIND,
+    ...MODEL_OPTIONS,
   },
   operands: { noun: "model file", many: false },
   async run([file], options) {
@@ -191,7 +196,7 @@ const grammarCommand: Command = {
   description: `
 Prints the protocol's grammar in ABNF: the messages, in the order and framing they travel, and each field's
 encoding.`,
-  options: { kind: KIND },
+  options: MODEL_OPTIONS,
   operands: { noun: "model file", many: false },
   run([file], options) {
     const model = loadCodec(file, options);
@@ -213,7 +218,7 @@ directory if needed.`,
   options: {
     format: { type: "string", value: "svg|dot", help: "SVG picture or Graphviz DOT source (default: svg)" },
     out: { type: "string", value: "FILE", help: "write the drawing to FILE instead of stdout" },
-    kind: KIND,
+    ...MODEL_OPTIONS,
   },
   operands: { noun: "model file", many: false },
   async run([file], options) {
@@ -248,7 +253,7 @@ alone: regenerate the engine and type-check, and the compiler names what the fil
     out: { type: "string", value: "FILE", help: "the implementation file to write (required)" },
     engine: { type: "string", value: "FILE", help: "the engine module it imports (default: where generate puts it, beside the model)" },
     stdout: { type: "boolean", help: "print the skeleton instead of writing it" },
-    kind: KIND,
+    ...MODEL_OPTIONS,
   },
   operands: { noun: "model file", many: false },
   run([file], options) {
@@ -272,9 +277,44 @@ alone: regenerate the engine and type-check, and the compiler names what the fil
   },
 };
 
+const convertCommand: Command = {
+  name: "convert",
+  synopsis: "<model.xml> [--to xml|zpl] [--out FILE]",
+  summary: "write a model in the other syntax (XML or ZPL)",
+  description: `
+Writes the model in the other surface syntax (default: the one it is not in), to stdout or to FILE,
+creating its directory if needed. Documentation text and the order of everything are kept; comments are
+not model content and are not carried over (a note says how many were dropped). Both forms check and
+generate identically.`,
+  options: {
+    to: { type: "string", value: "xml|zpl", help: "the syntax to write (default: the one the model is not in)" },
+    out: { type: "string", value: "FILE", help: "write the model to FILE instead of stdout" },
+  },
+  operands: { noun: "model file", many: false },
+  run([file], options) {
+    const to = options.to;
+    if (to !== undefined && to !== "xml" && to !== "zpl") throw new UsageError("--to must be xml or zpl");
+    const result = convertModel(file, to);
+    printDiagnostics(result.diagnostics);
+    if (result.text === null) return 1;
+    if (result.comments > 0) {
+      const which = result.comments === 1 ? "the comment of" : `the ${result.comments} comments of`;
+      process.stderr.write(`zproto: note: ${which} ${file} ${result.comments === 1 ? "is" : "are"} not model content and not carried over\n`);
+    }
+    if (typeof options.out !== "string") {
+      process.stdout.write(result.text);
+      return 0;
+    }
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(options.out, result.text);
+    process.stdout.write(`${file} -> ${options.out}\n`);
+    return 0;
+  },
+};
+
 /** Every command, in the order help lists them. */
 const COMMANDS: readonly Command[] = [
-  generateCommand, checkCommand, encodeCommand, decodeCommand, printCommand, grammarCommand, diagramCommand, skeletonCommand,
+  generateCommand, checkCommand, encodeCommand, decodeCommand, printCommand, grammarCommand, diagramCommand, skeletonCommand, convertCommand,
 ];
 
 exitOnBrokenPipe();

@@ -118,7 +118,6 @@ export function buildMachineModel(
     kind, name, handlers, messages: allMessages, protocolAt: protocolClass?.at ?? root.at, methods: placedMethods,
   }, diagnostics);
   if (diagnostics.errors.length > errorsBefore || protocols === null) return null;
-
   return {
     kind, source, name, className: lowerSnake(name), typeName: pascalCase(name),
     title: root.attributes.get("title")?.value ?? "", doc: documentation(root), license,

@@ -5,11 +5,11 @@
  * must differ, a field name must have one type, and their messages must be told apart by signature or
  * header frames. This module loads and checks them, and gives the engine templates their import section.
  */
-import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { unionProblems } from "../runtime/wire/union.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import type { CodecIR, MachineIR, ProtocolLinkIR } from "./ir.js";
+import { findModelFile } from "./load.js";
 import { render } from "./templates.js";
 import { codecSchema } from "./schema.js";
 import { camelCase } from "./names.js";
@@ -36,10 +36,14 @@ export function loadProtocols(
   }
   const links: ProtocolLinkIR[] = [];
   for (const name of names) {
-    const protocolPath = locateProtocol(path, protocolDir, name);
-    const codec = loadCodec(protocolPath, attribute.at);
+    const located = locateProtocol(path, protocolDir, name);
+    if ("problem" in located) {
+      diagnostics.error(attribute.at, `protocol_class ${name}: ${located.problem}`);
+      return null;
+    }
+    const codec = loadCodec(located.path, attribute.at);
     if (codec === null) return null;
-    links.push({ codec, importPath: importPath(path, protocolPath) });
+    links.push({ codec, importPath: importPath(path, located.path) });
   }
   if (links.length > 1) {
     const problems = unionProblems(links.map((link) => codecSchema(link.codec)));
@@ -49,15 +53,15 @@ export function loadProtocols(
   return links;
 }
 
-function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): string {
+/** The codec model a machine names: `<protocol_class>.xml` or `.zpl`, in `protocol_dir` or beside the machine. */
+function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): { path: string } | { problem: string } {
   const base = dirname(resolve(modelPath));
-  const candidates = [join(base, protocolDir, `${protocolClass}.xml`), join(base, `${protocolClass}.xml`)];
-  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0];
+  return findModelFile([join(base, protocolDir), base], protocolClass);
 }
 
 /** The module specifier of a protocol's generated codec, seen from the machine's generated module. */
 function importPath(modelPath: string, protocolPath: string): string {
-  const specifier = relative(dirname(modelPath), protocolPath).replace(/\\/g, "/").replace(/\.xml$/, ".js");
+  const specifier = relative(dirname(modelPath), protocolPath).replace(/\\/g, "/").replace(/\.(xml|zpl)$/, ".js");
   return specifier.startsWith(".") ? specifier : `./${specifier}`;
 }
 

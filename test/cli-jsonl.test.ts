@@ -1,9 +1,13 @@
 /**
  * `zproto encode|decode --jsonl` is the conformance harness: every vector goes through it, straight from the
- * model file, without generated code.
+ * model file, without generated code, and from the model's ZPL form as well as its XML original.
  */
 import { spawnSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { convertModel } from "../generator/convert.js";
 import { loadCodecModel } from "../generator/model.js";
 import { codecSchema } from "../generator/schema.js";
 import { VECTOR_MODELS, expectedFields, isPositive, readVectors, type VectorModel } from "./support/vectors.js";
@@ -15,7 +19,16 @@ function zproto(args: string[], lines: string[]): string[] {
   return run.stdout.trimEnd().split("\n");
 }
 
-describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto encode|decode --jsonl on %s", (model, path) => {
+/** Each codec model's ZPL form, converted for this run. */
+const ZPL_FORMS = mkdtempSync(join(tmpdir(), "zproto-vectors-zpl-"));
+afterAll(() => rmSync(ZPL_FORMS, { recursive: true, force: true }));
+const SYNTAXES = (Object.entries(VECTOR_MODELS) as [VectorModel, string][]).flatMap(([model, path]): [VectorModel, string][] => {
+  const zpl = join(ZPL_FORMS, `${model}.zpl`);
+  writeFileSync(zpl, convertModel(path).text!);
+  return [[model, path], [model, zpl]];
+});
+
+describe.each(SYNTAXES)("zproto encode|decode --jsonl on %s (%s)", (model, path) => {
   const records = readVectors(model);
   const schema = codecSchema(loadCodecModel(path));
 

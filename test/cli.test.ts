@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const ZPROTO = "dist/bin/zproto.js";
-const COMMANDS = ["generate", "check", "encode", "decode", "print", "grammar", "diagram", "skeleton"];
+const COMMANDS = ["generate", "check", "encode", "decode", "print", "grammar", "diagram", "skeleton", "convert"];
 const EXAMPLE = "models/zproto_example/zproto_example.xml";
 
 function zproto(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -34,13 +34,14 @@ describe("zproto help", () => {
       return help.stdout;
     });
     expect(new Set(helps).size).toBe(COMMANDS.length);
-    const [generate, , , decode, print, , diagram, skeleton] = helps;
+    const [generate, , , decode, print, , diagram, skeleton, convert] = helps;
     expect(generate).toContain("--runtime PREFIX");
     expect(generate).toContain("zproto-ts/runtime/wire");
     expect(decode).not.toContain("--runtime");
     expect(print).toContain("--redact");
     expect(diagram).toContain("--format svg|dot");
     expect(skeleton).toContain("--engine FILE");
+    expect(convert).toContain("--to xml|zpl");
   });
 
   it("lists every command in the program's help; without a command it says so on stderr and exits 2", () => {

@@ -108,7 +108,7 @@ describe("model diagnostics", () => {
     it("gives an empty model file a line and a column", () => {
       const path = model("");
       writeFileSync(path, "");
-      expect(loadModel(path).diagnostics.map(formatDiagnostic)).toEqual([`${path}:1:1: error: XML is not well-formed: Start tag expected.`]);
+      expect(loadModel(path).diagnostics.map(formatDiagnostic)).toEqual([`${path}:1:1: error: model file ${path} is empty`]);
     });
 
     it("checks a message's fields after a bad id or a missing name, and a nameless field's type", () => {
