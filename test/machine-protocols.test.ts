@@ -3,7 +3,9 @@
  * protocols can share a socket, and the generated engine decodes and sends the messages of each through a
  * union codec. Fixtures: test/fixtures/models/union/ (two binary protocols, and one that clashes).
  */
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Project, ts } from "ts-morph";
 import { Dealer } from "zeromq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,6 +54,19 @@ describe("protocol_class naming several protocols", () => {
       `${FIXTURES}/relay_clash_server.xml:1:63: error: the protocols cannot share a socket: field text is string in relay_ping_msg and number(2) in relay_clash_msg: one name needs one type`,
       `${FIXTURES}/relay_clash_server.xml:1:63: error: the protocols cannot share a socket: protocols relay_ping_msg (signature aa a3) and relay_clash_msg (signature aa a3) cannot be told apart`,
     ]);
+  });
+
+  it("names, at the attribute, a protocol that cannot be found", () => {
+    const dir = mkdtempSync(join(tmpdir(), "zproto-union-"));
+    try {
+      copyFileSync(`${FIXTURES}/relay_ping_msg.xml`, join(dir, "relay_ping_msg.xml"));
+      writeFileSync(join(dir, "lost.xml"), '<class name = "lost" script = "zproto_server_c" protocol_class = "relay_ping_msg, missing_msg">\n<state name = "start" />\n</class>\n');
+      const { model, diagnostics } = loadModel(join(dir, "lost.xml"));
+      expect(model).toBeNull();
+      expect(diagnostics.map((diagnostic) => diagnostic.message)).toEqual([expect.stringMatching(/^protocol_class missing_msg: there is no missing_msg\.xml or missing_msg\.zpl in /)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("generates a union type, fields and codec, and strict TypeScript", () => {
