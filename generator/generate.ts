@@ -100,7 +100,7 @@ export function generate(inputs: readonly string[], options: GenerateOptions = {
     if (model === null) continue;
     const wire = runtimeSpecifier(options.runtime, "wire", file.output);
     const text = model.kind === "codec" ? emitCodec(model, { runtimeImport: wire })
-      : emitMachine(model, { runtimeImport: runtimeSpecifier(options.runtime, "engine", file.output) });
+      : emitMachine(model, { runtimeImport: runtimeSpecifier(options.runtime, "engine", file.output), wireImport: wire });
     sources.push({ file, text });
   }
   if (diagnostics.some((diagnostic) => diagnostic.severity === "error")) return { written: [], diagnostics, ok: false };

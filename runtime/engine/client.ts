@@ -4,7 +4,7 @@
  * failure reply, on its timeout (finite, always) and on close; calls run one at a time, in call order.
  */
 import { Dealer } from "zeromq";
-import type { AnyMessage, Codec } from "../wire/codec.js";
+import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
 import type { ZplNode } from "../zpl/tree.js";
 import { loadConfig, durationSetting, type ConfigSource } from "./config.js";
@@ -14,6 +14,7 @@ import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger }
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
 
 /** Options of a client. */
@@ -26,6 +27,8 @@ export interface ClientOptions {
   readonly timeout?: number;
   /** Messages queued for sending before the caller waits (default 10 000). */
   readonly sendQueueLimit?: number;
+  /** Sees every message received (once decoded) and sent (before encoding). */
+  readonly traceMessages?: MessageTracer;
 }
 
 /** What the engine knows of one API method. */
@@ -184,7 +187,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   constructor(
     table: MachineTable,
-    private readonly codec: Codec<M, unknown>,
+    private readonly codec: FrameCodec<M, unknown>,
     private readonly methods: Readonly<Record<string, MethodSpec>>,
     private readonly actions: ClientHooks<AnyClientContext<M, Fields, Event, Client, Args, Replies>, Client> & object,
     private readonly options: ClientOptions = {},
@@ -387,7 +390,17 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       this.logger.log("warn", `${message.message} not sent: not connected`);
       return;
     }
+    if (this.options.traceMessages !== undefined) this.traceMessage("sent", message);
     if (!this.outgoing.push(this.codec.encode(message))) this.rateLimited("warn", "send queue full: message dropped");
+  }
+
+  /** Hands a message to the tracer, which must not change what the engine does by failing. */
+  private traceMessage(direction: TraceDirection, message: M): void {
+    try {
+      this.options.traceMessages?.(direction, message);
+    } catch (error) {
+      this.rateLimited("warn", `message tracer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** @internal */
@@ -541,6 +554,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       else this.rateLimited("warn", `dropped a malformed message: ${error.message}`);
       return;
     }
+    if (this.options.traceMessages !== undefined) this.traceMessage("received", message);
     this.queue.push({ event: messageEvent(message.message), message });
   }
 

@@ -5,7 +5,7 @@
  * does not handle is logged and dropped, and a failing action ends only its own event.
  */
 import { Router } from "zeromq";
-import type { AnyMessage, Codec } from "../wire/codec.js";
+import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
 import { writeFile } from "node:fs/promises";
 import { ZplNode } from "../zpl/tree.js";
@@ -17,6 +17,7 @@ import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger }
 import { Machine, MachineState, TERMINATE, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
 
 /** Options of a server. */
@@ -35,6 +36,8 @@ export interface ServerOptions {
   readonly sendHighWaterMark?: number;
   /** Default timeout in ms of the server's own API calls (`start`, `bind`, `load`, `save`); 5000 if not given. */
   readonly callTimeout?: number;
+  /** Sees every message received (once decoded) and sent (before encoding), with the peer's routing id. */
+  readonly traceMessages?: MessageTracer;
 }
 
 /** What a server asks of the code that implements a protocol, besides its actions. */
@@ -149,7 +152,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   constructor(
     table: MachineTable,
-    private readonly codec: Codec<M, unknown>,
+    private readonly codec: FrameCodec<M, unknown>,
     private readonly actions: ServerHooks<AnyContext<M, Fields, Event, Client>, Client> & object,
     private readonly options: ServerOptions = {},
   ) {
@@ -309,6 +312,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** Encodes a message and queues it for the peer with this routing id. */
   sendTo(routingId: Buffer, message: M): void {
+    if (this.options.traceMessages !== undefined) this.traceMessage("sent", message, routingId);
     const frames = this.codec.encode(message);
     frames.unshift(routingId);
     if (!this.outgoing.push(frames)) this.rateLimited("warn", "send-queue-full", "send queue full: message dropped");
@@ -400,10 +404,20 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       this.rejected(key, routingId, error);
       return;
     }
+    if (this.options.traceMessages !== undefined) this.traceMessage("received", message, routingId);
     const context = this.contexts.get(key) ?? this.create(key, routingId);
     if (context === undefined) return;
     this.rearmExpiry(context);
     this.deliver(context, { event: messageEvent(message.message), message });
+  }
+
+  /** Hands a message to the tracer, which must not change what the engine does by failing. */
+  private traceMessage(direction: TraceDirection, message: M, routingId: Buffer): void {
+    try {
+      this.options.traceMessages?.(direction, message, routingId);
+    } catch (error) {
+      this.rateLimited("warn", "tracer", `message tracer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private rejected(key: string, routingId: Buffer, error: unknown): void {
