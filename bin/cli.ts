@@ -14,10 +14,12 @@ export interface OptionSpec {
   /** How help shows the option's value: `DIR`, `FILE`. */
   readonly value?: string;
   readonly help: string;
+  /** The option may be given several times (`--bind A --bind B`): its value is the list. */
+  readonly multiple?: boolean;
 }
 
-/** Parsed option values: strings for string options, `true` for boolean options that were given. */
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+/** Parsed option values: strings for string options (lists for `multiple` ones), `true` for boolean options that were given. */
+export type OptionValues = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 
 /** A command: its help as data, and what it does. */
 export interface Command {
@@ -29,8 +31,11 @@ export interface Command {
   /** Paragraphs of help between the usage line and the options. */
   readonly description: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  /** What its operands are (`model file`) and whether it takes more than one; it takes at least one. */
-  readonly operands: { readonly noun: string; readonly many: boolean };
+  /**
+   * What its operands are (`model file`), whether it takes more than one, and how many it needs at least
+   * (`min`, default 1).
+   */
+  readonly operands: { readonly noun: string; readonly many: boolean; readonly min?: number };
   /** Runs the command; resolves with the exit status. Throws {@link UsageError} for a wrong command line. */
   run(operands: readonly string[], options: OptionValues): number | Promise<number>;
 }
@@ -103,7 +108,9 @@ function parseCommandLine(command: Command, args: readonly string[]): { operands
   const specs: Record<string, OptionSpec> = { ...command.options, help: HELP_OPTION };
   const { values, positionals, tokens } = parseArgs({
     args: [...args],
-    options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, { type: spec.type, ...(name === "help" ? { short: "h" } : {}) }])),
+    options: Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, {
+      type: spec.type, ...(name === "help" ? { short: "h" } : {}), ...(spec.multiple === true ? { multiple: true } : {}),
+    }])),
     allowPositionals: true,
     strict: false,
     tokens: true,
@@ -122,8 +129,8 @@ function parseCommandLine(command: Command, args: readonly string[]): { operands
 }
 
 function checkOperands(command: Command, operands: readonly string[]): void {
-  const { noun, many } = command.operands;
-  if (operands.length === 0) throw new UsageError(`needs a ${noun}`);
+  const { noun, many, min = 1 } = command.operands;
+  if (operands.length < min) throw new UsageError(min === 1 ? `needs a ${noun}` : `needs at least ${min} ${noun}s`);
   if (!many && operands.length > 1) throw new UsageError(`takes one ${noun}; '${operands[1]}' is one too many`);
 }
 

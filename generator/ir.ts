@@ -165,6 +165,13 @@ export interface ReplyIR {
   readonly failure: boolean;
 }
 
+/** A protocol a machine speaks, and where its generated codec is. */
+export interface ProtocolLinkIR {
+  readonly codec: CodecIR;
+  /** Module specifier of the generated codec, relative to the machine's generated file. */
+  readonly importPath: string;
+}
+
 /** A server or client state machine model. */
 export interface MachineIR {
   readonly kind: "server" | "client";
@@ -176,9 +183,12 @@ export interface MachineIR {
   readonly title: string;
   readonly doc: string;
   readonly license: string;
+  /** The (first) protocol the machine speaks. */
   readonly protocol: CodecIR;
   /** Module specifier of the protocol's generated codec, relative to this machine's generated file. */
   readonly protocolImport: string;
+  /** Every protocol the machine speaks, in the order `protocol_class` names them (several share one socket). */
+  readonly protocols: readonly ProtocolLinkIR[];
   readonly states: readonly StateIR[];
   readonly events: readonly EventIR[];
   readonly actions: readonly ActionIR[];

@@ -2,18 +2,16 @@
  * Checks a server or client state-machine model and normalises it into {@link MachineIR}
  * (`spec/models.md` §3, §4): superstates resolved recursively, names normalised, every reference checked.
  */
-import { dirname, join, relative, resolve } from "node:path";
 import { checkAttributes, flagAttribute, integerAttribute, required } from "./attributes.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
 import { ENGINE_EVENTS, checkEventSources, type WrittenHandler } from "./event-sources.js";
-import { findModelFile } from "./load.js";
-import type { ActionIR, ArgIR, CodecIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
+import type { ActionIR, ArgIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
+import { loadProtocols, type CodecLoader } from "./machine-protocols.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import type { XmlElement } from "./xml.js";
 
-/** Loads the codec model a machine names. */
-export type CodecLoader = (path: string, from: Location) => CodecIR | null;
+export type { CodecLoader } from "./machine-protocols.js";
 
 const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protocol_dir", "package_dir", "source_dir", "project_header", "export_macro"];
 /** Hook and engine member names an action method must not take. */
@@ -28,7 +26,7 @@ export const CLIENT_ENGINE_MEMBERS: ReadonlySet<string> = new Set([
   "wakeupTimer", "defaultTimeout", "verbose", "terminatedFlag", "closed", "handlesMalformed", "codec", "methods", "actions", "options",
   "state", "terminated", "construct", "call", "dispatch", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
   "sendMessage", "connectTo", "reopen", "armHeartbeat", "armExpiry", "armWakeup", "close", "shutdown", "terminate", "notifyTerminated",
-  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited",
+  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage",
 ]);
 
 /** A handler as written: `at` is where a bad `next` is reported, `eventAt` where the event is named. */
@@ -51,16 +49,11 @@ export function buildMachineModel(
   checkAttributes(root, kind === "server" ? COMMON_ATTRIBUTES : [...COMMON_ATTRIBUTES, "virtual"], diagnostics);
   const name = required(root, "name", diagnostics)?.value.trim() ?? "unnamed";
   const protocolClass = required(root, "protocol_class", diagnostics);
-  const protocolDir = root.attributes.get("protocol_dir")?.value ?? "";
-  const located = protocolClass === undefined ? undefined : locateProtocol(path, protocolDir, protocolClass.value.trim());
-  if (protocolClass !== undefined && located !== undefined && "problem" in located) {
-    diagnostics.error(protocolClass.at, `protocol_class ${protocolClass.value.trim()}: ${located.problem}`);
-  }
-  const protocolPath = located !== undefined && "path" in located ? located.path : undefined;
-  // Without its protocol the machine is still checked, all but its references to messages.
-  const protocol = protocolClass === undefined || protocolPath === undefined ? null : loadCodec(protocolPath, protocolClass.at);
-  const messages = protocol === null ? null : new Map(protocol.messages.map((message) => [message.key, message]));
-  const messageByEvent = new Map(protocol?.messages.map((message) => [lowerSnake(message.key), message]) ?? []);
+  // Without its protocols the machine is still checked, all but its references to messages.
+  const protocols = protocolClass === undefined ? null : loadProtocols(path, protocolClass, root.attributes.get("protocol_dir")?.value ?? "", loadCodec, diagnostics);
+  const allMessages = protocols?.flatMap((link) => link.codec.messages) ?? null;
+  const messages = allMessages === null ? null : new Map(allMessages.map((message) => [message.key, message]));
+  const messageByEvent = new Map(allMessages?.map((message) => [lowerSnake(message.key), message]) ?? []);
 
   const spellings = new Spellings(diagnostics);
   const states: RawState[] = [];
@@ -122,24 +115,16 @@ export function buildMachineModel(
   const actions = collectActions(resolved, messageByEvent, diagnostics, root.at);
   const handlers: WrittenHandler[] = states.flatMap((state) => state.handlers.map((handler) => ({ event: handler.event, at: handler.eventAt })));
   checkEventSources({
-    kind, name, handlers, messages: protocol?.messages ?? null, protocolAt: protocolClass?.at ?? root.at, methods: placedMethods,
+    kind, name, handlers, messages: allMessages, protocolAt: protocolClass?.at ?? root.at, methods: placedMethods,
   }, diagnostics);
-  if (diagnostics.errors.length > errorsBefore || protocol === null || protocolPath === undefined) return null;
-
-  let protocolImport = relative(dirname(path), protocolPath).replace(/\\/g, "/").replace(/\.(xml|zpl)$/, ".js");
-  if (!protocolImport.startsWith(".")) protocolImport = `./${protocolImport}`;
+  if (diagnostics.errors.length > errorsBefore || protocols === null) return null;
   return {
     kind, source, name, className: lowerSnake(name), typeName: pascalCase(name),
     title: root.attributes.get("title")?.value ?? "", doc: documentation(root), license,
-    protocol, protocolImport, states: resolved, events, actions, methods, replies,
+    protocol: protocols[0].codec, protocolImport: protocols[0].importPath, protocols,
+    states: resolved, events, actions, methods, replies,
     sends: sends.map(({ message, functionName }) => ({ message, functionName })), receives,
   };
-}
-
-/** The codec model a machine names: `<protocol_class>.xml` or `.zpl`, in `protocol_dir` or beside the machine. */
-function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): { path: string } | { problem: string } {
-  const base = dirname(resolve(modelPath));
-  return findModelFile([join(base, protocolDir), base], protocolClass);
 }
 
 /** Remembers how each normalised name was written, to warn when one item is spelled several ways. */

@@ -65,7 +65,7 @@ function requestHint(action: ActionIR, model: MachineIR): string {
     const last = requestBeforeAnyMessage(model) ? `${sender}, if any yet` : sender;
     return `\`ctx.request\` is ${last}, not necessarily one that raised this event.`;
   }
-  const messages = types.map((type) => model.protocol.messages.find((message) => message.typeName === type)).filter((message) => message !== undefined);
+  const messages = types.map((type) => model.protocols.flatMap((link) => link.codec.messages).find((message) => message.typeName === type)).filter((message) => message !== undefined);
   if (messages.length === 1) {
     const fields = messages[0].fields.map((field) => field.key);
     return `\`ctx.request\` is the ${messages[0].key} that raised the event${fields.length > 0 ? ` (fields: ${fields.join(", ")})` : ""}.`;

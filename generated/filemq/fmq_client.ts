@@ -38,6 +38,12 @@ export type FmqClientState = "start" | "requesting" | "subscribing" | "ready" | 
 /** Events of the fmq_client machine: protocol messages, method calls, timers and the actions' own events. */
 export type FmqClientEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "srsly" | "rtfm" | "quiet" | "destructor" | "orly" | "no_common_mechanism" | "ohai_ok" | "ok" | "finished" | "cheezburger" | "send_credit" | "hugz" | "hugz_ok" | "icanhaz_ok" | "retry";
 
+/**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`): every event but the
+ * protocol messages, which only a message from the server raises.
+ */
+export type FmqClientInternalEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "quiet" | "destructor" | "no_common_mechanism" | "ok" | "finished" | "send_credit" | "retry";
+
 /** Arguments of every method, by name: what actions find in `ctx.args`. */
 export interface FmqClientArgs {
   /** Publisher endpoint, e.g. tcp://127.0.0.1:5670 */
@@ -62,11 +68,13 @@ export interface FmqClientReplies {
  * What every action of the fmq_client machine is given: the implementation's own state (`client`), the
  * last message from the server (`request`), the fields of the next message to send (`outgoing`), the current
  * method's arguments (`args`), and the machine's controls (`reply`, `deliver`, `connect`, `next`, ...).
+ * `Request` is what `request` holds: the message that raised the event for actions that run only on
+ * messages, else the last message received, undefined until the first one arrives.
  */
-export type FmqClientContext<Client, Request extends FmqMsg = FmqMsg> = ClientContext<
+export type FmqClientContext<Client, Request extends FmqMsg | undefined = FmqMsg | undefined> = ClientContext<
   FmqMsg,
   FmqMsgFields,
-  FmqClientEvent,
+  FmqClientInternalEvent,
   Client,
   FmqClientArgs,
   FmqClientReplies,
@@ -739,7 +747,7 @@ export const methods: Readonly<Record<string, MethodSpec>> = {
  * A fmq_client client: one connection to a server, driven by the model's state machine and the given
  * actions. Every call returns a promise bounded by a timeout; `close()` ends the session.
  */
-export class FmqClient<Client> extends ClientEngine<FmqMsg, FmqMsgFields, FmqClientEvent, Client, FmqClientArgs, FmqClientReplies> {
+export class FmqClient<Client> extends ClientEngine<FmqMsg, FmqMsgFields, FmqClientInternalEvent, Client, FmqClientArgs, FmqClientReplies> {
   protected constructor(actions: FmqClientActions<Client>, options: ClientOptions = {}) {
     super(machine, codec, methods, actions, options);
   }

@@ -34,23 +34,30 @@ export type FmqServerState = "start" | "checking" | "challenging" | "connected" 
 export type FmqServerEvent = "ohai" | "heartbeat" | "hugz_ok" | "expired" | "friend" | "foe" | "maybe" | "yarly" | "icanhaz" | "refused" | "protocol_error" | "nom" | "dispatch" | "hugz" | "kthxbai" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
 
 /**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`, `broadcast`): every
+ * event but the protocol messages, which only a message from the client raises.
+ */
+export type FmqServerInternalEvent = "heartbeat" | "expired" | "friend" | "foe" | "maybe" | "refused" | "protocol_error" | "dispatch" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
+
+/**
  * What every action of the fmq_server machine is given: the client's own state (`client`), the message
  * it sent (`request`), the fields of the next message to send (`reply`) and the machine's controls
- * (`next`, `raise`, `wakeup`, `send`, `server`).
+ * (`next`, `raise`, `wakeup`, `send`, `server`). `Request` is what `request` holds: the message that raised
+ * the event for actions that run only on messages, else the last message this client sent.
  */
-export type FmqServerContext<Client, Request extends FmqMsg = FmqMsg> = ServerContext<
+export type FmqServerContext<Client, Request extends FmqMsg | undefined = FmqMsg> = ServerContext<
   FmqMsg,
   FmqMsgFields,
-  FmqServerEvent,
+  FmqServerInternalEvent,
   Client,
   Request
 >;
 
 /**
  * The actions a fmq_server implementation provides, with its hooks. The engine calls them; a missing or
- * misspelled one is a compile error.
+ * misspelled one is a compile error. `createClient` runs before the client's first message is in `request`.
  */
-export interface FmqServerActions<Client> extends ServerHooks<FmqServerContext<Client>, Client> {
+export interface FmqServerActions<Client> extends ServerHooks<FmqServerContext<Client, FmqMsg | undefined>, Client> {
   /**
    * Action "try_anonymous_access", run in:
    * - state `start`, event `ohai`
@@ -517,7 +524,7 @@ export const machine: MachineTable = {
  * A fmq_server server: one ROUTER socket, one state machine per connected client, running the given
  * actions. Call `bind(endpoint)` (or configure `fmq_server/bind/endpoint`), and `close()` when done.
  */
-export class FmqServer<Client> extends ServerEngine<FmqMsg, FmqMsgFields, FmqServerEvent, Client> {
+export class FmqServer<Client> extends ServerEngine<FmqMsg, FmqMsgFields, FmqServerInternalEvent, Client> {
   constructor(actions: FmqServerActions<Client>, options: ServerOptions = {}) {
     super(machine, codec, actions, options);
   }

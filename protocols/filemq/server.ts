@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { createLogger, loadConfig, type CallOptions, type ConfigSource, type Logger, type ServerOptions } from "../../runtime/engine/index.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { FmqServer, type FmqServerActions, type FmqServerContext } from "../../generated/filemq/fmq_server.js";
-import type { Icanhaz } from "../../generated/filemq/fmq_msg.js";
+import type { FmqMsg, Icanhaz } from "../../generated/filemq/fmq_msg.js";
 import { saslPeer, saslServerActions, type Authenticator, type SaslPeer } from "../sasl/handshake.js";
 import { PlainAuthenticator } from "../sasl/index.js";
 import { Catalog, type Change, type Mount, type Patch, type ScanResult } from "./catalog.js";
@@ -26,7 +26,7 @@ export interface PublisherSession {
   steps: number;
 }
 
-type Ctx = FmqServerContext<PublisherSession>;
+type Ctx = FmqServerContext<PublisherSession, FmqMsg | undefined>;
 
 /**
  * Dispatch steps one event may take before it yields to the client's queue (and so to its other messages)

@@ -4,16 +4,17 @@
  * failure reply, on its timeout (finite, always) and on close; calls run one at a time, in call order.
  */
 import { Dealer } from "zeromq";
-import type { AnyMessage, Codec } from "../wire/codec.js";
+import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
 import type { ZplNode } from "../zpl/tree.js";
 import { loadConfig, durationSetting, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
 import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError, checkTimeout, checkTimerDelay } from "./errors.js";
-import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger, type MessageTracer } from "./log.js";
+import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
 
 /** Options of a client. */
@@ -26,11 +27,8 @@ export interface ClientOptions {
   readonly timeout?: number;
   /** Messages queued for sending before the caller waits (default 10 000). */
   readonly sendQueueLimit?: number;
-  /**
-   * Sees every message decoded from the server (`in`) and every message about to be encoded for it
-   * (`out`). Messages may hold secrets: print them with the codec's redacting printer.
-   */
-  readonly tracer?: MessageTracer;
+  /** Sees every message received (once decoded) and sent (before encoding). */
+  readonly traceMessages?: MessageTracer;
 }
 
 /** What the engine knows of one API method. */
@@ -203,7 +201,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   constructor(
     table: MachineTable,
-    private readonly codec: Codec<M, unknown>,
+    private readonly codec: FrameCodec<M, unknown>,
     private readonly methods: Readonly<Record<string, MethodSpec>>,
     private readonly actions: ClientHooks<AnyClientContext<M, Fields, Event, Client, Args, Replies>, Client> & object,
     private readonly options: ClientOptions = {},
@@ -406,8 +404,17 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       this.logger.log("warn", `${message.message} not sent: not connected`);
       return;
     }
-    this.options.tracer?.("out", message);
+    if (this.options.traceMessages !== undefined) this.traceMessage("sent", message);
     if (!this.outgoing.push(this.codec.encode(message))) this.rateLimited("warn", "send queue full: message dropped");
+  }
+
+  /** Hands a message to the tracer, which must not change what the engine does by failing. */
+  private traceMessage(direction: TraceDirection, message: M): void {
+    try {
+      this.options.traceMessages?.(direction, message);
+    } catch (error) {
+      this.rateLimited("warn", `message tracer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** @internal */
@@ -564,7 +571,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       else this.rateLimited("warn", `dropped a malformed message: ${error.message}`);
       return;
     }
-    this.options.tracer?.("in", message);
+    if (this.options.traceMessages !== undefined) this.traceMessage("received", message);
     this.queue.push({ event: messageEvent(message.message), message });
   }
 

@@ -7,7 +7,8 @@ export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type
 export { Machine, MachineState, execute, messageEvent, TERMINATE, WILDCARD, type MachineTable, type StateTable, type HandlerTable, type Step, type StepRunner } from "./machine.js";
 export { withDeadline, type CallOptions } from "./deadline.js";
 export { TimeoutError, ClientTerminated, EngineClosed, MethodFailed, checkTimeout, checkTimerDelay, MAX_TIMER_MS } from "./errors.js";
-export { createLogger, silentLogger, RateLimiter, type Logger, type LogLevel, type LogFields, type LoggerOptions, type MessageTracer } from "./log.js";
+export { createLogger, silentLogger, RateLimiter, type Logger, type LogLevel, type LogFields, type LoggerOptions } from "./log.js";
 export { loadConfig, watchConfig, configFromPairs, type ConfigSource } from "./config.js";
 export { Outgoing } from "./outgoing.js";
 export { EventQueue } from "./queue.js";
+export type { MessageTracer, TraceDirection } from "./trace.js";

@@ -42,12 +42,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-/**
- * A tracer of the messages an engine receives (`in`, after decoding) and sends (`out`, before encoding),
- * with the peer's routing id on servers: zproto's send and receive tracers.
- */
-export type MessageTracer = (direction: "in" | "out", message: { readonly message: string }, peer?: Buffer) => void;
-
 /** A logger that drops everything (tests, embedding). */
 export const silentLogger: Logger = { log() {} };
 

@@ -5,7 +5,7 @@
  * does not handle is logged and dropped, and a failing action ends only its own event.
  */
 import { Router } from "zeromq";
-import type { AnyMessage, Codec } from "../wire/codec.js";
+import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
 import { writeFile } from "node:fs/promises";
 import { ZplNode } from "../zpl/tree.js";
@@ -13,10 +13,11 @@ import { writeZpl } from "../zpl/write.js";
 import { loadConfig, durationSetting, watchConfig, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
 import { EngineClosed, MAX_TIMER_MS } from "./errors.js";
-import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger, type MessageTracer } from "./log.js";
+import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, TERMINATE, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
 
 /** Options of a server. */
@@ -42,12 +43,8 @@ export interface ServerOptions {
    * in seconds) supply their own.
    */
   readonly clientTimers?: (config: ZplNode) => ClientTimers;
-  /**
-   * Sees every message decoded from a peer (`in`) and every message about to be encoded for one (`out`),
-   * with the peer's routing id: zproto's send/receive tracers. Messages may hold secrets: print them
-   * with the codec's redacting printer.
-   */
-  readonly tracer?: MessageTracer;
+  /** Sees every message received (once decoded) and sent (before encoding), with the peer's routing id. */
+  readonly traceMessages?: MessageTracer;
 }
 
 /**
@@ -143,7 +140,7 @@ export class ServerContext<M extends AnyMessage, Fields extends object, Event ex
 }
 
 /** Any context of a given server, whatever request type its actions see. */
-type AnyContext<M extends AnyMessage, Fields extends object, Event extends string, Client> = ServerContext<M, Fields, Event, Client>;
+type AnyContext<M extends AnyMessage, Fields extends object, Event extends string, Client> = ServerContext<M, Fields, Event, Client, M | undefined>;
 
 /**
  * The engine behind every generated server. `Fields` is the bag of all message fields (the type of
@@ -177,7 +174,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   constructor(
     table: MachineTable,
-    private readonly codec: Codec<M, unknown>,
+    private readonly codec: FrameCodec<M, unknown>,
     private readonly actions: ServerHooks<AnyContext<M, Fields, Event, Client>, Client> & object,
     private readonly options: ServerOptions = {},
   ) {
@@ -338,7 +335,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** Encodes a message and queues it for the peer with this routing id. */
   sendTo(routingId: Buffer, message: M): void {
-    this.options.tracer?.("out", message, routingId);
+    if (this.options.traceMessages !== undefined) this.traceMessage("sent", message, routingId);
     const frames = this.codec.encode(message);
     frames.unshift(routingId);
     if (!this.outgoing.push(frames)) this.rateLimited("warn", "send-queue-full", "send queue full: message dropped");
@@ -433,11 +430,20 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       this.rejected(key, routingId, error);
       return;
     }
-    this.options.tracer?.("in", message, routingId);
+    if (this.options.traceMessages !== undefined) this.traceMessage("received", message, routingId);
     const context = this.contexts.get(key) ?? this.create(key, routingId);
     if (context === undefined) return;
     this.rearmExpiry(context);
     this.deliver(context, { event: messageEvent(message.message), message });
+  }
+
+  /** Hands a message to the tracer, which must not change what the engine does by failing. */
+  private traceMessage(direction: TraceDirection, message: M, routingId: Buffer): void {
+    try {
+      this.options.traceMessages?.(direction, message, routingId);
+    } catch (error) {
+      this.rateLimited("warn", "tracer", `message tracer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private rejected(key: string, routingId: Buffer, error: unknown): void {

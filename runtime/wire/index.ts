@@ -31,4 +31,5 @@ export {
 // The ZPL tree types the ZPL form's signatures use, so that code importing only this module can name them.
 export type { ZplNode, ZplNodeData } from "../zpl/tree.js";
 export { bytesToHex, hexToBytes, decimalToBigint } from "./notation.js";
-export { toRouterFrames, fromRouterFrames, subscriptionPrefix, readSubscription, type SubscriptionNotice, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";
+export { toRouterFrames, fromRouterFrames, subscriptionPrefix, readSubscription, type SubscriptionNotice, type AnyMessage, type Draft, type Codec, type FrameCodec, type Routed } from "./codec.js";
+export { UnionCodec, unionCodec, unionProblems, type AnyCodec, type MessageOf, type DraftOf } from "./union.js";

@@ -137,9 +137,9 @@ describe("secrets", () => {
     await writeTree(source, { "a.txt": "a\n" });
     const endpoint = await plainPublisher(source, { guest: password, other: "x" }, serverLog);
     const inbox = await registry.directory("inbox");
-    const { subscriber } = await subscriberOf(registry, endpoint, inbox, { login: "guest", password, logger: clientLog, verbose: true, tracer: messageTracer(clientLog, true) });
+    const { subscriber } = await subscriberOf(registry, endpoint, inbox, { login: "guest", password, logger: clientLog, verbose: true, traceMessages: messageTracer(clientLog, true) });
     await subscriber.caughtUp();
-    const wrong = await subscriberOf(registry, endpoint, await registry.directory("inbox"), { login: "guest", password: `${password}-not`, logger: clientLog, verbose: true, tracer: messageTracer(clientLog, true) });
+    const wrong = await subscriberOf(registry, endpoint, await registry.directory("inbox"), { login: "guest", password: `${password}-not`, logger: clientLog, verbose: true, traceMessages: messageTracer(clientLog, true) });
     await eventSeen(wrong.events, (event) => event.type === "denied", 5000, "denied");
     const everything = JSON.stringify([...serverLog.lines, ...clientLog.lines]);
     expect(everything).toContain("YARLY");

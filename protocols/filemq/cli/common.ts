@@ -69,7 +69,7 @@ export function messageTracer(logger: Logger, verbose: boolean): MessageTracer |
   if (!verbose) return undefined;
   return (direction, message, peer) => {
     const who = peer === undefined ? "" : ` peer ${peer.toString("hex")}`;
-    logger.log("debug", `${direction === "in" ? "received" : "sending"}${who}: ${describeMessage(message as FmqMsg)}`);
+    logger.log("debug", `${direction}${who}: ${describeMessage(message as FmqMsg)}`);
   };
 }
 

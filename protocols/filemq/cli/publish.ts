@@ -76,7 +76,7 @@ export async function startServing(io: CliIo, report: Report<PublisherEvent>, se
   const tracer = messageTracer(logger, setup.verbose);
   const publisher = await startPublisher({
     config: setup.config, mounts: setup.mounts, logger, verbose: setup.verbose, onEvent: (event) => report.show(event),
-    ...(tracer ? { tracer } : {}),
+    ...(tracer ? { traceMessages: tracer } : {}),
   });
   try {
     const bound = [...publisher.settings.endpoints];

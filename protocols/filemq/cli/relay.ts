@@ -78,9 +78,9 @@ export const relayCommand: Omit<Command, "usage"> = {
       subscriber: {
         paths: (values.path as string[] | undefined) ?? ["/"], heartbeat: seconds(values.heartbeat, "--heartbeat", 1) * 1000, verbose, onEvent: upstreamEvent,
         ...(login !== undefined && password !== undefined ? { login, password } : {}),
-        ...(tracer ? { tracer } : {}),
+        ...(tracer ? { traceMessages: tracer } : {}),
       },
-      publisher: { config: await serverConfig(values.config as string | undefined), verbose, onEvent: (event) => downstream.show(event), ...(tracer ? { tracer } : {}) },
+      publisher: { config: await serverConfig(values.config as string | undefined), verbose, onEvent: (event) => downstream.show(event), ...(tracer ? { traceMessages: tracer } : {}) },
     });
     try {
       for (const endpoint of binds) downstream.note(`relaying ${upstream} on ${await relay.bind(endpoint)}`);

@@ -90,7 +90,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     const subscriber = await subscribe(endpoint, {
       inbox, paths: (values.path as string[] | undefined) ?? ["/"], heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
       ...(login !== undefined && password !== undefined ? { login, password } : {}),
-      ...(tracer ? { tracer } : {}),
+      ...(tracer ? { traceMessages: tracer } : {}),
     });
     const unreachable = once ? setTimeout(() => {
       if (!connected) end({ status: 1, message: `cannot reach ${endpoint}: no answer within ${timeoutMs / 1000} s` });
