@@ -6,12 +6,12 @@
  * running subscriber (F5).
  */
 import { randomBytes } from "node:crypto";
-import { readdir, rm, stat, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RawServer } from "./peers.js";
 import { FilemqProcess, runFilemq } from "./cli-process.js";
-import { Registry, eventually, mirrored, publisherOf, subscriberOf, treeDigests, writeTree } from "./support.js";
+import { Registry, allPaths, eventually, mirrored, publisherOf, subscriberOf, treeDigests, visibleSizes, writeTree } from "./support.js";
 import { freeEndpoint } from "../engine/support.js";
 
 const registry = new Registry();
@@ -19,19 +19,6 @@ afterEach(() => registry.closeAll());
 
 function filemq(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): FilemqProcess {
   return registry.add(new FilemqProcess(args, options), (process) => process.stop());
-}
-
-/** Every path under `root`, hidden ones included. */
-async function everything(root: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (directory: string, prefix: string): Promise<void> => {
-    for (const entry of await readdir(directory, { withFileTypes: true })) {
-      found.push(prefix + entry.name);
-      if (entry.isDirectory()) await walk(join(directory, entry.name), `${prefix}${entry.name}/`);
-    }
-  };
-  await walk(root, "");
-  return found.sort();
 }
 
 describe("command line", () => {
@@ -90,10 +77,10 @@ describe("command line", () => {
     await server.nextOf("NOM");
     await server.send(ohai.routingId, { message: "CHEEZBURGER", sequence: 0n, operation: 1, filename: "/dir/half.bin", offset: 0n, chunk: randomBytes(500_000) });
     await subscriber.event((event) => event.event === "progress");
-    expect((await everything(inbox)).some((name) => name.endsWith(".part"))).toBe(true);
+    expect((await allPaths(inbox)).some((name) => name.endsWith(".part"))).toBe(true);
     subscriber.signal("SIGTERM");
     expect((await subscriber.exited).code).toBe(0);
-    expect(await everything(inbox)).toEqual([".cache", "dir"]);
+    expect(await allPaths(inbox)).toEqual([".cache", "dir"]);
     await server.nextOf("KTHXBAI");
   });
 });
@@ -124,7 +111,7 @@ describe("crashes and restarts", () => {
     await first.event((event) => event.event === "progress" && String(event.filename).startsWith("/big/"), 20_000, "a big file under way");
     first.signal("SIGKILL");
     expect((await first.exited).signal).toBe("SIGKILL");
-    const leftovers = (await everything(inbox)).filter((name) => name.endsWith(".part"));
+    const leftovers = (await allPaths(inbox)).filter((name) => name.endsWith(".part"));
     expect(leftovers.length).toBe(1);
 
     const second = filemq(["subscribe", endpoint, "--inbox", inbox, "--once", "--json"]);
@@ -133,7 +120,7 @@ describe("crashes and restarts", () => {
     await watcher;
     expect(partials).toEqual([]);
     expect(await treeDigests(inbox)).toEqual(await treeDigests(source));
-    expect((await everything(inbox)).filter((name) => name.endsWith(".part"))).toEqual([]);
+    expect((await allPaths(inbox)).filter((name) => name.endsWith(".part"))).toEqual([]);
     // Files the first run completed were not sent again (the digest cache), except what did not fit its 255 entries.
     const again = second.events().filter((event) => event.event === "delivered").map((event) => String(event.filename));
     const firstDelivered = first.events().filter((event) => event.event === "delivered").map((event) => String(event.filename));
@@ -164,26 +151,3 @@ describe("crashes and restarts", () => {
     expect(events.filter((event) => event.type === "connected").length).toBeGreaterThanOrEqual(2);
   });
 });
-
-/** Sizes of the files visible under their published names (hidden files excluded). */
-async function visibleSizes(root: string): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  const walk = async (directory: string, prefix: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(directory, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
-      if (entry.isDirectory()) await walk(join(directory, entry.name), `${prefix}${entry.name}/`);
-      else {
-        const info = await stat(join(directory, entry.name)).catch(() => undefined);
-        if (info !== undefined) sizes.set(prefix + entry.name, info.size);
-      }
-    }
-  };
-  await walk(root, "");
-  return sizes;
-}

@@ -8,11 +8,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdir, rename, rm, stat, writeFile, appendFile } from "node:fs/promises";
+import { appendFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FilemqProcess } from "./cli-process.js";
-import { Registry, sameTree, treeDigests, writeTree } from "./support.js";
+import { Registry, sameTree, treeDigests, visibleSizes, writeTree } from "./support.js";
 import { freeEndpoint } from "../engine/support.js";
 
 const registry = new Registry();
@@ -86,23 +86,6 @@ beforeAll(() => {
   }
 });
 afterAll(() => network?.remove());
-
-/** Sizes of the files visible under their published names. */
-async function visibleSizes(root: string): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  const walk = async (directory: string, prefix: string): Promise<void> => {
-    for (const entry of await readdir(directory, { withFileTypes: true }).catch(() => [])) {
-      if (entry.name.startsWith(".")) continue;
-      if (entry.isDirectory()) await walk(join(directory, entry.name), `${prefix}${entry.name}/`);
-      else {
-        const info = await stat(join(directory, entry.name)).catch(() => undefined);
-        if (info !== undefined) sizes.set(prefix + entry.name, info.size);
-      }
-    }
-  };
-  await walk(root, "");
-  return sizes;
-}
 
 describe("relays across hosts", () => {
   it("publisher -> 2 relays -> 4 subscribers, each in its own network namespace: all identical, nothing partial", { timeout: 120_000 }, async () => {

@@ -12,22 +12,13 @@ import { parseZpl } from "../../runtime/zpl/parse.js";
 import { hashPassword } from "../../protocols/sasl/index.js";
 import { startPublisher } from "../../protocols/filemq/server.js";
 import { messageTracer } from "../../protocols/filemq/cli/common.js";
-import { readVectors, type VectorRecord } from "../support/vectors.js";
 import { MemoryLogger } from "../support/engines.js";
 import { FILEMQ, runFilemq } from "./cli-process.js";
 import { RawClient } from "./peers.js";
-import { Registry, eventSeen, mirrored, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
+import { Registry, eventSeen, fmqVector, mirrored, vectorFrames, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
 
 const registry = new Registry();
 afterEach(() => registry.closeAll());
-
-const VECTORS = readVectors("fmq_msg");
-function vector(message: string, name: string): VectorRecord {
-  const record = VECTORS.find((candidate) => candidate.message === message && candidate.case === name);
-  if (record === undefined) throw new Error(`no vector ${message}/${name}`);
-  return record;
-}
-const frames = (record: VectorRecord): Buffer[] => record.frames.map((hex) => Buffer.from(hex, "hex"));
 
 /** A publisher of `source` that requires PLAIN, with these accounts (login → password). */
 async function plainPublisher(source: string, accounts: Record<string, string>, logger = testLogger): Promise<string> {
@@ -109,17 +100,17 @@ describe("SASL PLAIN", () => {
     await writeTree(source, { "hello.txt": "Hello, World\n" });
     const endpoint = await plainPublisher(source, { guest: "guest" });
     const client = rawClient(endpoint);
-    await client.sendFrames(frames(vector("OHAI", "empty")));
+    await client.sendFrames(vectorFrames(fmqVector("OHAI", "empty")));
     expect(await client.next()).toMatchObject({ message: "ORLY", mechanisms: ["PLAIN"], challenge: Buffer.alloc(0) });
-    await client.sendFrames(frames(vector("YARLY", "sasl-plain-guest")));
+    await client.sendFrames(vectorFrames(fmqVector("YARLY", "sasl-plain-guest")));
     expect(await client.next(5000)).toEqual({ message: "OHAI_OK" });
-    await client.sendFrames(frames(vector("ICANHAZ", "resync-cache")));
+    await client.sendFrames(vectorFrames(fmqVector("ICANHAZ", "resync-cache")));
     expect(await client.next()).toEqual({ message: "ICANHAZ_OK" });
-    await client.sendFrames(frames(vector("NOM", "first-credit")));
+    await client.sendFrames(vectorFrames(fmqVector("NOM", "first-credit")));
     const burgers = [];
     for (let i = 0; i < 4; i++) burgers.push(await client.nextOf("CHEEZBURGER"));
     // The data chunk is byte for byte what the C server sends; its end differs by the eof octet (ours: 1).
-    const chunk = vector("CHEEZBURGER", "file-chunk");
+    const chunk = fmqVector("CHEEZBURGER", "file-chunk");
     expect(burgers[0]).toMatchObject({ sequence: 0n, operation: 1, filename: "/hello.txt", offset: 0n, eof: 0 });
     expect(Buffer.from(burgers[0].chunk).toString("hex")).toBe(chunk.frames[1]);
     expect(burgers[1]).toMatchObject({ sequence: 1n, operation: 1, filename: "/hello.txt", offset: 13n, eof: 1 });

@@ -4,25 +4,17 @@
  * server's filenames and deletes (F6), chunks out of order and sequence gaps (restart with RESYNC), RTFM and
  * silence (reconnect with backoff and replayed subscriptions, F5), SRSLY (no retry), and the caught-up signal.
  */
-import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FmqMsgDraft } from "../../generated/filemq/fmq_msg.js";
-import { readVectors, type VectorRecord } from "../support/vectors.js";
 import { RawServer, type FromClient } from "./peers.js";
-import { Registry, eventSeen, eventually, subscriberOf } from "./support.js";
+import { Registry, allPaths, eventSeen, eventually, fmqVector, subscriberOf, vectorFrames } from "./support.js";
 
 const registry = new Registry();
 afterEach(() => registry.closeAll());
 
-const VECTORS = readVectors("fmq_msg");
-function vector(message: string, name: string): VectorRecord {
-  const record = VECTORS.find((candidate) => candidate.message === message && candidate.case === name);
-  if (record === undefined) throw new Error(`no vector ${message}/${name}`);
-  return record;
-}
 const hexFrames = (frames: readonly Buffer[]): string[] => frames.map((frame) => frame.toString("hex"));
-const vectorFrames = (record: VectorRecord): Buffer[] => record.frames.map((hex) => Buffer.from(hex, "hex"));
 
 async function rawServer(): Promise<RawServer> {
   const server = registry.add(new RawServer(), async (s) => s.close());
@@ -49,37 +41,25 @@ async function sendFile(server: RawServer, peer: Buffer, sequence: { next: bigin
   await server.send(peer, { message: "CHEEZBURGER", sequence: sequence.next++, operation: 1, filename, offset: BigInt(data.length), chunk: new Uint8Array() });
 }
 
-async function listing(directory: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (path: string, prefix: string): Promise<void> => {
-    for (const entry of await readdir(path, { withFileTypes: true })) {
-      found.push(prefix + entry.name);
-      if (entry.isDirectory()) await walk(join(path, entry.name), `${prefix}${entry.name}/`);
-    }
-  };
-  await walk(directory, "");
-  return found.sort();
-}
-
 describe("a conversation of C-captured frames", () => {
   it("OHAI, ORLY/YARLY (SASL PLAIN guest/guest), OHAI-OK, ICANHAZ, NOM, CHEEZBURGERs and a delete", async () => {
     const server = await rawServer();
     const inbox = await registry.directory("inbox");
     const { events } = await subscriberOf(registry, server.endpoint, inbox, { login: "guest", password: "guest", resync: false });
     const ohai = await server.nextOf("OHAI");
-    expect(hexFrames(ohai.frames)).toEqual(vector("OHAI", "empty").frames);
-    await server.sendFrames(ohai.routingId, vectorFrames(vector("ORLY", "sasl-offer-plain")));
-    expect(hexFrames((await server.nextOf("YARLY")).frames)).toEqual(vector("YARLY", "sasl-plain-guest").frames);
-    await server.sendFrames(ohai.routingId, vectorFrames(vector("OHAI-OK", "empty")));
-    expect(hexFrames((await server.nextOf("ICANHAZ")).frames)).toEqual(vector("ICANHAZ", "subscribe-root").frames);
-    expect(hexFrames((await server.nextOf("NOM")).frames)).toEqual(vector("NOM", "first-credit").frames);
-    await server.sendFrames(ohai.routingId, vectorFrames(vector("CHEEZBURGER", "file-chunk")));
-    await server.sendFrames(ohai.routingId, vectorFrames(vector("CHEEZBURGER", "end-of-file")));
+    expect(hexFrames(ohai.frames)).toEqual(fmqVector("OHAI", "empty").frames);
+    await server.sendFrames(ohai.routingId, vectorFrames(fmqVector("ORLY", "sasl-offer-plain")));
+    expect(hexFrames((await server.nextOf("YARLY")).frames)).toEqual(fmqVector("YARLY", "sasl-plain-guest").frames);
+    await server.sendFrames(ohai.routingId, vectorFrames(fmqVector("OHAI-OK", "empty")));
+    expect(hexFrames((await server.nextOf("ICANHAZ")).frames)).toEqual(fmqVector("ICANHAZ", "subscribe-root").frames);
+    expect(hexFrames((await server.nextOf("NOM")).frames)).toEqual(fmqVector("NOM", "first-credit").frames);
+    await server.sendFrames(ohai.routingId, vectorFrames(fmqVector("CHEEZBURGER", "file-chunk")));
+    await server.sendFrames(ohai.routingId, vectorFrames(fmqVector("CHEEZBURGER", "end-of-file")));
     await eventSeen(events, (event) => event.type === "delivered", 5000, "hello.txt");
     expect(await readFile(join(inbox, "hello.txt"), "utf8")).toBe("Hello, World\n");
-    await server.sendFrames(ohai.routingId, vectorFrames(vector("CHEEZBURGER", "delete")));
+    await server.sendFrames(ohai.routingId, vectorFrames(fmqVector("CHEEZBURGER", "delete")));
     await eventSeen(events, (event) => event.type === "deleted", 5000, "the delete");
-    expect(await listing(inbox)).toEqual([".cache"]);
+    expect(await allPaths(inbox)).toEqual([".cache"]);
   });
 
   it("SRSLY as the C server sends it on a wrong password ends the session for good", async () => {
@@ -87,9 +67,9 @@ describe("a conversation of C-captured frames", () => {
     const inbox = await registry.directory("inbox");
     const { events } = await subscriberOf(registry, server.endpoint, inbox, { login: "guest", password: "wrong", backoff: { initial: 50, max: 100 } });
     const ohai = await server.nextOf("OHAI");
-    await server.sendFrames(ohai.routingId, vectorFrames(vector("ORLY", "sasl-offer-plain")));
+    await server.sendFrames(ohai.routingId, vectorFrames(fmqVector("ORLY", "sasl-offer-plain")));
     await server.nextOf("YARLY");
-    await server.sendFrames(ohai.routingId, vectorFrames(vector("SRSLY", "denied-no-reason")));
+    await server.sendFrames(ohai.routingId, vectorFrames(fmqVector("SRSLY", "denied-no-reason")));
     await eventSeen(events, (event) => event.type === "denied", 5000, "denied");
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(server.count("OHAI")).toBe(1);
@@ -126,14 +106,14 @@ describe("a hostile server (F6)", () => {
     }
     await sendFile(server, peer, sequence, "/ok.txt", "fine\n");
     await eventSeen(events, (event) => event.type === "delivered" && event.filename === "/ok.txt", 5000, "ok.txt");
-    expect(await listing(outside)).toEqual(["victim"]);
+    expect(await allPaths(outside)).toEqual(["victim"]);
     expect(await readFile(join(outside, "victim"), "utf8")).toBe("keep me\n");
-    expect((await listing(inbox)).filter((name) => name !== ".cache")).toEqual(["link", "ok.txt"]);
+    expect((await allPaths(inbox)).filter((name) => name !== ".cache")).toEqual(["link", "ok.txt"]);
     expect(await readFile(join(inbox, ".cache"), "utf8")).not.toMatch(/attack/);
     expect(events.filter((event) => event.type === "refused").length).toBeGreaterThanOrEqual(attacks.length + 2);
     // Nothing of that ended the session.
     expect(server.count("OHAI")).toBe(1);
-    expect(await listing(join(inbox, ".."))).not.toContain("escape");
+    expect(await allPaths(join(inbox, ".."))).not.toContain("escape");
   });
 });
 
@@ -164,7 +144,7 @@ describe("transfer errors restart the session with RESYNC, on a new connection",
     await server.send(again.routingId, { message: "OHAI_OK" });
     const icanhaz = await server.nextOf("ICANHAZ");
     expect(icanhaz.message.options.get("RESYNC")).toBe("1");
-    expect(await listing(inbox)).toEqual([".cache"]);
+    expect(await allPaths(inbox)).toEqual([".cache"]);
   });
 });
 
@@ -234,9 +214,9 @@ describe("closing", () => {
     await mkdir(join(inbox, "d"), { recursive: true });
     await server.send(peer, { message: "CHEEZBURGER", sequence: 0n, operation: 1, filename: "/d/half.bin", offset: 0n, chunk: Buffer.alloc(1000) });
     await eventSeen(events, (event) => event.type === "progress", 3000, "the first chunk");
-    expect((await listing(inbox)).some((name) => name.endsWith(".part"))).toBe(true);
+    expect((await allPaths(inbox)).some((name) => name.endsWith(".part"))).toBe(true);
     await subscriber.close();
-    expect(await listing(inbox)).toEqual([".cache", "d"]);
+    expect(await allPaths(inbox)).toEqual([".cache", "d"]);
     await eventually(() => server.count("KTHXBAI") === 1, 2000, "KTHXBAI");
   });
 });

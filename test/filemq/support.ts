@@ -4,13 +4,14 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Logger } from "../../runtime/engine/index.js";
 import { subscribe, type FileMqSubscriber, type SubscriberEvent, type SubscriberOptions } from "../../protocols/filemq/client.js";
 import { startPublisher, type FileMqPublisher, type PublisherOptions } from "../../protocols/filemq/server.js";
 import { eventually, testLogger } from "../support/engines.js";
+import { readVectors, type VectorRecord } from "../support/vectors.js";
 
 /** Things a test opened, closed in reverse order by {@link Registry.closeAll}. */
 export class Registry {
@@ -130,6 +131,50 @@ function describeDifference(want: ReadonlyMap<string, string>, have: ReadonlyMap
 /** Waits for an event matching `predicate` among `events` (already received or to come). */
 export function eventSeen(events: readonly SubscriberEvent[], predicate: (event: SubscriberEvent) => boolean, timeoutMs = 10_000, what = "an event"): Promise<void> {
   return eventually(() => events.some(predicate), timeoutMs, what);
+}
+
+/** Every path under `root`, hidden ones included, sorted. */
+export async function allPaths(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (directory: string, prefix: string): Promise<void> => {
+    for (const entry of await readdir(directory, { withFileTypes: true })) {
+      found.push(prefix + entry.name);
+      if (entry.isDirectory()) await walk(join(directory, entry.name), `${prefix}${entry.name}/`);
+    }
+  };
+  await walk(root, "");
+  return found.sort();
+}
+
+/** Sizes of the files visible under their published names (hidden files excluded); files gone meanwhile are absent. */
+export async function visibleSizes(root: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  const walk = async (directory: string, prefix: string): Promise<void> => {
+    for (const entry of await readdir(directory, { withFileTypes: true }).catch(() => [])) {
+      if (entry.name.startsWith(".")) continue;
+      if (entry.isDirectory()) await walk(join(directory, entry.name), `${prefix}${entry.name}/`);
+      else {
+        const info = await stat(join(directory, entry.name)).catch(() => undefined);
+        if (info !== undefined) sizes.set(prefix + entry.name, info.size);
+      }
+    }
+  };
+  await walk(root, "");
+  return sizes;
+}
+
+const FMQ_VECTORS = readVectors("fmq_msg");
+
+/** A FILEMQ/1 golden vector record captured from the C codec, by message and case. */
+export function fmqVector(message: string, name: string): VectorRecord {
+  const record = FMQ_VECTORS.find((candidate) => candidate.message === message && candidate.case === name);
+  if (record === undefined) throw new Error(`no vector ${message}/${name}`);
+  return record;
+}
+
+/** A vector record's frames. */
+export function vectorFrames(record: VectorRecord): Buffer[] {
+  return record.frames.map((hex) => Buffer.from(hex, "hex"));
 }
 
 export { eventually, testLogger, type Logger };

@@ -59,6 +59,25 @@ export async function readPassword(file: string | undefined, env: CliIo["env"]):
   throw new UsageError(`--user needs a password: --password-file FILE or the ${PASSWORD_VARIABLE} environment variable`);
 }
 
+/** The one positional argument a command takes (an endpoint, say); `missing` says what to give. */
+export function onePositional(positionals: readonly string[], missing: string): string {
+  const [first, ...extra] = positionals;
+  if (first === undefined) throw new UsageError(missing);
+  if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
+  return first;
+}
+
+/** The `--user` and `--password-file` options as credentials, or none without `--user`. */
+export async function credentialsOption(values: Readonly<Record<string, unknown>>, env: CliIo["env"]): Promise<{ login: string; password: Buffer } | undefined> {
+  const login = values.user;
+  const file = values["password-file"];
+  if (typeof login !== "string") {
+    if (file !== undefined) throw new UsageError("--password-file goes with --user");
+    return undefined;
+  }
+  return { login, password: await readPassword(typeof file === "string" ? file : undefined, env) };
+}
+
 /** The log of a command: warnings and errors on stderr, everything with `--verbose`. */
 export function commandLogger(io: CliIo, name: string, verbose: boolean): Logger {
   return createLogger({ name, level: verbose ? "debug" : "warn", write: (line) => io.stderr.write(`${line}\n`) });

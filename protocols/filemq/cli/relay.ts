@@ -3,7 +3,7 @@
  */
 import { startRelay } from "../relay.js";
 import type { SubscriberEvent } from "../client.js";
-import { CommandFailed, commandLogger, messageTracer, readPassword, UsageError } from "./common.js";
+import { CommandFailed, commandLogger, credentialsOption, messageTracer, onePositional, UsageError } from "./common.js";
 import type { Command } from "./main.js";
 import { serverConfig } from "./publish.js";
 import { publisherReport, reportMode, subscriberLine } from "./report.js";
@@ -47,15 +47,12 @@ export const relayCommand: Omit<Command, "usage"> = {
   },
 
   async run(values, positionals, io) {
-    const [upstream, ...extra] = positionals;
-    if (upstream === undefined) throw new UsageError("which upstream publisher? give its endpoint");
-    if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
+    const upstream = onePositional(positionals, "which upstream publisher? give its endpoint");
     const inbox = values.inbox;
     if (typeof inbox !== "string") throw new UsageError("--inbox is required");
     const binds = values.bind as string[] | undefined;
     if (binds === undefined) throw new UsageError("--bind is required: where do subscribers connect?");
-    const login = typeof values.user === "string" ? values.user : undefined;
-    const password = login !== undefined ? await readPassword(values["password-file"] as string | undefined, io.env) : undefined;
+    const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
     const logger = commandLogger(io, "filemq relay", verbose);
     const tracer = messageTracer(logger, verbose);
@@ -77,7 +74,7 @@ export const relayCommand: Omit<Command, "usage"> = {
       upstream, inbox, alias: (values.alias as string | undefined) ?? "/", logger,
       subscriber: {
         paths: (values.path as string[] | undefined) ?? ["/"], heartbeat: seconds(values.heartbeat, "--heartbeat", 1) * 1000, verbose, onEvent: upstreamEvent,
-        ...(login !== undefined && password !== undefined ? { login, password } : {}),
+        ...credentials,
         ...(tracer ? { traceMessages: tracer } : {}),
       },
       publisher: { config: await serverConfig(values.config as string | undefined), verbose, onEvent: (event) => downstream.show(event), ...(tracer ? { traceMessages: tracer } : {}) },

@@ -3,7 +3,7 @@
  * holds the publisher's whole tree.
  */
 import { subscribe, type SubscriberEvent } from "../client.js";
-import { commandLogger, messageTracer, readPassword, UsageError, type CliIo } from "./common.js";
+import { commandLogger, credentialsOption, messageTracer, onePositional, UsageError } from "./common.js";
 import type { Command } from "./main.js";
 import { reportMode, subscriberReport } from "./report.js";
 
@@ -61,18 +61,14 @@ export const subscribeCommand: Omit<Command, "usage"> = {
   },
 
   async run(values, positionals, io) {
-    const [endpoint, ...extra] = positionals;
-    if (endpoint === undefined) throw new UsageError("which publisher? give its endpoint, e.g. tcp://127.0.0.1:5670");
-    if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
+    const endpoint = onePositional(positionals, "which publisher? give its endpoint, e.g. tcp://127.0.0.1:5670");
     const inbox = values.inbox;
     if (typeof inbox !== "string") throw new UsageError("--inbox is required");
     const once = values.once === true;
     const timeoutMs = seconds(values.timeout, "--timeout", 10) * 1000;
     const heartbeat = seconds(values.heartbeat, "--heartbeat", 1) * 1000;
     const quiet = whole(values.quiet, "--quiet", 500);
-    const login = typeof values.user === "string" ? values.user : undefined;
-    if (login === undefined && values["password-file"] !== undefined) throw new UsageError("--password-file goes with --user");
-    const password = login !== undefined ? await readPassword(values["password-file"] as string | undefined, io.env) : undefined;
+    const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
     const logger = commandLogger(io, "filemq subscribe", verbose);
     const report = subscriberReport(io, reportMode(io, values.json === true));
@@ -89,7 +85,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     const tracer = messageTracer(logger, verbose);
     const subscriber = await subscribe(endpoint, {
       inbox, paths: (values.path as string[] | undefined) ?? ["/"], heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
-      ...(login !== undefined && password !== undefined ? { login, password } : {}),
+      ...credentials,
       ...(tracer ? { traceMessages: tracer } : {}),
     });
     const unreachable = once ? setTimeout(() => {
