@@ -78,7 +78,7 @@ export interface SubscriberState {
 }
 
 /** Settings of the actions, from the options. */
-export interface Settings {
+export interface SubscriberSettings {
   readonly heartbeatMs: number;
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
@@ -110,7 +110,7 @@ export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly st
 }
 
 /** The subscriber's actions, working on `state`. */
-export function subscriberActions(state: SubscriberState, logger: Logger, settings: Settings): FmqClientActions<SubscriberState> {
+export function subscriberActions(state: SubscriberState, logger: Logger, settings: SubscriberSettings): FmqClientActions<SubscriberState> {
   const emit = settings.emit;
   const inbox = state.inbox;
 
@@ -437,7 +437,7 @@ export async function subscribe(endpoint: string, options: SubscriberOptions): P
   const subscriber = new FileMqSubscriber(state, password);
   if (options.onEvent) subscriber.on(options.onEvent);
   const login = options.login;
-  const settings: Settings = {
+  const settings: SubscriberSettings = {
     heartbeatMs: options.heartbeat ?? 1000,
     backoffInitialMs,
     backoffMaxMs: options.backoff?.max ?? 30_000,
