@@ -355,7 +355,7 @@ describe("skeletons of the engine test models", () => {
   it("cover every server and client model there", () => {
     expect(machines).toEqual([
       "async_exception_server", "async_server", "bare_client", "control_server", "events_server", "exception_loop_server",
-      "included_server", "machine_server", "malformed_server", "plain_server", "test_client", "timer_server",
+      "heartbeat_server", "included_server", "machine_server", "malformed_server", "plain_server", "test_client", "timer_server",
     ]);
   });
 
