@@ -192,7 +192,9 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       state.lastActivity = Date.now();
       state.caughtUp = false;
       state.probe = undefined;
-      const outcome = await state.receiver.accept(message);
+      // A server that sends beyond the credit granted breaks the protocol's one memory bound.
+      const outcome = state.credit.available < 0 ? { kind: "restart" as const, reason: "the server sent data beyond the credit granted" }
+        : await state.receiver.accept(message);
       switch (outcome.kind) {
         case "restart":
           ctx.log("warn", `transfer error: ${outcome.reason}; resynchronising`);

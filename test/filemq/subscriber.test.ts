@@ -131,15 +131,20 @@ describe("transfer errors restart the session with RESYNC, on a new connection",
       await server.send(peer, { message: "CHEEZBURGER", sequence: 0n, operation: 1, filename: "/f.bin", offset: 0n, chunk: Buffer.alloc(10, 1) });
       await server.send(peer, { message: "CHEEZBURGER", sequence: 1n, operation: 1, filename: "/g.bin", offset: 0n, chunk: Buffer.alloc(10, 2) });
     }],
+    ["data beyond the credit granted (the first NOM granted 5,000,000 octets)", async (server, peer) => {
+      await server.send(peer, { message: "CHEEZBURGER", sequence: 0n, operation: 1, filename: "/f.bin", offset: 0n, chunk: Buffer.alloc(6_000_000, 1) });
+    }],
     ["a chunk of a file not begun", async (server, peer) => {
       await server.send(peer, { message: "CHEEZBURGER", sequence: 0n, operation: 1, filename: "/f.bin", offset: 5n, chunk: Buffer.alloc(10, 1) });
     }],
   ];
 
   it.each(cases)("%s", async (_name, misbehave) => {
-    const { server, inbox, peer } = await session();
+    // A long heartbeat: the new session must come from the transfer error, not from the server's silence.
+    const { server, inbox, peer, events } = await session({ heartbeat: 20_000 });
     await misbehave(server, peer);
     const again = await server.nextOf("OHAI", 5000);
+    expect(events.filter((event) => event.type === "disconnected")).toEqual([{ type: "disconnected", reason: "transfer error" }]);
     expect(again.routingId.equals(peer)).toBe(false);
     await server.send(again.routingId, { message: "OHAI_OK" });
     const icanhaz = await server.nextOf("ICANHAZ");
@@ -166,7 +171,7 @@ describe("liveness (§8, F5)", () => {
   });
 
   it("reconnects after RTFM (the C client stopped for good), with a backoff that doubles", async () => {
-    const { server, peer, events } = await session({ backoff: { initial: 300, max: 5000 } });
+    const { server, peer, events } = await session({ backoff: { initial: 300, max: 5000 }, heartbeat: 20_000 });
     const rtfm: FmqMsgDraft = { message: "RTFM", reason: "who are you?" };
     await server.send(peer, rtfm);
     const first = await server.nextOf("OHAI", 3000);
@@ -175,7 +180,7 @@ describe("liveness (§8, F5)", () => {
     await server.nextOf("OHAI", 3000);
     // The second wait is twice the first (the session never got to OHAI-OK, so the backoff kept growing).
     expect(Date.now() - firstAt).toBeGreaterThanOrEqual(550);
-    expect(events.filter((event) => event.type === "disconnected").length).toBe(2);
+    expect(events.filter((event) => event.type === "disconnected")).toEqual(Array(2).fill({ type: "disconnected", reason: "server refused a command: who are you?" }));
   });
 });
 
