@@ -266,6 +266,9 @@ export class FileMqPublisher {
 
   /** Binds an endpoint (`tcp://*:5670`, `tcp://127.0.0.1:*`); returns the endpoint bound. */
   bind(endpoint: string, options: CallOptions = {}): Promise<string> {
+    if (this.settingsInForce.plain && endpoint.startsWith("tcp://")) {
+      this.logger.log("warn", `SASL PLAIN passwords travel in clear on ${endpoint}: serve logins on ipc:// or a trusted network`);
+    }
     return this.server.bind(endpoint, options);
   }
 

@@ -132,6 +132,7 @@ describe("secrets", () => {
     await subscriber.caughtUp();
     const wrong = await subscriberOf(registry, endpoint, await registry.directory("inbox"), { login: "guest", password: `${password}-not`, logger: clientLog, verbose: true, traceMessages: messageTracer(clientLog, true) });
     await eventSeen(wrong.events, (event) => event.type === "denied", 5000, "denied");
+    expect(serverLog.messages("warn").some((message) => /SASL PLAIN passwords travel in clear on tcp:/.test(message))).toBe(true);
     const everything = JSON.stringify([...serverLog.lines, ...clientLog.lines]);
     expect(everything).toContain("YARLY");
     expect(everything).toContain("<redacted>");
