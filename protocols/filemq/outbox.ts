@@ -37,6 +37,8 @@ interface OpenFile {
   size: number;
   /** The next chunk, being read ahead while the previous one travels (one chunk at most). */
   ahead: { readonly offset: number; readonly data: Promise<Buffer> } | undefined;
+  /** A read in flight: the descriptor stays open until it is done. */
+  reading: Promise<unknown> | undefined;
 }
 
 /** One subscriber's queue, credit and transfer. */
@@ -98,7 +100,7 @@ export class Outbox {
         return { event: "send_delete", fields: this.cheezburger(FMQ_MSG_FILE_DELETE, patch.vpath, 0, 0, EMPTY) };
       }
       // The size the scan found: a file that grows meanwhile gets a new patch once its change is stable.
-      this.current = { file: patch.file, descriptor: undefined, offset: 0, size: patch.file.size, ahead: undefined };
+      this.current = { file: patch.file, descriptor: undefined, offset: 0, size: patch.file.size, ahead: undefined, reading: undefined };
     }
     const current = this.current;
     if (current.descriptor === undefined) {
@@ -120,7 +122,7 @@ export class Outbox {
         this.credit -= chunk.length;
         // Large files: the next chunk is read from disk while this one travels.
         const next = Math.min(CHUNK_SIZE, current.size - current.offset);
-        if (next > SYNC_IO_LIMIT) current.ahead = { offset: current.offset, data: readAsync(current.descriptor, next, current.offset) };
+        if (next > SYNC_IO_LIMIT) current.ahead = { offset: current.offset, data: this.track(current, readAsync(current.descriptor, next, current.offset)) };
         return { event: "send_chunk", fields, size: current.size };
       }
       // The file got shorter since it was opened: it ends here.
@@ -149,16 +151,22 @@ export class Outbox {
     current.ahead = undefined;
     if (ahead !== undefined && ahead.offset === current.offset) return ahead.data;
     await ahead?.data.catch(() => undefined);
-    if (wanted > SYNC_IO_LIMIT) return readAsync(descriptor, wanted, current.offset);
+    if (wanted > SYNC_IO_LIMIT) return this.track(current, readAsync(descriptor, wanted, current.offset));
     const buffer = Buffer.allocUnsafe(wanted);
     return buffer.subarray(0, readSync(descriptor, buffer, 0, wanted, current.offset));
+  }
+
+  /** Remembers a read in flight on the file, so that its descriptor is closed only after it. */
+  private track<T>(current: OpenFile, read: Promise<T>): Promise<T> {
+    current.reading = read;
+    return read;
   }
 
   private async closeCurrent(): Promise<void> {
     const current = this.current;
     this.current = undefined;
     // A read still in flight must finish before its descriptor can be closed (and reused).
-    await current?.ahead?.data.catch(() => undefined);
+    await current?.reading?.catch(() => undefined);
     if (current?.descriptor !== undefined) closeSync(current.descriptor);
   }
 }

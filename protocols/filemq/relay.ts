@@ -39,7 +39,7 @@ export interface FileMqRelay {
  */
 export async function startRelay(options: RelayOptions): Promise<FileMqRelay> {
   const logger = options.logger;
-  const config = options.publisher?.config;
+  const config = options.publisher?.config?.clone();
   if (config !== undefined && config.get("server/stable_age") === undefined) config.set("server/stable_age", "0");
   const publisher = await startPublisher({
     ...options.publisher,
