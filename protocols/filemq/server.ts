@@ -147,7 +147,7 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
     },
 
     refuseTheCommand(ctx) {
-      ctx.reply.reason = `${ctx.request.message} is not valid in state ${ctx.state}`;
+      ctx.reply.reason = `${ctx.request?.message ?? ctx.event} is not valid in state ${ctx.state}`;
       ctx.log("info", `refused ${ctx.event} in state ${ctx.state}`);
     },
   };
@@ -257,7 +257,7 @@ export class FileMqPublisher {
   /** Publishes a directory under a virtual path (starting with `/`); its files go out after the next scan. */
   publish(location: string, alias: string): void {
     if (!alias.startsWith("/")) throw new ConfigurationError(`alias ${JSON.stringify(alias)} must start with /`);
-    if (this.catalog.mounts.some((mount) => mount.alias === alias && mount.location === location)) return;
+    if (this.catalog.mounts.some((mount) => mount.alias === alias && mount.location === resolve(location))) return;
     this.catalog.addMount(location, alias);
     const mount = this.catalog.mounts[this.catalog.mounts.length - 1];
     if (this.options.watch !== false && !this.closed) this.watchMount(mount);
