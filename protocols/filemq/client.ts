@@ -335,6 +335,9 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
  */
 export class FileMqSubscriber {
   private readonly listeners = new Set<(event: SubscriberEvent) => void>();
+  /** Waits of {@link FileMqSubscriber.next} still open: they end with an error when the subscriber closes. */
+  private readonly waits = new Set<(error: Error) => void>();
+  private clientRef: FmqClient<SubscriberState> | undefined;
   private quietTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
@@ -349,8 +352,6 @@ export class FileMqSubscriber {
   get inbox(): Inbox {
     return this.state.inbox;
   }
-
-  private clientRef: FmqClient<SubscriberState> | undefined;
 
   /** The generated client underneath (its state machine, `connected`, `state`). */
   get client(): FmqClient<SubscriberState> {
@@ -379,16 +380,25 @@ export class FileMqSubscriber {
     return this.next((event) => event.type === "caught-up" ? true : event.type === "denied" ? new Error(event.reason) : undefined);
   }
 
-  /** Resolves on the first event for which `settle` returns true; rejects if it returns an error. */
+  /**
+   * Resolves on the first event for which `settle` returns true; rejects if it returns an error, or when the
+   * subscriber closes first.
+   */
   next(settle: (event: SubscriberEvent) => boolean | Error | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
+      const end = (error?: Error): void => {
+        stop();
+        this.waits.delete(end);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
       const stop = this.on((event) => {
         const verdict = settle(event);
-        if (verdict === undefined || verdict === false) return;
-        stop();
-        if (verdict === true) resolve();
-        else reject(verdict);
+        if (verdict === true) end();
+        else if (verdict instanceof Error) end(verdict);
       });
+      if (this.closing !== undefined) end(new Error("the subscriber is closed"));
+      else this.waits.add(end);
     });
   }
 
@@ -396,6 +406,7 @@ export class FileMqSubscriber {
   close(options: CallOptions = {}): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.quietTimer);
+      for (const end of [...this.waits]) end(new Error("the subscriber is closed"));
       try {
         await this.clientRef?.close(options);
       } finally {

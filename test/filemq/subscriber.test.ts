@@ -214,6 +214,14 @@ describe("caught up", () => {
 });
 
 describe("closing", () => {
+  it("ends a wait for caught-up with an error instead of leaving it pending", async () => {
+    const { subscriber } = await session();
+    const waiting = subscriber.caughtUp();
+    await subscriber.close();
+    await expect(waiting).rejects.toThrow("the subscriber is closed");
+    await expect(subscriber.caughtUp()).rejects.toThrow("the subscriber is closed");
+  });
+
   it("leaves no temporary file when closed in the middle of a file", async () => {
     const { server, inbox, peer, events, subscriber } = await session();
     await mkdir(join(inbox, "d"), { recursive: true });
