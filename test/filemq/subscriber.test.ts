@@ -216,9 +216,9 @@ describe("caught up", () => {
 describe("closing", () => {
   it("ends a wait for caught-up with an error instead of leaving it pending", async () => {
     const { subscriber } = await session();
-    const waiting = subscriber.caughtUp();
+    const waiting = expect(subscriber.caughtUp()).rejects.toThrow("the subscriber is closed");
     await subscriber.close();
-    await expect(waiting).rejects.toThrow("the subscriber is closed");
+    await waiting;
     await expect(subscriber.caughtUp()).rejects.toThrow("the subscriber is closed");
   });
 
