@@ -114,7 +114,9 @@ export class Inbox {
     candidates.sort((a, b) => b.entry.size - a.entry.size);
     const cache = new Map<string, string>();
     for (const { relative, key, entry } of candidates.slice(0, MAX_CACHE_ENTRIES)) {
-      const digest = entry.digest ?? (await this.digest(relative));
+      // A file changed in the inbox since its digest was taken gets a new one.
+      const current = await stat(join(this.root, ...relative.split("/"))).catch(() => undefined);
+      const digest = entry.digest !== undefined && current !== undefined && stillValid(entry, current) ? entry.digest : await this.digest(relative);
       if (digest !== undefined) cache.set(key, digest);
     }
     return cache;
