@@ -10,11 +10,12 @@ import { documentation } from "./docs.js";
 import type { ActionIR, ArgIR, CodecIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import type { XmlElement } from "./xml.js";
+import { MAX_MESSAGE_SIZE_LIMIT, MIN_MESSAGE_SIZE_LIMIT } from "../runtime/engine/limits.js";
 
 /** Loads the codec model a machine names. */
 export type CodecLoader = (path: string, from: Location) => CodecIR | null;
 
-const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protocol_dir", "package_dir", "source_dir", "project_header", "export_macro"];
+const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protocol_dir", "package_dir", "source_dir", "project_header", "export_macro", "max_message_size"];
 const ENGINE_EVENTS = { server: ["expired", "malformed", "exception"], client: ["expired", "heartbeat", "malformed", "exception"] };
 /** Hook and engine member names an action method must not take. */
 const RESERVED_METHODS = new Set(["createClient", "clientTerminated", "constructor", "toString", "valueOf", "hasOwnProperty"]);
@@ -86,6 +87,7 @@ export function buildMachineModel(
   }));
   const receives = recvElements.flatMap((element) => element.children.flatMap((child) => messageReference(child, messages, diagnostics) ?? []));
 
+  const maxMessageSize = integerAttribute(root, "max_message_size", MIN_MESSAGE_SIZE_LIMIT, MAX_MESSAGE_SIZE_LIMIT, undefined, diagnostics);
   const engineEvents = new Set<string>([...ENGINE_EVENTS[kind], ...methods.map((method) => method.event)]);
   const events = collectEvents(resolved, messageByEvent, engineEvents);
   const actions = collectActions(resolved, messageByEvent, diagnostics, root.at);
@@ -97,6 +99,7 @@ export function buildMachineModel(
     kind, source, name, className: lowerSnake(name), typeName: pascalCase(name),
     title: root.attributes.get("title")?.value ?? "", doc: documentation(root), license,
     protocol, protocolImport, states: resolved, events, actions, methods, replies, sends, receives,
+    ...(maxMessageSize !== undefined ? { maxMessageSize } : {}),
   };
 }
 

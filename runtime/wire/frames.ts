@@ -6,6 +6,7 @@
 import { EncodeError, MalformedError, type EncodeSite, type MalformedKind } from "./errors.js";
 import { readUtf8 } from "./text.js";
 import { textSize, toBuffer } from "./writer.js";
+import { counted } from "./plural.js";
 
 const MAX_U64 = 0xffffffffffffffffn;
 
@@ -37,8 +38,8 @@ export function numberFrame(site: EncodeSite, field: string, value: unknown, siz
 
 /** Checks a fixed-width byte field (`octets` N, `uuid`) and returns it as a frame. */
 export function fixedFrame(site: EncodeSite, field: string, value: unknown, width: number): Buffer {
-  if (!(value instanceof Uint8Array)) throw new EncodeError("BadType", site.model, site.message, field, `expected ${width} octets`);
-  if (value.length !== width) throw new EncodeError("BadLength", site.model, site.message, field, `expected exactly ${width} octets, got ${value.length}`);
+  if (!(value instanceof Uint8Array)) throw new EncodeError("BadType", site.model, site.message, field, `expected ${counted(width, "octet")}`);
+  if (value.length !== width) throw new EncodeError("BadLength", site.model, site.message, field, `expected exactly ${counted(width, "octet")}, got ${value.length}`);
   return toBuffer(value);
 }
 
@@ -63,7 +64,7 @@ export class FrameReader {
   private take(field: string): Buffer {
     const frame = this.frames[this.next];
     if (frame === undefined) {
-      throw this.error("MissingFrame", field, `frame ${this.next} is missing (message has ${this.frames.length} frames)`, this.next);
+      throw this.error("MissingFrame", field, `frame ${this.next} is missing (message has ${counted(this.frames.length, "frame")})`, this.next);
     }
     this.next++;
     return toBuffer(frame);
@@ -112,7 +113,7 @@ export class FrameReader {
 
   number(field: string, size: 1 | 2 | 4 | 8): number | bigint {
     const frame = this.take(field);
-    if (frame.length < size) throw this.error("Truncated", field, `number-${size} frame has ${frame.length} octets`);
+    if (frame.length < size) throw this.error("Truncated", field, `number-${size} frame has ${counted(frame.length, "octet")}`);
     if (frame.length > size) throw this.error("TrailingBytes", field, `number-${size} frame has ${frame.length} octets`);
     return size === 8 ? frame.readBigUInt64BE(0) : frame.readUIntBE(0, size);
   }
@@ -131,7 +132,7 @@ export class FrameReader {
 
   fixed(field: string, width: number): Buffer {
     const frame = this.take(field);
-    if (frame.length < width) throw this.error("Truncated", field, `frame has ${frame.length} octets, expected ${width}`);
+    if (frame.length < width) throw this.error("Truncated", field, `frame has ${counted(frame.length, "octet")}, expected ${width}`);
     if (frame.length > width) throw this.error("TrailingBytes", field, `frame has ${frame.length} octets, expected ${width}`);
     return frame;
   }
@@ -141,7 +142,7 @@ export class FrameReader {
     const rest: Buffer[] = [];
     for (let i = this.next; i < this.frames.length; i++) rest.push(toBuffer(this.frames[i]));
     if (rest.length < min) {
-      throw this.error("MissingFrame", field, `needs at least ${min} frames, ${rest.length} left`, this.frames.length);
+      throw this.error("MissingFrame", field, `needs at least ${counted(min, "frame")}, ${rest.length} left`, this.frames.length);
     }
     this.next = this.frames.length;
     return rest;

@@ -32,3 +32,5 @@ export {
 export type { ZplNode, ZplNodeData } from "../zpl/tree.js";
 export { bytesToHex, hexToBytes, decimalToBigint } from "./notation.js";
 export { toRouterFrames, fromRouterFrames, subscriptionPrefix, readSubscription, type SubscriptionNotice, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";
+export { maxFrameCount, tooManyFrames } from "./frame-count.js";
+export { counted } from "./plural.js";

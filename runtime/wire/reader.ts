@@ -15,6 +15,7 @@ import { MalformedError, type DecodeSite, type MalformedKind } from "./errors.js
 import { readKeyUtf8, readUtf8 } from "./text.js";
 import { readUint64 } from "./u64.js";
 import { bufferView, toBuffer } from "./writer.js";
+import { counted } from "./plural.js";
 
 /** Where the last variable-size value read ended: see {@link readEnd}. */
 let end = 0;
@@ -53,7 +54,7 @@ export function malformed(site: DecodeSite, kind: MalformedKind, field: string |
 
 /** The error for a fixed part (`what`, `octets` wide) that does not fit at `at`. */
 function truncated(site: DecodeSite, field: string, what: string, octets: number, buffer: Buffer, at: number): MalformedError {
-  return malformed(site, "Truncated", field, at, `${what} needs ${octets} octets, ${buffer.length - at} left at offset ${at}`);
+  return malformed(site, "Truncated", field, at, `${what} needs ${counted(octets, "octet")}, ${buffer.length - at} left at offset ${at}`);
 }
 
 /** The error for a `number` field (or a length or count) of `octets` octets that does not fit at `at`. */
@@ -66,7 +67,7 @@ function truncatedNumber(site: DecodeSite, field: string, octets: number, buffer
  * it. The offset is the prefix's, where the field (or item) starts.
  */
 function overrun(site: DecodeSite, field: string, what: string, count: number, buffer: Buffer, at: number, width: number): MalformedError {
-  return malformed(site, "Overrun", field, at, `${what} ${count} overruns frame (${buffer.length - at - width} octets left) at offset ${at}`);
+  return malformed(site, "Overrun", field, at, `${what} ${count} overruns frame (${counted(buffer.length - at - width, "octet")} left) at offset ${at}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ function badStart(model: string, frames: readonly Uint8Array[], signature0: numb
   if (frames.length === 0) return malformed(modelSite(model), "Truncated", "signature", 0, "no frames");
   const body = toBuffer(frames[0]);
   const limit = body.length;
-  if (limit < 2) return malformed(modelSite(model), "Truncated", "signature", 0, `frame of ${limit} octets has no signature`);
+  if (limit < 2) return malformed(modelSite(model), "Truncated", "signature", 0, `frame of ${counted(limit, "octet")} has no signature`);
   if (body[0] !== signature0 || body[1] !== signature1) {
     const expected = hex2(signature0, signature1);
     const actual = hex2(body[0], body[1]);
@@ -339,7 +340,7 @@ function trailingBytes(site: DecodeSite, buffer: Buffer, at: number): MalformedE
 export function frameField(site: DecodeSite, field: string, frames: readonly Uint8Array[], index: number): Buffer {
   const frame = frames[index];
   if (frame === undefined) {
-    throw malformed(site, "MissingFrame", field, 0, `frame ${index} is missing (message has ${frames.length} frames)`, { frame: index });
+    throw malformed(site, "MissingFrame", field, 0, `frame ${index} is missing (message has ${counted(frames.length, "frame")})`, { frame: index });
   }
   return toBuffer(frame);
 }
@@ -347,7 +348,7 @@ export function frameField(site: DecodeSite, field: string, frames: readonly Uin
 /** The frames from `from` on, for a trailing `msg` field with at least `min` frames. */
 export function restFrames(site: DecodeSite, field: string, frames: readonly Uint8Array[], from: number, min: number): Buffer[] {
   if (frames.length - from < min) {
-    throw malformed(site, "MissingFrame", field, 0, `needs at least ${min} frames from frame ${from}, message has ${frames.length}`, {
+    throw malformed(site, "MissingFrame", field, 0, `needs at least ${counted(min, "frame")} from frame ${from}, message has ${frames.length}`, {
       frame: frames.length,
     });
   }

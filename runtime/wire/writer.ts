@@ -22,6 +22,7 @@ import { Buffer } from "node:buffer";
 import { EncodeError, type EncodeSite } from "./errors.js";
 import { shortTextBound, utf8Length, writeText } from "./text.js";
 import { setUint64 } from "./u64.js";
+import { counted } from "./plural.js";
 
 const MAX_U32 = 0xffffffff;
 const MAX_U64 = 0xffffffffffffffffn;
@@ -39,7 +40,7 @@ function fail(site: EncodeSite, kind: EncodeError["kind"], field: string, detail
 function describe(value: unknown): string {
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
-  if (value instanceof Uint8Array) return `${value.length} octets`;
+  if (value instanceof Uint8Array) return counted(value.length, "octet");
   return String(value);
 }
 
@@ -184,8 +185,8 @@ function refuseChunk(site: EncodeSite, field: string, value: unknown): never {
 
 /** Checks a fixed-width byte field (`octets` N, `uuid`) and returns its width. */
 export function fixedBytesSize(site: EncodeSite, field: string, value: unknown, width: number): number {
-  if (!(value instanceof Uint8Array)) fail(site, "BadType", field, `expected ${width} octets, got ${describe(value)}`);
-  if (value.length !== width) fail(site, "BadLength", field, `expected exactly ${width} octets, got ${value.length}`);
+  if (!(value instanceof Uint8Array)) fail(site, "BadType", field, `expected ${counted(width, "octet")}, got ${describe(value)}`);
+  if (value.length !== width) fail(site, "BadLength", field, `expected exactly ${counted(width, "octet")}, got ${value.length}`);
   return width;
 }
 
@@ -212,7 +213,7 @@ export function frameValue(site: EncodeSite, field: string, value: unknown): Buf
 export function msgValue(site: EncodeSite, field: string, value: unknown, min: number): Buffer[] {
   if (value === undefined || value === null) return [EMPTY_FRAME];
   if (!Array.isArray(value)) fail(site, "BadType", field, `expected an array of frames, got ${describe(value)}`);
-  if (value.length < min) fail(site, "TooFew", field, `${value.length} frames; at least ${min} required`);
+  if (value.length < min) fail(site, "TooFew", field, `${counted(value.length, "frame")}; at least ${min} required`);
   const frames: Buffer[] = new Array<Buffer>(value.length);
   for (let i = 0; i < value.length; i++) frames[i] = frameValue(site, field, value[i]);
   return frames;
@@ -220,7 +221,10 @@ export function msgValue(site: EncodeSite, field: string, value: unknown, min: n
 
 /** The error for a message the codec does not know (reached only from untyped callers). */
 export function unknownMessage(model: string, message: unknown): EncodeError {
-  const name = typeof message === "object" && message !== null ? (message as { message?: unknown }).message : message;
+  if (typeof message !== "object" || message === null || Array.isArray(message)) {
+    return new EncodeError("BadType", model, null, null, `expected a message object such as { message: "NAME", ... }, got ${Array.isArray(message) ? "an array" : describe(message)}`);
+  }
+  const name = (message as { message?: unknown }).message;
   return new EncodeError("UnknownMessage", model, null, null, `unknown message ${JSON.stringify(name)}`);
 }
 

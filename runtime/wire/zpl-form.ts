@@ -27,6 +27,7 @@ import { encodeDynamic, unsetValue, type DynamicMessage } from "./interpret.js";
 import { bytesToHex, decimalToBigint, hexToBytes } from "./notation.js";
 import { findMessage, isSettable, type CodecSchema, type FieldSchema, type MessageSchema } from "./schema.js";
 import { toBuffer } from "./writer.js";
+import { counted } from "./plural.js";
 
 /** Options of {@link toZplForm}. */
 export interface ZplFormOptions {
@@ -369,7 +370,7 @@ class FormReader {
         at += 4;
       }
       if (at + length > bytes.length) {
-        throw this.error("BadFrames", key, `frame ${frames.length} says ${length} octets, ${bytes.length - at} are left`);
+        throw this.error("BadFrames", key, `frame ${frames.length} says ${counted(length, "octet")}, ${bytes.length - at} ${bytes.length - at === 1 ? "is" : "are"} left`);
       }
       frames.push(bytes.subarray(at, at + length));
       at += length;
