@@ -19,9 +19,11 @@ import {
   fromRouterFrames,
   fromZplForm,
   fromZplFormRouted,
+  longstrBound,
   noMoreFrames,
   printZplForm,
   readEnd,
+  readLongstr,
   readString,
   reserveFrame,
   reservedOffset,
@@ -34,6 +36,7 @@ import {
   unknownId,
   unknownMessage,
   writeHeader,
+  writeLongstr,
   writeString,
   type Codec,
   type CodecSchema,
@@ -68,7 +71,10 @@ export interface Hello {
   name: string;
 }
 
-/** Server greets the client back. */
+/**
+ * Server greets the client back. The greeting holds the client's name (up to 255
+ * octets) and words around it, so it is a longstr: a string could not carry it.
+ */
 export interface World {
   readonly message: "WORLD";
   /** The server's greeting */
@@ -195,17 +201,17 @@ function encodeWorld(msg: Draft<World>): Buffer[] {
   const greeting = msg.greeting ?? "";
   const bound =
     3 +
-    stringBound(WORLD_SITE, "greeting", greeting);
+    longstrBound(WORLD_SITE, "greeting", greeting);
   const buffer = reserveFrame(bound);
   const view = reservedView();
   const start = reservedOffset();
   writeHeader(view, start, 0xaaa7, HELLO_MSG_WORLD);
-  const at = writeString(WORLD_SITE, "greeting", buffer, start + 3, greeting);
+  const at = writeLongstr(WORLD_SITE, "greeting", buffer, start + 3, greeting);
   return [takeFrame(buffer, start, at, bound)];
 }
 
 function decodeWorld(body: Buffer, frames: readonly Uint8Array[]): World {
-  const greeting = readString(WORLD_SITE, "greeting", body, 3);
+  const greeting = readLongstr(WORLD_SITE, "greeting", body, 3);
   const at = readEnd();
   endOfBody(WORLD_SITE, body, at);
   noMoreFrames(WORLD_SITE, frames, 1);
@@ -274,7 +280,8 @@ function decodeInvalid(body: Buffer, frames: readonly Uint8Array[]): Invalid {
  * wire cannot carry.
  */
 export function encode(msg: HelloMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "HELLO":
       return encodeHello(msg);
     case "WORLD":
@@ -334,7 +341,7 @@ export const schema: CodecSchema = {
       key: "WORLD",
       id: 2,
       fields: [
-        { name: "greeting", key: "greeting", type: "string" },
+        { name: "greeting", key: "greeting", type: "longstr" },
       ],
     },
     {

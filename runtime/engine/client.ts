@@ -101,6 +101,8 @@ export class ClientContext<M extends AnyMessage, Fields extends object, Event ex
   args: Partial<Args> = {};
   /** The decoding error, during a `malformed` event. */
   error: MalformedError | undefined;
+  /** The action failure that raised the current `exception` event (its `cause` is what the action threw). */
+  failure: ActionFailed | undefined;
 
   constructor(
     /** The engine, for what the context does not offer directly. */
@@ -238,6 +240,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
       failed: (context, action, error) => {
         const failure = new ActionFailed(action, context.event, context.state, error);
+        context.failure = failure;
         context.log("error", `action ${action} failed: ${errorText(error)}`, { event: context.event });
         this.failure ??= failure;
         try {
@@ -618,6 +621,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     if (pending.message !== undefined) context.request = pending.message;
     if (pending.args !== undefined) context.args = pending.args;
     context.error = pending.error;
+    context.failure = undefined;
     this.wakeupTimer.cancel();
     this.executing = pending.call;
     if (pending.call !== undefined) pending.call.started = true;

@@ -105,6 +105,8 @@ export class ServerContext<M extends AnyMessage, Fields extends object, Event ex
   reply: Partial<Fields> = {};
   /** The decoding error, during a `malformed` event. */
   error: MalformedError | undefined;
+  /** The action failure that raised the current `exception` event (its `cause` is what the action threw). */
+  failure: ActionFailed | undefined;
   /** False once the context has terminated: events sent to it are dropped. */
   valid = true;
   /** Pending events, run one at a time. */
@@ -227,6 +229,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
       failed: (context, action, error) => {
         const failure = new ActionFailed(action, context.event, context.state, error);
+        context.failure = failure;
         context.log("error", `action ${action} failed: ${errorText(error)}`, { event: context.event });
         this.reportFailure(failure);
         return this.handlesException ? "exception" : undefined;
@@ -559,6 +562,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     if (pending.wakeup !== undefined && !context.wakeupTimer.isCurrent(pending.wakeup)) return undefined;
     if (pending.message !== undefined) context.request = pending.message;
     context.error = pending.error;
+    context.failure = undefined;
     context.wakeupTimer.cancel();
     return execute(this.machine, this.runner, context, pending.event);
   }
