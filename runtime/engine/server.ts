@@ -13,7 +13,7 @@ import { ZplNode } from "../zpl/tree.js";
 import { writeZpl } from "../zpl/write.js";
 import { loadConfig, durationSetting, watchConfig, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
-import { ActionFailed, EngineClosed, errorText } from "./errors.js";
+import { ActionFailed, EngineClosed, SocketError, errorText } from "./errors.js";
 import { DEFAULT_CLIENT_QUEUE_LIMIT, DEFAULT_PEER_SEND_LIMIT, MAX_MESSAGE_SIZE_LIMIT, checkLimit, frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
@@ -429,7 +429,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
         await bindRetrying(this.socket, endpoint);
         this.logger.log("info", `bound ${this.socket.lastEndpoint ?? endpoint}`);
       } catch (error) {
-        this.logger.log("error", `cannot bind ${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.log("error", errorText(error));
       }
     }
   }
@@ -634,7 +634,7 @@ async function bindRetrying(socket: Router, endpoint: string, deadline = Date.no
       return;
     } catch (error) {
       const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
-      if (!inUse || Date.now() > deadline || endpoint.endsWith(":*")) throw error;
+      if (!inUse || Date.now() > deadline || endpoint.endsWith(":*")) throw new SocketError("bind", endpoint, error);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
