@@ -6,6 +6,7 @@
 import { Dealer, type Context } from "zeromq";
 import type { AnyMessage, Codec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
+import { counted } from "../wire/plural.js";
 import type { ZplNode } from "../zpl/tree.js";
 import { loadConfig, durationSetting, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
@@ -519,7 +520,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       try {
         await withDeadline("close", Math.max(1, deadline - Date.now()), () => outgoing.drained());
       } catch {
-        this.logger.log("warn", `close: ${outgoing.length} queued messages not sent before the timeout; dropped`);
+        this.logger.log("warn", `close: ${counted(outgoing.length, "queued message")} not sent before the timeout; dropped`);
         outgoing.clear();
       }
     }
