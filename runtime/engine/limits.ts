@@ -15,8 +15,11 @@ export const DEFAULT_PEER_SEND_LIMIT = 1000;
 /** Messages of one peer waiting for the actions of its context before more are dropped. */
 export const DEFAULT_CLIENT_QUEUE_LIMIT = 1000;
 
+/** The largest count any limit takes (a 32-bit signed integer, as ZeroMQ's options are). */
+const MAX_COUNT = 2_147_483_647;
+
 /** Checks an integer option in `min..max`, naming it (and the value, never secret here) when it is not. */
-export function checkLimit(option: string, value: number, min: number, max: number): number {
+export function checkLimit(option: string, value: number, min: number, max = MAX_COUNT): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${option} must be an integer from ${min} to ${max}, not ${value}`);
   }

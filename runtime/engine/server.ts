@@ -14,7 +14,7 @@ import { writeZpl } from "../zpl/write.js";
 import { loadConfig, durationSetting, watchConfig, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
 import { ActionFailed, EngineClosed, SocketError, errorText } from "./errors.js";
-import { DEFAULT_CLIENT_QUEUE_LIMIT, DEFAULT_PEER_SEND_LIMIT, MAX_MESSAGE_SIZE_LIMIT, checkLimit, frameLimit } from "./limits.js";
+import { DEFAULT_CLIENT_QUEUE_LIMIT, DEFAULT_PEER_SEND_LIMIT, checkLimit, frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
@@ -194,11 +194,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.handlesMalformed = this.machine.handles("malformed");
     this.handlesException = this.machine.handles("exception");
     this.frameLimit = maxFrameCount(codec.schema);
-    this.peerSendLimit = checkLimit("sendHighWaterMark", options.sendHighWaterMark ?? DEFAULT_PEER_SEND_LIMIT, 0, MAX_MESSAGE_SIZE_LIMIT);
-    this.clientQueueLimit = checkLimit("clientQueueLimit", options.clientQueueLimit ?? DEFAULT_CLIENT_QUEUE_LIMIT, 1, MAX_MESSAGE_SIZE_LIMIT);
-    const domain = options.security !== undefined ? uniqueDomain(table.name) : undefined;
-    const security = options.security !== undefined && domain !== undefined ? serverSocketSecurity(options.security, domain) : {};
+    this.peerSendLimit = checkLimit("sendHighWaterMark", options.sendHighWaterMark ?? DEFAULT_PEER_SEND_LIMIT, 0);
+    this.clientQueueLimit = checkLimit("clientQueueLimit", options.clientQueueLimit ?? DEFAULT_CLIENT_QUEUE_LIMIT, 1);
     const maxMessageSize = frameLimit(options.maxMessageSize, table.maxMessageSize);
+    const secured = options.security !== undefined ? { security: options.security, domain: uniqueDomain(table.name) } : undefined;
     this.socket = openSocket(() => new Router({
       linger: 0,
       // A send to a peer that left fails (EHOSTUNREACH) and one to a peer whose queue is full fails (EAGAIN)
@@ -208,10 +207,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       sendHighWaterMark: this.peerSendLimit,
       maxMessageSize,
       ...(options.context !== undefined ? { context: options.context } : {}),
-      ...security,
+      ...(secured !== undefined ? serverSocketSecurity(secured.security, secured.domain) : {}),
     }));
-    if (options.security !== undefined && domain !== undefined) {
-      this.zap = registerZap(this.socket.context, domain, serverZapPolicy(options.security), this.logger);
+    if (secured !== undefined) {
+      this.zap = registerZap(this.socket.context, secured.domain, serverZapPolicy(secured.security), this.logger);
       // Awaited by start(); until then a failure must not count as unhandled.
       this.zap.catch(() => undefined);
     }
