@@ -13,6 +13,7 @@ import { checkDigests, sampleMessage } from "../generator/samples.js";
 import { codecSchema } from "../generator/schema.js";
 import { decodeDynamic, encodeDynamic } from "../runtime/wire/interpret.js";
 import { toJsonForm } from "../runtime/wire/json.js";
+import { plural } from "../runtime/wire/plural.js";
 
 const out = mkdtempSync(join(tmpdir(), "zproto-demo-"));
 try {
@@ -23,19 +24,19 @@ try {
     const model = loadModelOrThrow(file.model);
     if (model.kind !== "codec") {
       console.log(`\n${model.className}: ${model.title}`);
-      console.log(`  generated ${file.output} from ${file.model} (${model.kind} engine: ${model.states.length} states, ${model.actions.length} actions to implement)`);
+      console.log(`  generated ${file.output} from ${file.model} (${model.kind} engine: ${plural(model.states.length, "state")}, ${plural(model.actions.length, "action")} to implement)`);
       continue;
     }
     const schema = codecSchema(model);
     console.log(`\n${model.className}: ${model.title}`);
-    console.log(`  generated ${file.output} from ${file.model} (${model.messages.length} messages, ${model.framing} framing)`);
+    console.log(`  generated ${file.output} from ${file.model} (${plural(model.messages.length, "message")}, ${model.framing} framing)`);
     for (const message of model.messages) {
       const sample = sampleMessage(message);
       const frames = encodeDynamic(schema, sample);
       const decoded = decodeDynamic(schema, frames);
       const same = JSON.stringify(toJsonForm(schema, decoded)) === JSON.stringify(toJsonForm(schema, sample));
       const shown = frames.map((frame) => (frame.length > 24 ? `${frame.subarray(0, 24).toString("hex")}…(${frame.length})` : frame.toString("hex") || '""'));
-      console.log(`  ${message.name.padEnd(16)} ${frames.length} frame${frames.length === 1 ? " " : "s"} ${shown.join(" | ")}  -> decoded ${same ? "back to the same message" : "DIFFERENTLY"}`);
+      console.log(`  ${message.name.padEnd(16)} ${plural(frames.length, "frame ", "frames")} ${shown.join(" | ")}  -> decoded ${same ? "back to the same message" : "DIFFERENTLY"}`);
       if (!same) process.exitCode = 1;
     }
     for (const check of checkDigests(model)) {

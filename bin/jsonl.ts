@@ -40,16 +40,30 @@ export interface FramesRequest {
   readonly routingId: Buffer | undefined;
 }
 
-/** Reads a frames request line for `command`; throws `SyntaxError` or `BadRequest` for anything else. */
+/**
+ * Reads a frames request line for `command`; throws `SyntaxError` for a line that is not JSON and `BadRequest`
+ * for one that is not a request, saying which part is wrong and why.
+ */
 export function framesRequest(line: string, command: string): FramesRequest {
   const request: unknown = JSON.parse(line);
-  const { frames, routing_id: routing } = typeof request === "object" && request !== null ? (request as Record<string, unknown>) : {};
-  const bytes = Array.isArray(frames) ? frames.map((frame) => (typeof frame === "string" ? hexToBytes(frame) : undefined)) : [undefined];
-  const routingId = typeof routing === "string" ? hexToBytes(routing) : undefined;
-  if (bytes.some((frame) => frame === undefined) || (routing !== undefined && routingId === undefined)) {
+  const { frames, routing_id: routing } = typeof request === "object" && request !== null && !Array.isArray(request) ? (request as Record<string, unknown>) : {};
+  if (!Array.isArray(frames)) {
     throw new BadRequest(`a ${command} request is {"frames": [hex, ...]}, with "routing_id": hex if the message has one`);
   }
-  return { frames: bytes as Buffer[], routingId };
+  return {
+    frames: frames.map((frame: unknown, index) => hexValue(frame, `frame ${index}`)),
+    routingId: routing === undefined ? undefined : hexValue(routing, "routing_id"),
+  };
+}
+
+/** The octets of a hex string in a request; `BadRequest` naming `what` and saying why when it is not one. */
+function hexValue(value: unknown, what: string): Buffer {
+  if (typeof value !== "string") throw new BadRequest(`${what} is ${value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`}, not a hex string`);
+  const bytes = hexToBytes(value);
+  if (bytes !== undefined) return bytes;
+  const bad = /[^0-9a-fA-F]/.exec(value);
+  if (bad !== null) throw new BadRequest(`${what} has ${JSON.stringify(bad[0])} at position ${bad.index}, which is not a hex digit`);
+  throw new BadRequest(`${what} has an odd number of hex digits (${value.length}); an octet is two digits`);
 }
 
 /** Answers one decode request line. */

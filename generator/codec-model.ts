@@ -8,6 +8,7 @@ import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
 import type { CodecIR, DefineIR, FieldIR, MessageIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
+import { plural } from "../runtime/wire/plural.js";
 import type { XmlElement } from "./xml.js";
 
 const FIELD_TYPES: readonly FieldType[] = [
@@ -183,23 +184,29 @@ function buildMessages(elements: readonly XmlElement[], header: readonly PlacedF
   const functionNames = new Set<string>();
   elements.forEach((element, position) => {
     checkAttributes(element, ["name", "id", "digest", "role"], diagnostics);
+    // A message with a bad name or id is still checked through, so that one run reports every problem.
     const nameAttribute = required(element, "name", diagnostics);
-    if (nameAttribute === undefined) return;
-    const name = nameAttribute.value.trim();
+    const name = nameAttribute?.value.trim() ?? `(message ${position + 1})`;
     const key = upperSnake(name);
     const idAttribute = element.attributes.get("id");
     // An omitted id is the 1-based position among all <message> siblings, as zproto assigns it.
     const id = idAttribute === undefined ? position + 1 : integerAttribute(element, "id", 1, 255, undefined, diagnostics);
-    if (id === undefined) return;
-    if (idAttribute === undefined && id > 255) diagnostics.error(element.at, `message ${name} is message number ${id}; implicit ids stop at 255`);
-    const previousId = byId.get(id);
+    if (idAttribute === undefined && position + 1 > 255) diagnostics.error(element.at, `message ${name} is message number ${position + 1}; implicit ids stop at 255`);
+    const previousId = id === undefined ? undefined : byId.get(id);
     if (previousId !== undefined) {
       const how = idAttribute === undefined ? "implicit id (its position)" : "id";
-      diagnostics.error(idAttribute?.at ?? nameAttribute.at, `message ${name} has ${how} ${id}, already used by message ${previousId}`);
+      diagnostics.error(idAttribute?.at ?? nameAttribute?.at ?? element.at, `message ${name} has ${how} ${id}, already used by message ${previousId}`);
     }
-    byId.set(id, name);
-    if (byKey.has(key)) diagnostics.error(nameAttribute.at, `message ${name} is defined twice (as ${byKey.get(key)})`);
-    byKey.set(key, name);
+    if (id !== undefined) byId.set(id, name);
+    if (nameAttribute !== undefined) {
+      if (byKey.has(key)) diagnostics.error(nameAttribute.at, `message ${name} is defined twice (as ${byKey.get(key)})`);
+      byKey.set(key, name);
+    }
+    const roleAttribute = element.attributes.get("role");
+    const role = roleAttribute?.value.trim();
+    if (roleAttribute !== undefined && role !== "client" && role !== "server") {
+      diagnostics.error(roleAttribute.at, `role="${roleAttribute.value}" on message ${name} must be client or server (the peer that sends it)`);
+    }
 
     const own: RawField[] = [];
     for (const child of element.children) {
@@ -208,11 +215,11 @@ function buildMessages(elements: readonly XmlElement[], header: readonly PlacedF
     }
     const fields = [...header, ...own.flatMap((raw) => flattenField(raw, context))];
     checkMessageFields(name, fields, diagnostics);
+    if (nameAttribute === undefined || id === undefined) return;
 
     let functionName = camelCase(name);
     if (isReservedWord(functionName) || EXPORTED_NAMES.has(functionName)) functionName += "Message";
     functionNames.add(functionName);
-    const role = element.attributes.get("role")?.value;
     const digest = element.attributes.get("digest")?.value;
     messages.push({
       ir: {
@@ -272,9 +279,13 @@ function flattenField(raw: RawField, context: FieldContext): PlacedField[] {
   checkAttributes(element, ["name", "type", "size", "value", "secret", "min"], diagnostics);
   const nameAttribute = required(element, "name", diagnostics);
   const typeAttribute = element.attributes.get("type");
-  if (nameAttribute === undefined) return [];
   if (typeAttribute === undefined || typeAttribute.value.trim() === "") {
-    diagnostics.error(nameAttribute.at, `field ${nameAttribute.value} needs a type attribute`);
+    if (nameAttribute !== undefined) diagnostics.error(nameAttribute.at, `field ${nameAttribute.value} needs a type attribute`);
+    return [];
+  }
+  if (nameAttribute === undefined) {
+    // Still check the rest of a nameless field; it joins no message.
+    buildField(element, "unnamed", raw.header, false, context);
     return [];
   }
   const typeName = typeAttribute.value.trim();
@@ -315,10 +326,8 @@ function buildField(element: XmlElement, writtenName: string, header: boolean, i
   const at = element.attributes.get("name")?.at ?? element.at;
   const name = lowerSnake(writtenName.trim());
   const key = camelCase(writtenName);
-  if (name === "message" || (framing === "pubsub" && name === "topic")) {
-    diagnostics.error(at, `field name ${name} is reserved: it names the ${name === "message" ? "message type" : "pubsub topic"} in zproto-ts`);
-    return null;
-  }
+  const reserved = name === "message" || (framing === "pubsub" && name === "topic");
+  if (reserved) diagnostics.error(at, `field name ${name} is reserved: it names the ${name === "message" ? "message type" : "pubsub topic"} in zproto-ts`);
   const typeAttribute = element.attributes.get("type")!;
   const type = typeAttribute.value.trim() as FieldType;
   if (!FIELD_TYPES.includes(type)) {
@@ -383,6 +392,7 @@ function buildField(element: XmlElement, writtenName: string, header: boolean, i
     const testName = testKey(child);
     return [{ ...(testName !== undefined ? { name: testName } : {}), text: child.text.trim() }];
   });
+  if (reserved) return null;
 
   return {
     at,
@@ -423,7 +433,7 @@ function resolveNumberConstant(text: string, size: number, field: string, at: Lo
     }
   }
   if (value >= 1n << BigInt(8 * size)) {
-    context.diagnostics.error(at, `constant ${value} of field ${field} does not fit in ${size} octet${size === 1 ? "" : "s"}`);
+    context.diagnostics.error(at, `constant ${value} of field ${field} does not fit in ${plural(size, "octet")}`);
     return undefined;
   }
   return size === 8 ? value : Number(value);

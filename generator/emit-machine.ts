@@ -2,7 +2,8 @@
 import type { MachineIR, StepIR } from "./ir.js";
 import { tidy } from "./emit-codec.js";
 import { docLines, docSingle, tsLiteral } from "./literal.js";
-import { actionViews, machineTypeNames } from "./machine-view.js";
+import { actionViews, machineTypeNames, requestBeforeAnyMessage } from "./machine-view.js";
+import { messageTypeNames, protocolImports } from "./machine-protocols.js";
 import { render } from "./templates.js";
 import type { MachineTable, Step } from "../runtime/engine/machine.js";
 
@@ -10,6 +11,8 @@ import type { MachineTable, Step } from "../runtime/engine/machine.js";
 export interface MachineEmitOptions {
   /** Module specifier of the engine runtime. */
   readonly runtimeImport: string;
+  /** Module specifier of the wire runtime (machines that speak several protocols build a union codec). */
+  readonly wireImport?: string;
 }
 
 function stepData(step: StepIR): Step {
@@ -41,25 +44,27 @@ function quoted(names: readonly string[]): string {
 
 /** The engine module's source text. */
 export function emitMachine(model: MachineIR, options: MachineEmitOptions): string {
-  const protocol = model.protocol;
   const messageTypes = new Set<string>();
   for (const action of model.actions) for (const type of action.requestTypes ?? []) messageTypes.add(type);
   for (const send of model.sends) messageTypes.add(send.message.typeName);
   const failures = new Set(model.replies.filter((reply) => reply.failure).map((reply) => reply.name));
+  const requestMayBeUndefined = requestBeforeAnyMessage(model);
+  const names = messageTypeNames(model);
   const view = {
     source: model.source,
     runtimeImport: options.runtimeImport,
-    protocolImport: model.protocolImport,
+    protocolImports: protocolImports(model, messageTypes, options.wireImport),
     title: model.title || model.className,
     docLines: docLines(model.doc),
     className: model.className,
     typeName: model.typeName,
-    union: protocol.unionName,
-    fields: `${protocol.unionName}Fields`,
-    messageTypes: [...messageTypes].sort(),
+    ...names,
     ...machineTypeNames(model),
     states: quoted(model.states.map((state) => state.name)),
     events: quoted(model.events.map((event) => event.name)),
+    internalEvents: quoted(model.events.filter((event) => event.kind !== "message").map((event) => event.name)),
+    requestMayBeUndefined,
+    defaultRequest: requestMayBeUndefined ? `${names.union} | undefined` : names.union,
     actions: actionViews(model),
     table: tsLiteral(machineTable(model)),
     isServer: model.kind === "server",

@@ -3,10 +3,11 @@
  * nothing unless all are free of errors.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
 import { emitCodec } from "./emit-codec.js";
 import { emitMachine } from "./emit-machine.js";
+import { displayPath, modelStem } from "./load.js";
 import { loadModel, type LoadOptions } from "./model.js";
 import { relativeModule } from "./module-path.js";
 
@@ -44,23 +45,39 @@ function modelsUnder(directory: string): string[] {
     .flatMap((entry) => {
       const path = join(directory, entry.name);
       if (entry.isDirectory()) return modelsUnder(path);
-      return entry.isFile() && entry.name.endsWith(".xml") && !entry.name.startsWith("_") ? [path] : [];
+      return entry.isFile() && /\.(xml|zpl)$/i.test(entry.name) && !entry.name.startsWith("_") ? [path] : [];
     });
 }
 
 /**
- * Where each input's code goes. A directory argument stands for every `.xml` under it, except files whose
- * names start with `_` (fragments meant for `<include>`); its sub-directories are mirrored under `out`.
+ * Where each input's code goes. A directory argument stands for every `.xml` and `.zpl` model under it,
+ * except files whose names start with `_` (fragments meant for `<include>`); its sub-directories are
+ * mirrored under `out`.
  */
 export function planFiles(inputs: readonly string[], out?: string): PlannedFile[] {
   return inputs.flatMap((input) => {
     if (statSync(input, { throwIfNoEntry: false })?.isDirectory()) {
       return modelsUnder(input).map((model) => ({
         model,
-        output: join(out ?? input, relative(input, dirname(model)), basename(model, ".xml") + ".ts"),
+        output: join(out ?? input, relative(input, dirname(model)), modelStem(model) + ".ts"),
       }));
     }
-    return [{ model: input, output: join(out ?? dirname(input), basename(input, ".xml") + ".ts") }];
+    return [{ model: input, output: join(out ?? dirname(input), modelStem(input) + ".ts") }];
+  });
+}
+
+/** Two models planned into one output file (`x.xml` beside `x.zpl`, say): an error naming both. */
+function collisions(planned: readonly PlannedFile[]): Diagnostic[] {
+  const byOutput = new Map<string, string>();
+  return planned.flatMap((file) => {
+    const output = resolve(file.output);
+    const other = byOutput.get(output);
+    byOutput.set(output, other ?? file.model);
+    if (other === undefined) return [];
+    return [{
+      file: displayPath(file.model), line: 1, column: 1, severity: "error" as const,
+      message: `${displayPath(other)} and ${displayPath(file.model)} would both generate ${displayPath(output)}; keep one of them`,
+    }];
   });
 }
 
@@ -74,7 +91,7 @@ function runtimeSpecifier(runtime: RuntimeLocation | undefined, part: "wire" | "
 /** Generates code for every model; writes nothing if any model has errors. */
 export function generate(inputs: readonly string[], options: GenerateOptions = {}): GenerateResult {
   const planned = planFiles(inputs, options.out);
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = collisions(planned);
   const sources: { file: PlannedFile; text: string }[] = [];
   for (const file of planned) {
     const result = loadModel(file.model, options);
@@ -83,7 +100,7 @@ export function generate(inputs: readonly string[], options: GenerateOptions = {
     if (model === null) continue;
     const wire = runtimeSpecifier(options.runtime, "wire", file.output);
     const text = model.kind === "codec" ? emitCodec(model, { runtimeImport: wire })
-      : emitMachine(model, { runtimeImport: runtimeSpecifier(options.runtime, "engine", file.output) });
+      : emitMachine(model, { runtimeImport: runtimeSpecifier(options.runtime, "engine", file.output), wireImport: wire });
     sources.push({ file, text });
   }
   if (diagnostics.some((diagnostic) => diagnostic.severity === "error")) return { written: [], diagnostics, ok: false };

@@ -14,3 +14,5 @@ export { buildMachineModel } from "./machine-model.js";
 export type { MachineIR, StateIR, HandlerIR, ActionIR, MethodIR, ReplyIR, EventIR, StepIR } from "./ir.js";
 export { skeleton, planSkeleton, emitSkeleton, type SkeletonOptions, type SkeletonResult, type SkeletonStatus } from "./skeleton.js";
 export { relativeModule } from "./module-path.js";
+export { convertModel, type ConvertResult } from "./convert.js";
+export { MODEL_LIMITS, type ModelSyntax, type ModelFileOptions } from "./load.js";

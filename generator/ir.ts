@@ -133,6 +133,8 @@ export interface ActionIR {
 export interface ArgIR {
   readonly name: string;
   readonly key: string;
+  /** The type as the model writes it (`string`, `msg`, ...). */
+  readonly type: string;
   readonly tsType: string;
   readonly doc: string;
 }
@@ -145,7 +147,12 @@ export interface MethodIR {
   readonly doc: string;
   readonly args: readonly ArgIR[];
   readonly accepts: readonly string[];
+  /**
+   * The reply field a call resolves with (`return`, or the msg field with `virtual="1"`), and its type over
+   * every accepted reply that is not a failure (`| undefined` where one of them lacks it).
+   */
   readonly returns?: { readonly key: string; readonly tsType: string };
+  /** Raises no event: the call only waits for an accepted reply. */
   readonly immediate: boolean;
 }
 
@@ -156,6 +163,13 @@ export interface ReplyIR {
   readonly doc: string;
   readonly fields: readonly ArgIR[];
   readonly failure: boolean;
+}
+
+/** A protocol a machine speaks, and where its generated codec is. */
+export interface ProtocolLinkIR {
+  readonly codec: CodecIR;
+  /** Module specifier of the generated codec, relative to the machine's generated file. */
+  readonly importPath: string;
 }
 
 /** A server or client state machine model. */
@@ -169,9 +183,12 @@ export interface MachineIR {
   readonly title: string;
   readonly doc: string;
   readonly license: string;
+  /** The (first) protocol the machine speaks. */
   readonly protocol: CodecIR;
   /** Module specifier of the protocol's generated codec, relative to this machine's generated file. */
   readonly protocolImport: string;
+  /** Every protocol the machine speaks, in the order `protocol_class` names them (several share one socket). */
+  readonly protocols: readonly ProtocolLinkIR[];
   readonly states: readonly StateIR[];
   readonly events: readonly EventIR[];
   readonly actions: readonly ActionIR[];

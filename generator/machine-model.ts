@@ -2,29 +2,42 @@
  * Checks a server or client state-machine model and normalises it into {@link MachineIR}
  * (`spec/models.md` §3, §4): superstates resolved recursively, names normalised, every reference checked.
  */
-import { existsSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
 import { checkAttributes, flagAttribute, integerAttribute, required } from "./attributes.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
-import type { ActionIR, ArgIR, CodecIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
+import { ENGINE_EVENTS, checkEventSources, type WrittenHandler } from "./event-sources.js";
+import type { ActionIR, ArgIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodIR, ReplyIR, StateIR, StepIR } from "./ir.js";
+import { loadProtocols, type CodecLoader } from "./machine-protocols.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import type { XmlElement } from "./xml.js";
 import { MAX_MESSAGE_SIZE_LIMIT, MIN_MESSAGE_SIZE_LIMIT } from "../runtime/engine/limits.js";
 
-/** Loads the codec model a machine names. */
-export type CodecLoader = (path: string, from: Location) => CodecIR | null;
+export type { CodecLoader } from "./machine-protocols.js";
 
 const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protocol_dir", "package_dir", "source_dir", "project_header", "export_macro", "max_message_size"];
-const ENGINE_EVENTS = { server: ["expired", "malformed", "exception"], client: ["expired", "heartbeat", "malformed", "exception"] };
 /** Hook and engine member names an action method must not take. */
 const RESERVED_METHODS = new Set(["createClient", "clientTerminated", "constructor", "toString", "valueOf", "hasOwnProperty"]);
+/**
+ * Members of the runtime's ClientEngine (fields and methods, private ones too): an API method of the same
+ * name would replace or clash with them. A test keeps this list in step with the engine.
+ */
+export const CLIENT_ENGINE_MEMBERS: ReadonlySet<string> = new Set([
+  "logger", "connected", "config", "context", "machine", "runner", "queue", "limiter", "socket", "outgoing",
+  "endpoints", "waiter", "executing", "closing", "calls", "delivered", "readers", "heartbeatTimer", "expiryTimer", "expiryMs",
+  "wakeupTimer", "defaultTimeout", "verbose", "terminatedFlag", "closed", "handlesMalformed", "codec", "methods", "actions", "options",
+  "state", "terminated", "construct", "call", "dispatch", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
+  "sendMessage", "connectTo", "reopen", "armHeartbeat", "armExpiry", "armWakeup", "close", "shutdown", "terminate", "notifyTerminated",
+  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage",
+]);
+
+/** A handler as written: `at` is where a bad `next` is reported, `eventAt` where the event is named. */
+type RawHandler = HandlerIR & { readonly at: Location; readonly eventAt: Location };
 
 interface RawState {
   readonly element: XmlElement;
   readonly name: string;
   readonly inherits?: { readonly name: string; readonly at: Location };
-  readonly handlers: (HandlerIR & { readonly at: Location })[];
+  readonly handlers: RawHandler[];
   readonly before: StepIR[];
   readonly after: StepIR[];
 }
@@ -37,13 +50,11 @@ export function buildMachineModel(
   checkAttributes(root, kind === "server" ? COMMON_ATTRIBUTES : [...COMMON_ATTRIBUTES, "virtual"], diagnostics);
   const name = required(root, "name", diagnostics)?.value.trim() ?? "unnamed";
   const protocolClass = required(root, "protocol_class", diagnostics);
-  if (protocolClass === undefined) return null;
-  const protocolDir = root.attributes.get("protocol_dir")?.value ?? "";
-  const protocolPath = locateProtocol(path, protocolDir, protocolClass.value.trim());
-  const protocol = loadCodec(protocolPath, protocolClass.at);
-  if (protocol === null) return null;
-  const messages = new Map(protocol.messages.map((message) => [message.key, message]));
-  const messageByEvent = new Map(protocol.messages.map((message) => [lowerSnake(message.key), message]));
+  // Without its protocols the machine is still checked, all but its references to messages.
+  const protocols = protocolClass === undefined ? null : loadProtocols(path, protocolClass, root.attributes.get("protocol_dir")?.value ?? "", loadCodec, diagnostics);
+  const allMessages = protocols?.flatMap((link) => link.codec.messages) ?? null;
+  const messages = allMessages === null ? null : new Map(allMessages.map((message) => [message.key, message]));
+  const messageByEvent = new Map(allMessages?.map((message) => [lowerSnake(message.key), message]) ?? []);
 
   const spellings = new Spellings(diagnostics);
   const states: RawState[] = [];
@@ -78,35 +89,45 @@ export function buildMachineModel(
   }
 
   const replies = kind === "client" ? readReplies(replyElements, diagnostics) : [];
-  const methods = kind === "client" ? readMethods(methodElements, replies, diagnostics) : [];
-  const sends = sendElements.flatMap((element) => element.children.flatMap((child) => {
-    const message = messageReference(child, messages, diagnostics);
-    if (message === undefined) return [];
-    const method = child.attributes.get("method")?.value;
-    return [{ message, functionName: camelCase(method ?? message.name) }];
-  }));
-  const receives = recvElements.flatMap((element) => element.children.flatMap((child) => messageReference(child, messages, diagnostics) ?? []));
+  const placedMethods = kind === "client" ? readMethods(methodElements, replies, messageByEvent, diagnostics) : [];
+  const methods = placedMethods.map((method) => method.ir);
+  const sends = sendElements.flatMap((element) => {
+    checkAttributes(element, [], diagnostics);
+    return element.children.flatMap((child) => {
+      checkAttributes(child, ["name", "method"], diagnostics);
+      const message = messageReference(child, messages, diagnostics);
+      if (message === undefined) return [];
+      const method = child.attributes.get("method");
+      return [{ message, functionName: camelCase(method?.value ?? message.name), at: method?.at ?? child.attributes.get("name")?.at ?? child.at }];
+    });
+  });
+  const receives = recvElements.flatMap((element) => {
+    checkAttributes(element, ["virtual"], diagnostics);
+    flagAttribute(element, "virtual", diagnostics);
+    return element.children.flatMap((child) => {
+      checkAttributes(child, ["name"], diagnostics);
+      return messageReference(child, messages, diagnostics) ?? [];
+    });
+  });
+  checkApiNames(placedMethods, sends, diagnostics);
 
   const maxMessageSize = integerAttribute(root, "max_message_size", MIN_MESSAGE_SIZE_LIMIT, MAX_MESSAGE_SIZE_LIMIT, undefined, diagnostics);
   const engineEvents = new Set<string>([...ENGINE_EVENTS[kind], ...methods.map((method) => method.event)]);
   const events = collectEvents(resolved, messageByEvent, engineEvents);
   const actions = collectActions(resolved, messageByEvent, diagnostics, root.at);
-  if (diagnostics.errors.length > errorsBefore) return null;
-
-  let protocolImport = relative(dirname(path), protocolPath).replace(/\\/g, "/").replace(/\.xml$/, ".js");
-  if (!protocolImport.startsWith(".")) protocolImport = `./${protocolImport}`;
+  const handlers: WrittenHandler[] = states.flatMap((state) => state.handlers.map((handler) => ({ event: handler.event, at: handler.eventAt })));
+  checkEventSources({
+    kind, name, handlers, messages: allMessages, protocolAt: protocolClass?.at ?? root.at, methods: placedMethods,
+  }, diagnostics);
+  if (diagnostics.errors.length > errorsBefore || protocols === null) return null;
   return {
     kind, source, name, className: lowerSnake(name), typeName: pascalCase(name),
     title: root.attributes.get("title")?.value ?? "", doc: documentation(root), license,
-    protocol, protocolImport, states: resolved, events, actions, methods, replies, sends, receives,
+    protocol: protocols[0].codec, protocolImport: protocols[0].importPath, protocols,
+    states: resolved, events, actions, methods, replies,
+    sends: sends.map(({ message, functionName }) => ({ message, functionName })), receives,
     ...(maxMessageSize !== undefined ? { maxMessageSize } : {}),
   };
-}
-
-function locateProtocol(modelPath: string, protocolDir: string, protocolClass: string): string {
-  const base = dirname(resolve(modelPath));
-  const candidates = [join(base, protocolDir, `${protocolClass}.xml`), join(base, `${protocolClass}.xml`)];
-  return candidates.find((candidate) => existsSync(candidate)) ?? candidates[0];
 }
 
 /** Remembers how each normalised name was written, to warn when one item is spelled several ways. */
@@ -126,12 +147,12 @@ class Spellings {
   }
 }
 
-function readState(element: XmlElement, messages: ReadonlyMap<string, MessageIR>, spellings: Spellings, diagnostics: Diagnostics): RawState {
+function readState(element: XmlElement, messages: ReadonlyMap<string, MessageIR> | null, spellings: Spellings, diagnostics: Diagnostics): RawState {
   checkAttributes(element, ["name", "inherit"], diagnostics);
   const nameAttribute = required(element, "name", diagnostics);
   const name = spellings.note(nameAttribute?.value ?? "unnamed", nameAttribute?.at ?? element.at, "state");
   const inherit = element.attributes.get("inherit");
-  const handlers: (HandlerIR & { at: Location })[] = [];
+  const handlers: RawHandler[] = [];
   const before: StepIR[] = [];
   const after: StepIR[] = [];
   for (const child of element.children) {
@@ -145,7 +166,11 @@ function readState(element: XmlElement, messages: ReadonlyMap<string, MessageIR>
     }
     checkAttributes(child, ["name", "next"], diagnostics);
     const eventAttribute = required(child, "name", diagnostics);
-    if (eventAttribute === undefined) continue;
+    if (eventAttribute === undefined) {
+      // Still check what the nameless handler does.
+      readSteps(child, messages, spellings, diagnostics);
+      continue;
+    }
     let written = eventAttribute.value.trim();
     if (written === "$other") {
       diagnostics.warning(eventAttribute.at, 'event "$other" is the Guide-era spelling of "*"');
@@ -161,6 +186,7 @@ function readState(element: XmlElement, messages: ReadonlyMap<string, MessageIR>
       steps: readSteps(child, messages, spellings, diagnostics),
       definedIn: name,
       at: next?.at ?? eventAttribute.at,
+      eventAt: eventAttribute.at,
     });
   }
   return {
@@ -169,7 +195,7 @@ function readState(element: XmlElement, messages: ReadonlyMap<string, MessageIR>
   };
 }
 
-function readSteps(element: XmlElement, messages: ReadonlyMap<string, MessageIR>, spellings: Spellings, diagnostics: Diagnostics): StepIR[] {
+function readSteps(element: XmlElement, messages: ReadonlyMap<string, MessageIR> | null, spellings: Spellings, diagnostics: Diagnostics): StepIR[] {
   const steps: StepIR[] = [];
   for (const child of element.children) {
     if (child.name !== "action") {
@@ -195,12 +221,14 @@ function readSteps(element: XmlElement, messages: ReadonlyMap<string, MessageIR>
   return steps;
 }
 
-function messageReference(element: XmlElement, messages: ReadonlyMap<string, MessageIR>, diagnostics: Diagnostics, attribute = "name"): MessageIR | undefined {
+/** The message `element` names; undefined after reporting it, or when the protocol is unknown (`messages` null). */
+function messageReference(element: XmlElement, messages: ReadonlyMap<string, MessageIR> | null, diagnostics: Diagnostics, attribute = "name"): MessageIR | undefined {
   const reference = element.attributes.get(attribute);
   if (reference === undefined) {
     diagnostics.error(element.at, `<${element.name}> needs a ${attribute} attribute naming a protocol message`);
     return undefined;
   }
+  if (messages === null) return undefined;
   const message = messages.get(upperSnake(reference.value.trim()));
   if (message === undefined) diagnostics.error(reference.at, `the protocol has no message ${reference.value}`);
   return message;
@@ -208,7 +236,7 @@ function messageReference(element: XmlElement, messages: ReadonlyMap<string, Mes
 
 /** Copies the handlers of the superstates (recursively) after the state's own, skipping events it handles. */
 function resolveState(state: RawState, byName: ReadonlyMap<string, RawState>, diagnostics: Diagnostics): StateIR {
-  const handlers: HandlerIR[] = state.handlers.map(({ at: _at, ...handler }) => handler);
+  const handlers: HandlerIR[] = state.handlers.map(({ at: _at, eventAt: _eventAt, ...handler }) => handler);
   const seen = new Set([state.name]);
   let parent = state.inherits;
   while (parent !== undefined) {
@@ -224,7 +252,7 @@ function resolveState(state: RawState, byName: ReadonlyMap<string, RawState>, di
     seen.add(superstate.name);
     for (const handler of superstate.handlers) {
       if (!handlers.some((own) => own.event === handler.event)) {
-        const { at: _at, ...copy } = handler;
+        const { at: _at, eventAt: _eventAt, ...copy } = handler;
         handlers.push(copy);
       }
     }
@@ -296,7 +324,6 @@ function readArgs(element: XmlElement, diagnostics: Diagnostics): ArgIR[] {
     checkAttributes(child, ["name", "type", "size"], diagnostics);
     const name = required(child, "name", diagnostics);
     const type = child.attributes.get("type")?.value.trim() ?? "string";
-    if (name === undefined) continue;
     let tsType = ARG_TYPES[type];
     if (type === "number") {
       const size = integerAttribute(child, "size", 1, 8, 4, diagnostics) ?? 4;
@@ -304,10 +331,10 @@ function readArgs(element: XmlElement, diagnostics: Diagnostics): ArgIR[] {
       tsType = size === 8 ? "bigint" : "number";
     }
     if (tsType === undefined) {
-      diagnostics.error(child.attributes.get("type")?.at ?? child.at, `argument ${name.value} has unknown type "${type}"`);
+      diagnostics.error(child.attributes.get("type")?.at ?? child.at, `argument ${name?.value ?? "(unnamed)"} has unknown type "${type}"`);
       continue;
     }
-    args.push({ name: lowerSnake(name.value), key: camelCase(name.value), tsType, doc: documentation(child) });
+    if (name !== undefined) args.push({ name: lowerSnake(name.value), key: camelCase(name.value), type, tsType, doc: documentation(child) });
   }
   return args;
 }
@@ -317,43 +344,138 @@ function readReplies(elements: readonly XmlElement[], diagnostics: Diagnostics):
   for (const element of elements) {
     checkAttributes(element, ["name", "failure"], diagnostics);
     const name = required(element, "name", diagnostics);
+    const failure = flagAttribute(element, "failure", diagnostics);
+    const fields = readArgs(element, diagnostics);
     if (name === undefined) continue;
     const key = upperSnake(name.value.trim());
     if (replies.some((reply) => reply.name === key)) diagnostics.error(name.at, `reply ${key} is defined twice`);
-    const failure = element.attributes.has("failure") ? flagAttribute(element, "failure", diagnostics) : key === "FAILURE" || key === "ERROR";
-    replies.push({ name: key, typeName: `${pascalCase(key)}Reply`, doc: documentation(element), fields: readArgs(element, diagnostics), failure });
+    replies.push({
+      name: key, typeName: `${pascalCase(key)}Reply`, doc: documentation(element), fields,
+      failure: element.attributes.has("failure") ? failure : key === "FAILURE" || key === "ERROR",
+    });
   }
   return replies;
 }
 
-function readMethods(elements: readonly XmlElement[], replies: readonly ReplyIR[], diagnostics: Diagnostics): MethodIR[] {
-  const methods: MethodIR[] = [];
+/** A method with where its name is written. */
+interface PlacedMethod {
+  readonly ir: MethodIR;
+  readonly at: Location;
+}
+
+function readMethods(
+  elements: readonly XmlElement[], replies: readonly ReplyIR[], messageByEvent: ReadonlyMap<string, MessageIR>, diagnostics: Diagnostics,
+): PlacedMethod[] {
+  const methods: PlacedMethod[] = [];
   for (const element of elements) {
     checkAttributes(element, ["name", "return", "immediate", "virtual"], diagnostics);
-    const name = required(element, "name", diagnostics);
-    if (name === undefined) continue;
-    const event = lowerSnake(name.value.trim());
-    if (methods.some((method) => method.event === event)) diagnostics.error(name.at, `method ${event} is defined twice`);
+    const nameAttribute = required(element, "name", diagnostics);
+    const name = nameAttribute?.value.trim() ?? "(unnamed)";
+    const event = lowerSnake(name);
+    const at = nameAttribute?.at ?? element.at;
+    if (nameAttribute !== undefined) checkMethodEvent(name, event, at, methods, messageByEvent, diagnostics);
     const accepts: string[] = [];
     for (const accept of element.children.filter((child) => child.name === "accept")) {
+      checkAttributes(accept, ["reply"], diagnostics);
       const reply = required(accept, "reply", diagnostics);
       if (reply === undefined) continue;
       const key = upperSnake(reply.value.trim());
       if (!replies.some((candidate) => candidate.name === key)) diagnostics.error(reply.at, `method ${event} accepts reply ${key}, which is not defined`);
       accepts.push(key);
     }
-    const returnAttribute = element.attributes.get("return");
-    let returns: MethodIR["returns"];
-    if (returnAttribute !== undefined) {
-      const key = camelCase(returnAttribute.value);
-      const field = replies.filter((reply) => accepts.includes(reply.name)).flatMap((reply) => reply.fields).find((candidate) => candidate.key === key);
-      if (field === undefined) diagnostics.error(returnAttribute.at, `method ${event} returns ${returnAttribute.value}, which no accepted reply has`);
-      else returns = { key, tsType: field.tsType };
-    }
+    const args = readArgs(element, diagnostics);
     const immediate = flagAttribute(element, "immediate", diagnostics);
-    let functionName = event === "constructor" ? "connect" : event === "destructor" ? "destroy" : camelCase(name.value);
+    if (immediate && accepts.length === 0) {
+      diagnostics.error(element.attributes.get("immediate")!.at, `immediate method ${name} raises no event and accepts no reply, so it does nothing`);
+    }
+    if (immediate && args.length > 0) {
+      diagnostics.error(element.attributes.get("immediate")!.at, `immediate method ${name} raises no event, so no action would see its arguments (${args.map((arg) => arg.name).join(", ")})`);
+    }
+    const returns = methodResult(element, name, replies.filter((reply) => accepts.includes(reply.name)), diagnostics);
+    if (nameAttribute === undefined) continue;
+    let functionName = event === "constructor" ? "connect" : event === "destructor" ? "destroy" : camelCase(name);
     if (isReservedWord(functionName)) functionName += "Method";
-    methods.push({ name: name.value.trim(), event, functionName, doc: documentation(element), args: readArgs(element, diagnostics), accepts, ...(returns ? { returns } : {}), immediate });
+    methods.push({ at, ir: { name, event, functionName, doc: documentation(element), args, accepts, ...(returns ? { returns } : {}), immediate } });
   }
   return methods;
+}
+
+/**
+ * A method raises the event of its name: that event must be its own, or the machine could not tell a call
+ * from a protocol message or from the engine's own events (and actions would be typed for the wrong one).
+ */
+function checkMethodEvent(
+  name: string, event: string, at: Location, earlier: readonly PlacedMethod[], messageByEvent: ReadonlyMap<string, MessageIR>, diagnostics: Diagnostics,
+): void {
+  const message = messageByEvent.get(event);
+  if (earlier.some((method) => method.ir.event === event)) diagnostics.error(at, `method ${event} is defined twice`);
+  else if (message !== undefined) {
+    diagnostics.error(at, `method ${name} would raise event ${event}, which is also the event of protocol message ${message.key}; ` +
+      `a state could not tell a call from the message: rename the method`);
+  } else if (event === "terminate" || ENGINE_EVENTS.client.includes(event)) {
+    diagnostics.error(at, `method ${name} would raise event ${event}, which the engine raises itself: rename the method`);
+  }
+}
+
+/**
+ * What a call resolves with: the field `return` names, or with `virtual="1"` the reply's msg field. Failure
+ * replies reject the call, so only the others count; one that lacks the field resolves with undefined, and
+ * the type says so.
+ */
+function methodResult(element: XmlElement, method: string, accepted: readonly ReplyIR[], diagnostics: Diagnostics): MethodIR["returns"] {
+  const returnAttribute = element.attributes.get("return");
+  const virtualAttribute = element.attributes.get("virtual");
+  const virtual = flagAttribute(element, "virtual", diagnostics);
+  const resolving = accepted.filter((reply) => !reply.failure);
+  let key: string;
+  let at: Location;
+  if (returnAttribute !== undefined) {
+    key = camelCase(returnAttribute.value);
+    at = returnAttribute.at;
+    const named = resolving.flatMap((reply) => reply.fields).find((field) => field.key === key);
+    if (virtual && named !== undefined && named.type !== "msg") {
+      diagnostics.warning(virtualAttribute!.at, `virtual="1" on method ${method} has no effect: return names ${returnAttribute.value}, a ${named.type} field, not a msg field`);
+    }
+  } else if (virtual) {
+    at = virtualAttribute!.at;
+    const msgFields = [...new Set(resolving.flatMap((reply) => reply.fields).filter((field) => field.type === "msg").map((field) => field.key))];
+    if (msgFields.length !== 1) {
+      diagnostics.error(at, msgFields.length === 0
+        ? `virtual="1" makes method ${method} resolve with the msg field of its reply, but no accepted reply that is not a failure has one`
+        : `virtual="1" on method ${method} is ambiguous: its replies have msg fields ${msgFields.join(" and ")}; say which with return`);
+      return undefined;
+    }
+    key = msgFields[0];
+  } else {
+    return undefined;
+  }
+  const carriers = resolving.filter((reply) => reply.fields.some((field) => field.key === key));
+  if (carriers.length === 0) {
+    const failures = accepted.filter((reply) => reply.failure && reply.fields.some((field) => field.key === key)).map((reply) => reply.name);
+    diagnostics.error(at, failures.length > 0
+      ? `method ${method} returns ${key}, which only failure replies have (${failures.join(", ")}); a failure reply rejects the call instead`
+      : `method ${method} returns ${key}, which no accepted reply has`);
+    return undefined;
+  }
+  const types = new Set(carriers.flatMap((reply) => reply.fields.filter((field) => field.key === key).map((field) => field.tsType)));
+  if (carriers.length < resolving.length) types.add("undefined");
+  return { key, tsType: [...types].join(" | ") };
+}
+
+/** Names of the generated client's API methods: unique, and none that the engine itself uses. */
+function checkApiNames(
+  methods: readonly PlacedMethod[], sends: readonly { readonly message: MessageIR; readonly functionName: string; readonly at: Location }[], diagnostics: Diagnostics,
+): void {
+  const taken = new Map<string, string>();
+  const api = [
+    ...methods.filter((method) => method.ir.event !== "constructor" && method.ir.event !== "destructor")
+      .map((method) => ({ functionName: method.ir.functionName, what: `method ${method.ir.name}`, at: method.at })),
+    ...sends.map((send) => ({ functionName: send.functionName, what: `<send> of ${send.message.key}`, at: send.at })),
+  ];
+  for (const { functionName, what, at } of api) {
+    const other = taken.get(functionName);
+    if (other !== undefined) diagnostics.error(at, `${what} would be the client's ${functionName}(), which ${other} already is; rename one`);
+    else if (CLIENT_ENGINE_MEMBERS.has(functionName)) diagnostics.error(at, `${what} would be the client's ${functionName}(), which the engine uses; rename it`);
+    taken.set(functionName, what);
+  }
 }

@@ -8,6 +8,8 @@ import type { ActionIR, MachineIR } from "./ir.js";
 export interface MachineTypeNames {
   readonly stateType: string;
   readonly eventType: string;
+  /** The events actions may raise: all but the protocol messages. */
+  readonly internalEventType: string;
   readonly contextType: string;
   readonly actionsType: string;
   readonly argsType: string;
@@ -19,6 +21,7 @@ export function machineTypeNames(model: MachineIR): MachineTypeNames {
   return {
     stateType: `${model.typeName}State`,
     eventType: `${model.typeName}Event`,
+    internalEventType: `${model.typeName}InternalEvent`,
     contextType: `${model.typeName}Context`,
     actionsType: `${model.typeName}Actions`,
     argsType: `${model.typeName}Args`,
@@ -53,4 +56,13 @@ export function actionView(action: ActionIR): ActionView {
 /** Every user action of `model`, in model order. */
 export function actionViews(model: MachineIR): ActionView[] {
   return model.actions.map(actionView);
+}
+
+/**
+ * Whether an action can run before any message arrived, when `ctx.request` is still undefined: a client's
+ * first event is its constructor; a server's context starts with the message that created it, or with a
+ * `malformed` event when the model handles those.
+ */
+export function requestBeforeAnyMessage(model: MachineIR): boolean {
+  return model.kind === "client" || model.events.some((event) => event.name === "malformed");
 }

@@ -5,7 +5,7 @@ import type { CodecIR, MachineIR } from "./ir.js";
 import { buildCodecModel } from "./codec-model.js";
 import { buildMachineModel } from "./machine-model.js";
 import { Diagnostics, ModelError, type Diagnostic, type Location } from "./diagnostics.js";
-import { displayPath, loadModelFile } from "./load.js";
+import { displayPath, loadModelFile, type ModelFileOptions } from "./load.js";
 
 /** The model kinds zproto-ts compiles, named after the zproto scripts that select them. */
 export type ModelKind = "codec" | "server" | "client";
@@ -18,7 +18,7 @@ const SCRIPTS: Record<string, ModelKind> = {
 };
 
 /** Options of {@link loadModel}. */
-export interface LoadOptions {
+export interface LoadOptions extends ModelFileOptions {
   /** Model kind to assume instead of the `script` attribute. */
   readonly kind?: ModelKind;
 }
@@ -29,10 +29,13 @@ export interface LoadResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Loads, checks and normalises a codec model; never throws for problems in the model itself. */
+/**
+ * Loads, checks and normalises a model, written in XML or (a `.zpl` file) in ZPL; never throws for problems
+ * in the model itself.
+ */
 export function loadModel(path: string, options: LoadOptions = {}): LoadResult {
   const diagnostics = new Diagnostics();
-  const root = loadModelFile(path, diagnostics);
+  const root = loadModelFile(path, diagnostics, null, options);
   if (root === null) return { model: null, diagnostics: diagnostics.sorted() };
   if (root.name !== "class") {
     diagnostics.error(root.at, `the root element of a model is <class>, not <${root.name}>`);
@@ -50,14 +53,14 @@ export function loadModel(path: string, options: LoadOptions = {}): LoadResult {
     }
   }
   const model = kind === "codec" ? buildCodecModel(root, displayPath(path), diagnostics)
-    : buildMachineModel(root, kind, path, displayPath(path), (codecPath, from) => loadCodec(codecPath, from, diagnostics), diagnostics);
+    : buildMachineModel(root, kind, path, displayPath(path), (codecPath, from) => loadCodec(codecPath, from, diagnostics, options), diagnostics);
   // Errors found while loading (a missing include, say) fail the model as much as its own.
   return { model: diagnostics.hasErrors ? null : model, diagnostics: diagnostics.sorted() };
 }
 
 /** The codec model a machine names, checked as part of that machine. */
-function loadCodec(path: string, from: Location, diagnostics: Diagnostics): CodecIR | null {
-  const root = loadModelFile(path, diagnostics, from);
+function loadCodec(path: string, from: Location, diagnostics: Diagnostics, options: ModelFileOptions): CodecIR | null {
+  const root = loadModelFile(path, diagnostics, from, options);
   if (root === null) return null;
   if (root.name !== "class") {
     diagnostics.error(root.at, `the root element of a codec model is <class>, not <${root.name}>`);

@@ -5,7 +5,7 @@
  * which replies answer that call. The template only lays these out.
  */
 import type { ActionIR, MachineIR, MessageIR, MethodIR, ReplyIR, StepIR } from "./ir.js";
-import { actionView, machineTypeNames, type ActionView } from "./machine-view.js";
+import { actionView, machineTypeNames, requestBeforeAnyMessage, type ActionView } from "./machine-view.js";
 import { camelCase } from "./names.js";
 
 /** Options of the skeleton view. */
@@ -61,10 +61,11 @@ function settableFields(message: MessageIR): string[] {
 function requestHint(action: ActionIR, model: MachineIR): string {
   const types = action.requestTypes ?? [];
   if (types.length === 0) {
-    const last = model.kind === "server" ? "the last message this client sent" : "the last message from the server, if any yet";
+    const sender = model.kind === "client" ? "the last message from the server" : "the last message this client sent";
+    const last = requestBeforeAnyMessage(model) ? `${sender}, if any yet` : sender;
     return `\`ctx.request\` is ${last}, not necessarily one that raised this event.`;
   }
-  const messages = types.map((type) => model.protocol.messages.find((message) => message.typeName === type)).filter((message) => message !== undefined);
+  const messages = types.map((type) => model.protocols.flatMap((link) => link.codec.messages).find((message) => message.typeName === type)).filter((message) => message !== undefined);
   if (messages.length === 1) {
     const fields = messages[0].fields.map((field) => field.key);
     return `\`ctx.request\` is the ${messages[0].key} that raised the event${fields.length > 0 ? ` (fields: ${fields.join(", ")})` : ""}.`;

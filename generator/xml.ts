@@ -1,28 +1,19 @@
 /**
- * Reads a model file into a small element tree that remembers where each element and attribute was written.
- * fast-xml-parser does the parsing; nothing of its output shape travels further than this module.
+ * Reads an XML model file into the element tree ({@link ModelElement}), remembering where each element and
+ * attribute was written. fast-xml-parser does the parsing; nothing of its output shape travels further than
+ * this module.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Diagnostics, Location } from "./diagnostics.js";
+import type { ModelAttribute, ModelElement, ParsedModel } from "./element.js";
 
-/** An attribute with the position of its name. */
-export interface XmlAttribute {
-  readonly value: string;
-  readonly at: Location;
-}
-
-/** An element with its attributes, child elements and text, in document order. */
-export interface XmlElement {
-  readonly name: string;
-  readonly attributes: ReadonlyMap<string, XmlAttribute>;
-  readonly children: XmlElement[];
-  /** Text content directly inside this element (documentation), concatenated. */
-  readonly text: string;
-  readonly at: Location;
-}
+/** The element tree's names from when XML was the only syntax; the model builders still use them. */
+export type XmlAttribute = ModelAttribute;
+export type XmlElement = ModelElement;
 
 type Ordered = Record<string, unknown>;
 
+const COMMENT = "#comment";
 const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
@@ -32,11 +23,12 @@ const parser = new XMLParser({
   trimValues: false,
   captureMetaData: true,
   allowBooleanAttributes: true,
+  commentPropName: COMMENT,
 });
 const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
 /** Maps character offsets to 1-based lines and columns. */
-class LineIndex {
+export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(text: string) {
@@ -56,68 +48,101 @@ class LineIndex {
 }
 
 /**
- * Parses XML text. Returns the root element, or null after reporting a syntax error (with its position)
- * to `diagnostics`.
+ * Parses XML text. Returns the root element, or null after reporting why not (with a position) to
+ * `diagnostics`. Text that does not begin like XML is refused without quoting any of it: a path that names
+ * some other file must not print that file's content.
  */
-export function parseXml(text: string, file: string, diagnostics: Diagnostics): XmlElement | null {
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: true });
-  if (valid !== true) {
-    diagnostics.error({ file, line: valid.err.line, column: valid.err.col }, `XML is not well-formed: ${valid.err.msg}`);
+export function parseXml(text: string, file: string, diagnostics: Diagnostics): ParsedModel | null {
+  const first = /\S/.exec(text.replace(/^\uFEFF/, ""));
+  if (first === null) {
+    diagnostics.error({ file, line: 1, column: 1 }, `model file ${file} is empty`);
     return null;
   }
-  const lines = new LineIndex(text);
-  const nodes = parser.parse(text) as Ordered[];
-  const roots = nodes.map((node) => toElement(node, text, file, lines)).filter((e): e is XmlElement => e !== null);
+  if (first[0] !== "<") {
+    diagnostics.error({ file, line: 1, column: 1 }, `${file} is not an XML model: it does not begin with '<'`);
+    return null;
+  }
+  const valid = XMLValidator.validate(text, { allowBooleanAttributes: true });
+  if (valid !== true) {
+    diagnostics.error({ file, line: valid.err.line || 1, column: valid.err.col || 1 }, `XML is not well-formed: ${valid.err.msg}`);
+    return null;
+  }
+  const reader = new ElementReader(text, file);
+  const roots = (parser.parse(text) as Ordered[]).map((node) => reader.element(node)).filter((e): e is ModelElement => e !== null);
   if (roots.length !== 1) {
     diagnostics.error({ file, line: 1, column: 1 }, "a model file has exactly one root element");
     return null;
   }
-  return roots[0];
+  return { root: roots[0], comments: reader.comments };
 }
 
-function toElement(node: Ordered, text: string, file: string, lines: LineIndex): XmlElement | null {
-  const name = Object.keys(node).find((key) => key !== ":@" && !key.startsWith("#") && key !== "?xml");
-  if (name === undefined) return null;
-  const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[META];
-  const start = meta?.startIndex ?? 0;
-  const at = lines.locate(file, start);
-  const openTag = text.slice(start, tagEnd(text, start));
-  const attributes = new Map<string, XmlAttribute>();
-  const raw = (node[":@"] ?? {}) as Record<string, unknown>;
-  for (const [attribute, value] of Object.entries(raw)) {
-    const offset = attributeOffset(openTag, attribute);
-    attributes.set(attribute, {
-      value: typeof value === "string" ? value : "",
-      at: offset < 0 ? at : lines.locate(file, start + offset),
-    });
+/** Turns fast-xml-parser's ordered output into elements, counting the comments it passes. */
+class ElementReader {
+  private readonly lines: LineIndex;
+  comments = 0;
+
+  constructor(private readonly text: string, private readonly file: string) {
+    this.lines = new LineIndex(text);
   }
-  const children: XmlElement[] = [];
-  let body = "";
-  for (const child of (node[name] ?? []) as Ordered[]) {
-    if (typeof child["#text"] === "string") body += child["#text"];
-    else {
-      const element = toElement(child, text, file, lines);
-      if (element !== null) children.push(element);
+
+  element(node: Ordered): ModelElement | null {
+    if (COMMENT in node) this.comments++;
+    const name = Object.keys(node).find((key) => key !== ":@" && !key.startsWith("#") && key !== "?xml");
+    if (name === undefined) return null;
+    const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[META];
+    const start = meta?.startIndex ?? 0;
+    const at = this.lines.locate(this.file, start);
+    const offsets = attributeOffsets(this.text, start);
+    const attributes = new Map<string, ModelAttribute>();
+    for (const [attribute, value] of Object.entries((node[":@"] ?? {}) as Record<string, unknown>)) {
+      const offset = offsets.get(attribute);
+      attributes.set(attribute, {
+        value: typeof value === "string" ? value : "",
+        at: offset === undefined ? at : this.lines.locate(this.file, offset),
+      });
+    }
+    const children: ModelElement[] = [];
+    let body = "";
+    for (const child of (node[name] ?? []) as Ordered[]) {
+      if (typeof child["#text"] === "string") body += child["#text"];
+      else {
+        const element = this.element(child);
+        if (element !== null) children.push(element);
+      }
+    }
+    return { name, attributes, children, text: body, at };
+  }
+}
+
+function isSpace(c: string): boolean {
+  return c === " " || c === "\t" || c === "\n" || c === "\r";
+}
+
+/**
+ * Where each attribute of the start tag at `start` begins, found in one pass over the tag (so a tag with
+ * many attributes costs its length, not its length times their number). Only the first of a repeated
+ * attribute counts; the validator has refused repeats already.
+ */
+function attributeOffsets(text: string, start: number): Map<string, number> {
+  const offsets = new Map<string, number>();
+  let i = start + 1;
+  while (i < text.length && !isSpace(text[i]) && text[i] !== ">" && text[i] !== "/") i++;
+  while (i < text.length) {
+    while (i < text.length && isSpace(text[i])) i++;
+    if (i >= text.length || text[i] === ">" || text[i] === "/") break;
+    const nameStart = i;
+    while (i < text.length && !isSpace(text[i]) && text[i] !== "=" && text[i] !== ">" && text[i] !== "/") i++;
+    const name = text.slice(nameStart, i);
+    if (!offsets.has(name)) offsets.set(name, nameStart);
+    while (i < text.length && isSpace(text[i])) i++;
+    if (text[i] !== "=") continue;
+    i++;
+    while (i < text.length && isSpace(text[i])) i++;
+    const quote = text[i];
+    if (quote === '"' || quote === "'") {
+      const close = text.indexOf(quote, i + 1);
+      i = close === -1 ? text.length : close + 1;
     }
   }
-  return { name, attributes, children, text: body, at };
-}
-
-/** Offset of the `>` that ends the tag starting at `start`, skipping quoted attribute values. */
-function tagEnd(text: string, start: number): number {
-  let quote = "";
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (quote !== "") {
-      if (c === quote) quote = "";
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === ">") return i + 1;
-  }
-  return text.length;
-}
-
-function attributeOffset(openTag: string, attribute: string): number {
-  const escaped = attribute.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const match = new RegExp(`\\s(${escaped})\\s*=`).exec(openTag);
-  return match === null ? -1 : match.index + 1;
+  return offsets;
 }

@@ -1,9 +1,13 @@
 /**
  * `zproto encode|decode --jsonl` is the conformance harness: every vector goes through it, straight from the
- * model file, without generated code.
+ * model file, without generated code, and from the model's ZPL form as well as its XML original.
  */
 import { spawnSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { convertModel } from "../generator/convert.js";
 import { loadCodecModel } from "../generator/model.js";
 import { codecSchema } from "../generator/schema.js";
 import { VECTOR_MODELS, expectedFields, isPositive, readVectors, type VectorModel } from "./support/vectors.js";
@@ -15,7 +19,16 @@ function zproto(args: string[], lines: string[]): string[] {
   return run.stdout.trimEnd().split("\n");
 }
 
-describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto encode|decode --jsonl on %s", (model, path) => {
+/** Each codec model's ZPL form, converted for this run. */
+const ZPL_FORMS = mkdtempSync(join(tmpdir(), "zproto-vectors-zpl-"));
+afterAll(() => rmSync(ZPL_FORMS, { recursive: true, force: true }));
+const SYNTAXES = (Object.entries(VECTOR_MODELS) as [VectorModel, string][]).flatMap(([model, path]): [VectorModel, string][] => {
+  const zpl = join(ZPL_FORMS, `${model}.zpl`);
+  writeFileSync(zpl, convertModel(path).text!);
+  return [[model, path], [model, zpl]];
+});
+
+describe.each(SYNTAXES)("zproto encode|decode --jsonl on %s (%s)", (model, path) => {
   const records = readVectors(model);
   const schema = codecSchema(loadCodecModel(path));
 
@@ -46,14 +59,23 @@ describe.each(Object.entries(VECTOR_MODELS) as [VectorModel, string][])("zproto 
 });
 
 describe("zproto decode --jsonl on lines that are not decode requests", () => {
-  it("answers each with a BadRequest or SyntaxError and goes on", () => {
+  it("answers each with a BadRequest saying which frame is wrong and why, or a SyntaxError, and goes on", () => {
     const path = VECTOR_MODELS.zproto_example;
-    const lines = ['{"frames": "aaa0"}', '{"frames": ["zz"]}', '{"frames": ["aaa004"], "routing_id": 5}', "", '{"frames": ["aaa004007b0000000000000000"]}'];
+    const lines = [
+      '{"frames": "aaa0"}', '{"frames": ["aaa004", "zz"]}', '{"frames": ["aaa0040"]}', '{"frames": [7]}', '{"frames": ["aaa004"], "routing_id": 5}',
+      '{"frames": ["aaa004"], "routing_id": "0a1"}', "", '{"frames": ["aaa004007b0000000000000000"]}',
+    ];
     const answers = zproto(["decode", path, "--jsonl"], lines).map((line) => JSON.parse(line) as Record<string, unknown>);
-    const badRequest = 'BadRequest: a decode request is {"frames": [hex, ...]}, with "routing_id": hex if the message has one';
-    expect(answers.slice(0, 3)).toEqual([{ error: badRequest }, { error: badRequest }, { error: badRequest }]);
-    expect(answers[3].error).toMatch(/^SyntaxError: /);
-    expect(answers[4]).toMatchObject({ model: "zproto_example", message: "TYPES", id: 4 });
-    expect(answers).toHaveLength(5);
+    expect(answers.slice(0, 6).map((answer) => answer.error)).toEqual([
+      'BadRequest: a decode request is {"frames": [hex, ...]}, with "routing_id": hex if the message has one',
+      'BadRequest: frame 1 has "z" at position 0, which is not a hex digit',
+      "BadRequest: frame 0 has an odd number of hex digits (7); an octet is two digits",
+      "BadRequest: frame 0 is a number, not a hex string",
+      "BadRequest: routing_id is a number, not a hex string",
+      "BadRequest: routing_id has an odd number of hex digits (3); an octet is two digits",
+    ]);
+    expect(answers[6].error).toMatch(/^SyntaxError: /);
+    expect(answers[7]).toMatchObject({ model: "zproto_example", message: "TYPES", id: 4 });
+    expect(answers).toHaveLength(8);
   });
 });

@@ -81,7 +81,7 @@ describe("MDP/0.1 client protocol (command-less framing)", () => {
 describe("MDP/0.1 worker protocol (one-octet command frame)", () => {
   const table: [string, worker.Mdp01WorkerMsgDraft, Buffer[]][] = [
     ["READY", { message: "READY", service: "echo" }, frames("", "MDPW01", "\x01", "echo")],
-    ["REQUEST", { message: "REQUEST", client: cid, body: [f("hi")] }, frames("", "MDPW01", "\x02", cid, "", "hi")],
+    ["WORKER REQUEST", { message: "WORKER_REQUEST", client: cid, body: [f("hi")] }, frames("", "MDPW01", "\x02", cid, "", "hi")],
     ["REPLY", { message: "REPLY", client: cid, body: [f("a"), f("b")] }, frames("", "MDPW01", "\x03", cid, "", "a", "b")],
     ["HEARTBEAT", { message: "HEARTBEAT" }, frames("", "MDPW01", "\x04")],
     ["DISCONNECT", { message: "DISCONNECT" }, frames("", "MDPW01", "\x05")],
@@ -112,8 +112,8 @@ describe("MDP/0.1 worker protocol (one-octet command frame)", () => {
     ["READY with an extra frame", frames("", "MDPW01", "\x01", "echo", "x"), "UnexpectedFrame", null],
     ["HEARTBEAT with an extra frame", frames("", "MDPW01", "\x04", ""), "UnexpectedFrame", null],
     ["READY without service", frames("", "MDPW01", "\x01"), "MissingFrame", "service"],
-    ["REQUEST without body", frames("", "MDPW01", "\x02", cid, ""), "MissingFrame", "body"],
-    ["REQUEST whose separator is not empty", frames("", "MDPW01", "\x02", cid, "x", "hi"), "BadConstant", "separator"],
+    ["WORKER REQUEST without body", frames("", "MDPW01", "\x02", cid, ""), "MissingFrame", "body"],
+    ["WORKER REQUEST whose separator is not empty", frames("", "MDPW01", "\x02", cid, "x", "hi"), "BadConstant", "separator"],
     ["a non-empty delimiter", frames("x", "MDPW01", "\x04"), "BadSignature", "delimiter"],
     ["MDPW02 (RFC 18 or the 0.2 tag)", frames("", "MDPW02", "\x04"), "BadSignature", "protocol"],
   ];
@@ -127,7 +127,7 @@ describe("MDP/0.1 worker protocol (one-octet command frame)", () => {
 
   it("names message and field in the error text", () => {
     expect(rejection(() => worker.decode(frames("", "MDPW01", "\x02", cid, "x", "hi"))).message).toBe(
-      'mdp01_worker_msg: REQUEST.separator: frame is "x", expected ""',
+      'mdp01_worker_msg: WORKER REQUEST.separator: frame is "x", expected ""',
     );
   });
 });

@@ -23,7 +23,7 @@ describe("ABNF grammar", () => {
 
   it("shows frame-per-field messages frame by frame", () => {
     const text = grammar(loadCodecModel("models/majordomo/mdp01_worker_msg.xml"));
-    expect(text).toContain('REQUEST         = empty-frame %s"MDPW01" %d2 client empty-frame body');
+    expect(text).toContain('WORKER-REQUEST  = empty-frame %s"MDPW01" %d2 client empty-frame body');
     expect(text).toContain("body            = 1*frame");
     const client = grammar(loadCodecModel("models/majordomo/mdp01_client_msg.xml"));
     expect(client).toContain('REQUEST         = empty-frame %s"MDPC01" service body');

@@ -105,6 +105,29 @@ describe("model diagnostics", () => {
       expect(messages(path)[0]).toMatch(/^\d+:\d+ XML is not well-formed: /);
     });
 
+    it("gives an empty model file a line and a column", () => {
+      const path = model("");
+      writeFileSync(path, "");
+      expect(loadModel(path).diagnostics.map(formatDiagnostic)).toEqual([`${path}:1:1: error: model file ${path} is empty`]);
+    });
+
+    it("checks a message's fields after a bad id or a missing name, and a nameless field's type", () => {
+      const path = model([
+        '<message name="A" id="0"><feild name="x" type="string"/></message>',
+        '<message><field name="y" type="nmber"/></message>',
+        '<message name="C" role="clinet"><field type="strng"/></message>',
+      ].join("\n"));
+      expect(messages(path)).toEqual([
+        '2:19 id="0" on <message> must be an integer from 1 to 255',
+        "2:26 <feild> is not allowed in <message>; only <field>",
+        "3:1 <message> needs a name attribute",
+        '3:26 field y has unknown type "nmber"',
+        '4:19 role="clinet" on message C must be client or server (the peer that sends it)',
+        "4:33 <field> needs a name attribute",
+        '4:40 field unnamed has unknown type "strng"',
+      ]);
+    });
+
     it("needs a script unless the kind is given", () => {
       const path = model('<message name="A"/>', "");
       expect(messages(path)).toEqual([

@@ -429,7 +429,7 @@ describe("zproto skeleton", () => {
     expect(codec.stderr).toContain("this is a codec model");
     const noOut = zproto([join(dir, "models", "hello_server.xml")]);
     expect(noOut.status).toBe(2);
-    expect(noOut.stderr).toContain("skeleton needs --out FILE");
+    expect(noOut.stderr).toContain("zproto skeleton: needs --out FILE");
     const model = join(dir, "models", "hello_server.xml");
     writeFileSync(model, readFileSync(model, "utf8").replace('next = "ready"', 'next = "nowhere"'));
     const broken = zproto([model, "--out", join(dir, "y.ts")]);

@@ -276,13 +276,13 @@ describe("ZPL form import errors name the key and never return a partial message
     ["a uuid with dashes", SPEC_BINARY_TEXT.replace("3A60E6850A1E4CC15F3BFD4B42BC6B3E", "3A60E685-0A1E-4CC1-5F3B-FD4B42BC6B3E"), "BadHex",
       "content/identifier", 'zproto_example: BINARY: content/identifier: expected hex digits, two an octet, found "3A60E685-0A1E-4CC1-5F3B-FD4B42BC6B3E"'],
     ["msg frames cut short", SPEC_BINARY_TEXT.replace('content = "057061727431027033"', 'content = "0570617274310370"'), "BadFrames", "content/content",
-      "zproto_example: BINARY: content/content: frame 1 says 3 octets, 1 are left"],
+      "zproto_example: BINARY: content/content: frame 1 says 3 octets, but only 1 remains"],
     ["a msg length prefix cut short", SPEC_BINARY_TEXT.replace('content = "057061727431027033"', 'content = "ff0000"'), "BadFrames", "content/content",
       "zproto_example: BINARY: content/content: frame 0 has a 4-octet length cut short"],
     ["list items not numbered 0 to n-1", 'zproto_example\n    message = "ZPROTO_EXAMPLE_STRUCTURES"\n    content\n        aliases\n            0 = "a"\n            2 = "b"\n',
       "BadStructure", "content/aliases/2", "zproto_example: STRUCTURES: content/aliases/2: the 2 items of a list are named 0 to 1"],
     ["list items with other names", 'zproto_example\n    message = "ZPROTO_EXAMPLE_STRUCTURES"\n    content\n        aliases\n            first = "a"\n',
-      "BadStructure", "content/aliases/first", "zproto_example: STRUCTURES: content/aliases/first: the 1 items of a list are named 0 to 0"],
+      "BadStructure", "content/aliases/first", "zproto_example: STRUCTURES: content/aliases/first: the only item of a list is named 0"],
     ["a list item twice", 'zproto_example\n    message = "ZPROTO_EXAMPLE_STRUCTURES"\n    content\n        aliases\n            0 = "a"\n            0 = "b"\n',
       "DuplicateKey", "content/aliases/0", "zproto_example: STRUCTURES: content/aliases/0: occurs twice"],
     ["a hash with a value", 'zproto_example\n    message = "ZPROTO_EXAMPLE_STRUCTURES"\n    content\n        headers = "a=b"\n',
@@ -470,7 +470,7 @@ ${LOG_TEXT}`;
 
   it("wants --jsonl or --zpl for encode, not both", () => {
     const run = zproto(["encode", EXAMPLE_MODEL, "--zpl", "-", "--jsonl"], "");
-    expect([run.status, run.stderr.split("\n")[0]]).toEqual([2, "zproto: give --jsonl or --zpl, not both"]);
+    expect([run.status, run.stderr.split("\n")[0]]).toEqual([2, "zproto encode: give --jsonl or --zpl FILE, not both"]);
   });
 });
 

@@ -903,7 +903,7 @@ export function commandName(id: number): string | undefined {
   return schema.messages.find((message) => message.id === id)?.name;
 }
 
-/** The JSON form of a message (`spec/wire.md` §11). */
+/** The JSON form of a message (zproto-ts `docs/wire.md`, "The JSON form of a message"). */
 export function toJSON(msg: FmqMsgDraft): JsonMessage {
   return toJsonForm(schema, msg);
 }
@@ -914,7 +914,7 @@ export function fromJSON(json: unknown): FmqMsgDraft {
 }
 
 /**
- * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `fmq_msg`, holding `message`
+ * The ZPL form of a message (zproto-ts `docs/zpl.md`): a document with one node, `fmq_msg`, holding `message`
  * (`FMQ_MSG_OHAI`, ...), `routing_id` when `options.routingId` is given,
  * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
  * With `{ redact: true }` (for logs) the secret field `response` prints as `<redacted>`.

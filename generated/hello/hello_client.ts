@@ -30,6 +30,12 @@ export type HelloClientState = "start" | "greeting" | "connected" | "defaults";
 /** Events of the hello_client machine: protocol messages, method calls, timers and the actions' own events. */
 export type HelloClientEvent = "constructor" | "world" | "expired" | "destructor" | "heartbeat" | "greet" | "pong" | "invalid";
 
+/**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`): every event but the
+ * protocol messages, which only a message from the server raises.
+ */
+export type HelloClientInternalEvent = "constructor" | "expired" | "destructor" | "heartbeat" | "greet";
+
 /** Arguments of every method, by name: what actions find in `ctx.args`. */
 export interface HelloClientArgs {
   /** Server endpoint, e.g. tcp://127.0.0.1:5555 */
@@ -56,11 +62,13 @@ export interface HelloClientReplies {
  * What every action of the hello_client machine is given: the implementation's own state (`client`), the
  * last message from the server (`request`), the fields of the next message to send (`outgoing`), the current
  * method's arguments (`args`), and the machine's controls (`reply`, `deliver`, `connect`, `next`, ...).
+ * `Request` is what `request` holds: the message that raised the event for actions that run only on
+ * messages, else the last message received, undefined until the first one arrives.
  */
-export type HelloClientContext<Client, Request extends HelloMsg = HelloMsg> = ClientContext<
+export type HelloClientContext<Client, Request extends HelloMsg | undefined = HelloMsg | undefined> = ClientContext<
   HelloMsg,
   HelloMsgFields,
-  HelloClientEvent,
+  HelloClientInternalEvent,
   Client,
   HelloClientArgs,
   HelloClientReplies,
@@ -265,7 +273,7 @@ export const methods: Readonly<Record<string, MethodSpec>> = {
  * A hello_client client: one connection to a server, driven by the model's state machine and the given
  * actions. Every call returns a promise bounded by a timeout; `close()` ends the session.
  */
-export class HelloClient<Client> extends ClientEngine<HelloMsg, HelloMsgFields, HelloClientEvent, Client, HelloClientArgs, HelloClientReplies> {
+export class HelloClient<Client> extends ClientEngine<HelloMsg, HelloMsgFields, HelloClientInternalEvent, Client, HelloClientArgs, HelloClientReplies> {
   protected constructor(actions: HelloClientActions<Client>, options: ClientOptions = {}) {
     super(machine, codec, methods, actions, options);
   }

@@ -28,23 +28,30 @@ export type HelloServerState = "start" | "ready" | "defaults";
 export type HelloServerEvent = "hello" | "expired" | "ping";
 
 /**
+ * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`, `broadcast`): every
+ * event but the protocol messages, which only a message from the client raises.
+ */
+export type HelloServerInternalEvent = "expired";
+
+/**
  * What every action of the hello_server machine is given: the client's own state (`client`), the message
  * it sent (`request`), the fields of the next message to send (`reply`) and the machine's controls
- * (`next`, `raise`, `wakeup`, `send`, `server`).
+ * (`next`, `raise`, `wakeup`, `send`, `server`). `Request` is what `request` holds: the message that raised
+ * the event for actions that run only on messages, else the last message this client sent.
  */
-export type HelloServerContext<Client, Request extends HelloMsg = HelloMsg> = ServerContext<
+export type HelloServerContext<Client, Request extends HelloMsg | undefined = HelloMsg> = ServerContext<
   HelloMsg,
   HelloMsgFields,
-  HelloServerEvent,
+  HelloServerInternalEvent,
   Client,
   Request
 >;
 
 /**
  * The actions a hello_server implementation provides, with its hooks. The engine calls them; a missing or
- * misspelled one is a compile error.
+ * misspelled one is a compile error. `createClient` runs before the client's first message is in `request`.
  */
-export interface HelloServerActions<Client> extends ServerHooks<HelloServerContext<Client>, Client> {
+export interface HelloServerActions<Client> extends ServerHooks<HelloServerContext<Client, HelloMsg | undefined>, Client> {
   /**
    * Action "greet_the_client", run in:
    * - state `defaults`, event `hello`
@@ -151,7 +158,7 @@ export const machine: MachineTable = {
  * A hello_server server: one ROUTER socket, one state machine per connected client, running the given
  * actions. Call `bind(endpoint)` (or configure `hello_server/bind/endpoint`), and `close()` when done.
  */
-export class HelloServer<Client> extends ServerEngine<HelloMsg, HelloMsgFields, HelloServerEvent, Client> {
+export class HelloServer<Client> extends ServerEngine<HelloMsg, HelloMsgFields, HelloServerInternalEvent, Client> {
   constructor(actions: HelloServerActions<Client>, options: ServerOptions = {}) {
     super(machine, codec, actions, options);
   }

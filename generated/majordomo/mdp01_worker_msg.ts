@@ -41,8 +41,8 @@ export const MODEL = "mdp01_worker_msg";
 
 /** Id of the READY message. */
 export const MDP01_WORKER_MSG_READY = 1;
-/** Id of the REQUEST message. */
-export const MDP01_WORKER_MSG_REQUEST = 2;
+/** Id of the WORKER REQUEST message. */
+export const MDP01_WORKER_MSG_WORKER_REQUEST = 2;
 /** Id of the REPLY message. */
 export const MDP01_WORKER_MSG_REPLY = 3;
 /** Id of the HEARTBEAT message. */
@@ -57,9 +57,12 @@ export interface Ready {
   service: string;
 }
 
-/** Broker sends a client's request to the worker. */
-export interface Request {
-  readonly message: "REQUEST";
+/**
+ * Broker sends a client's request to the worker. (RFC 7 calls it REQUEST; the name differs from the
+ * client protocol's REQUEST so that a broker can speak both, and is not on the wire.)
+ */
+export interface WorkerRequest {
+  readonly message: "WORKER_REQUEST";
   /** Routing id of the client, returned in the REPLY */
   client: Uint8Array;
   /** Request body, one frame or more */
@@ -88,7 +91,7 @@ export interface Disconnect {
 /** Any message of the mdp01_worker_msg protocol. */
 export type Mdp01WorkerMsg =
   | Ready
-  | Request
+  | WorkerRequest
   | Reply
   | Heartbeat
   | Disconnect;
@@ -117,10 +120,10 @@ export function ready(fields: Partial<Omit<Ready, "message">> = {}): Ready {
   };
 }
 
-/** Builds a REQUEST message; fields left out take their unset values. */
-export function request(fields: Partial<Omit<Request, "message">> = {}): Request {
+/** Builds a WORKER REQUEST message; fields left out take their unset values. */
+export function workerRequest(fields: Partial<Omit<WorkerRequest, "message">> = {}): WorkerRequest {
   return {
-    message: "REQUEST",
+    message: "WORKER_REQUEST",
     client: fields.client ?? Buffer.alloc(0),
     body: fields.body ?? [Buffer.alloc(0)],
   };
@@ -148,8 +151,8 @@ export function disconnect(): Disconnect {
 const HEADER_DELIMITER = Buffer.from("", "utf8");
 const HEADER_PROTOCOL = Buffer.from("MDPW01", "utf8");
 const READY_COMMAND = Buffer.of(MDP01_WORKER_MSG_READY);
-const REQUEST_COMMAND = Buffer.of(MDP01_WORKER_MSG_REQUEST);
-const REQUEST_SEPARATOR = Buffer.from("", "utf8");
+const WORKER_REQUEST_COMMAND = Buffer.of(MDP01_WORKER_MSG_WORKER_REQUEST);
+const WORKER_REQUEST_SEPARATOR = Buffer.from("", "utf8");
 const REPLY_COMMAND = Buffer.of(MDP01_WORKER_MSG_REPLY);
 const REPLY_SEPARATOR = Buffer.from("", "utf8");
 const HEARTBEAT_COMMAND = Buffer.of(MDP01_WORKER_MSG_HEARTBEAT);
@@ -157,7 +160,7 @@ const DISCONNECT_COMMAND = Buffer.of(MDP01_WORKER_MSG_DISCONNECT);
 
 /** Where the errors about each message say they come from: model, message name and id. */
 const READY_SITE = { model: MODEL, message: "READY", id: MDP01_WORKER_MSG_READY };
-const REQUEST_SITE = { model: MODEL, message: "REQUEST", id: MDP01_WORKER_MSG_REQUEST };
+const WORKER_REQUEST_SITE = { model: MODEL, message: "WORKER REQUEST", id: MDP01_WORKER_MSG_WORKER_REQUEST };
 const REPLY_SITE = { model: MODEL, message: "REPLY", id: MDP01_WORKER_MSG_REPLY };
 
 function encodeReady(msg: Draft<Ready>): Buffer[] {
@@ -179,25 +182,25 @@ function decodeReady(reader: FrameReader): Ready {
   };
 }
 
-function encodeRequest(msg: Draft<Request>): Buffer[] {
+function encodeWorkerRequest(msg: Draft<WorkerRequest>): Buffer[] {
   return [
     Buffer.from(HEADER_DELIMITER),
     Buffer.from(HEADER_PROTOCOL),
-    Buffer.from(REQUEST_COMMAND),
-    frameValue(REQUEST_SITE, "client", msg.client),
-    Buffer.from(REQUEST_SEPARATOR),
-    ...msgValue(REQUEST_SITE, "body", msg.body, 1),
+    Buffer.from(WORKER_REQUEST_COMMAND),
+    frameValue(WORKER_REQUEST_SITE, "client", msg.client),
+    Buffer.from(WORKER_REQUEST_SEPARATOR),
+    ...msgValue(WORKER_REQUEST_SITE, "body", msg.body, 1),
   ];
 }
 
-function decodeRequest(reader: FrameReader): Request {
-  reader.begin("REQUEST", MDP01_WORKER_MSG_REQUEST);
+function decodeWorkerRequest(reader: FrameReader): WorkerRequest {
+  reader.begin("WORKER REQUEST", MDP01_WORKER_MSG_WORKER_REQUEST);
   const client = reader.bytes("client");
-  reader.constant("separator", REQUEST_SEPARATOR, false);
+  reader.constant("separator", WORKER_REQUEST_SEPARATOR, false);
   const bodyField = reader.rest("body", 1);
   reader.end();
   return {
-    message: "REQUEST",
+    message: "WORKER_REQUEST",
     client,
     body: bodyField,
   };
@@ -264,8 +267,8 @@ export function encode(msg: Mdp01WorkerMsgDraft): Buffer[] {
   switch (msg?.message) {
     case "READY":
       return encodeReady(msg);
-    case "REQUEST":
-      return encodeRequest(msg);
+    case "WORKER_REQUEST":
+      return encodeWorkerRequest(msg);
     case "REPLY":
       return encodeReply(msg);
     case "HEARTBEAT":
@@ -289,8 +292,8 @@ export function decode(frames: readonly Uint8Array[]): Mdp01WorkerMsg {
   switch (id) {
     case MDP01_WORKER_MSG_READY:
       return decodeReady(reader);
-    case MDP01_WORKER_MSG_REQUEST:
-      return decodeRequest(reader);
+    case MDP01_WORKER_MSG_WORKER_REQUEST:
+      return decodeWorkerRequest(reader);
     case MDP01_WORKER_MSG_REPLY:
       return decodeReply(reader);
     case MDP01_WORKER_MSG_HEARTBEAT:
@@ -321,8 +324,8 @@ export const schema: CodecSchema = {
       ],
     },
     {
-      name: "REQUEST",
-      key: "REQUEST",
+      name: "WORKER REQUEST",
+      key: "WORKER_REQUEST",
       id: 2,
       fields: [
         { name: "delimiter", key: "delimiter", type: "string", value: "" },
@@ -373,7 +376,7 @@ export function commandName(id: number): string | undefined {
   return schema.messages.find((message) => message.id === id)?.name;
 }
 
-/** The JSON form of a message (`spec/wire.md` §11). */
+/** The JSON form of a message (zproto-ts `docs/wire.md`, "The JSON form of a message"). */
 export function toJSON(msg: Mdp01WorkerMsgDraft): JsonMessage {
   return toJsonForm(schema, msg);
 }
@@ -384,7 +387,7 @@ export function fromJSON(json: unknown): Mdp01WorkerMsgDraft {
 }
 
 /**
- * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `mdp01_worker_msg`, holding `message`
+ * The ZPL form of a message (zproto-ts `docs/zpl.md`): a document with one node, `mdp01_worker_msg`, holding `message`
  * (`MDP01_WORKER_MSG_READY`, ...), `routing_id` when `options.routingId` is given,
  * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
  * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.

@@ -331,7 +331,7 @@ export function commandName(id: number): string | undefined {
   return schema.messages.find((message) => message.id === id)?.name;
 }
 
-/** The JSON form of a message (`spec/wire.md` §11). */
+/** The JSON form of a message (zproto-ts `docs/wire.md`, "The JSON form of a message"). */
 export function toJSON(msg: MdpClientMsgDraft): JsonMessage {
   return toJsonForm(schema, msg);
 }
@@ -342,7 +342,7 @@ export function fromJSON(json: unknown): MdpClientMsgDraft {
 }
 
 /**
- * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `mdp_client_msg`, holding `message`
+ * The ZPL form of a message (zproto-ts `docs/zpl.md`): a document with one node, `mdp_client_msg`, holding `message`
  * (`MDP_CLIENT_MSG_CLIENT_REQUEST`, ...), `routing_id` when `options.routingId` is given,
  * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
  * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.

@@ -618,7 +618,7 @@ export function commandName(id: number): string | undefined {
   return schema.messages.find((message) => message.id === id)?.name;
 }
 
-/** The JSON form of a message (`spec/wire.md` §11). */
+/** The JSON form of a message (zproto-ts `docs/wire.md`, "The JSON form of a message"). */
 export function toJSON(msg: ZprotoExampleDraft): JsonMessage {
   return toJsonForm(schema, msg);
 }
@@ -629,7 +629,7 @@ export function fromJSON(json: unknown): ZprotoExampleDraft {
 }
 
 /**
- * The ZPL form of a message (`spec/zpl.md` §4): a document with one node, `zproto_example`, holding `message`
+ * The ZPL form of a message (zproto-ts `docs/zpl.md`): a document with one node, `zproto_example`, holding `message`
  * (`ZPROTO_EXAMPLE_LOG`, ...), `routing_id` when `options.routingId` is given,
  * and the fields under `content`. For debugging, fixtures and logs; {@link printZpl} gives it as text.
  * Throws {@link ZplFormError} for a value the wire cannot carry or a hash key that is not a ZPL name.

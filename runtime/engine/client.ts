@@ -4,9 +4,9 @@
  * failure reply, on its timeout (finite, always) and on close; calls run one at a time, in call order.
  */
 import { Dealer, type Context } from "zeromq";
-import type { AnyMessage, Codec } from "../wire/codec.js";
+import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
-import { counted } from "../wire/plural.js";
+import { plural } from "../wire/plural.js";
 import type { ZplNode } from "../zpl/tree.js";
 import { loadConfig, durationSetting, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
@@ -18,6 +18,7 @@ import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
 import { clientSocketSecurity, type ClientSecurity, type ClientSocketSecurity } from "./security.js";
 import { checkResolvable, connectSocket, openSocket } from "./sockets.js";
+import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
 
 /** Options of a client. */
@@ -44,6 +45,8 @@ export interface ClientOptions {
    * them fail tests. What it throws is logged.
    */
   readonly onActionFailed?: (failure: ActionFailed) => void;
+  /** Sees every message received (once decoded) and sent (before encoding). */
+  readonly traceMessages?: MessageTracer;
 }
 
 /** What the engine knows of one API method. */
@@ -91,10 +94,13 @@ interface Pending<M, Args> {
  * The context a client's actions are given. `Args` is the bag of all method arguments, `Replies` maps reply
  * names to their fields.
  */
-export class ClientContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Args extends object, Replies extends object, Request extends M = M> extends MachineState<Event> {
+export class ClientContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Args extends object, Replies extends object, Request extends M | undefined = M | undefined> extends MachineState<Event> {
   /** The state the implementation keeps. */
   client!: Client;
-  /** The last message received from the server. */
+  /**
+   * The last message received from the server: undefined until one arrives (during the constructor, say).
+   * Generated action types narrow it to the message that raised the event where only messages run an action.
+   */
   request!: Request;
   /** Fields of the next message the built-in `send` action sends; reset after each send. */
   outgoing: Partial<Fields> = {};
@@ -209,7 +215,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   constructor(
     table: MachineTable,
-    private readonly codec: Codec<M, unknown>,
+    private readonly codec: FrameCodec<M, unknown>,
     private readonly methods: Readonly<Record<string, MethodSpec>>,
     private readonly actions: ClientHooks<AnyClientContext<M, Fields, Event, Client, Args, Replies>, Client> & object,
     private readonly options: ClientOptions = {},
@@ -425,7 +431,17 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       this.logger.log("warn", `${message.message} not sent: not connected`);
       return;
     }
+    if (this.options.traceMessages !== undefined) this.traceMessage("sent", message);
     if (!this.outgoing.push(this.codec.encode(message))) this.rateLimited("warn", "send queue full: message dropped");
+  }
+
+  /** Hands a message to the tracer, which must not change what the engine does by failing. */
+  private traceMessage(direction: TraceDirection, message: M): void {
+    try {
+      this.options.traceMessages?.(direction, message);
+    } catch (error) {
+      this.rateLimited("warn", `message tracer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /**
@@ -520,7 +536,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       try {
         await withDeadline("close", Math.max(1, deadline - Date.now()), () => outgoing.drained());
       } catch {
-        this.logger.log("warn", `close: ${counted(outgoing.length, "queued message")} not sent before the timeout; dropped`);
+        this.logger.log("warn", `close: ${plural(outgoing.length, "queued message")} not sent before the timeout; dropped`);
         outgoing.clear();
       }
     }
@@ -612,6 +628,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       else this.rateLimited("warn", `dropped a malformed message: ${error.message}`);
       return;
     }
+    if (this.options.traceMessages !== undefined) this.traceMessage("received", message);
     this.queue.push({ event: messageEvent(message.message), message });
   }
 

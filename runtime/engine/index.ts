@@ -23,3 +23,4 @@ export { createLogger, silentLogger, RateLimiter, type Logger, type LogLevel, ty
 export { loadConfig, watchConfig, configFromPairs, type ConfigSource } from "./config.js";
 export { Outgoing } from "./outgoing.js";
 export { EventQueue } from "./queue.js";
+export type { MessageTracer, TraceDirection } from "./trace.js";

@@ -5,9 +5,9 @@
  * does not handle is logged and dropped, and a failing action ends only its own event.
  */
 import { Router, type Context } from "zeromq";
-import type { AnyMessage, Codec } from "../wire/codec.js";
+import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
-import { maxFrameCount, tooManyFrames } from "../wire/frame-count.js";
+import { maxFramesOf, tooManyFrames } from "../wire/frame-count.js";
 import { writeFile } from "node:fs/promises";
 import { ZplNode } from "../zpl/tree.js";
 import { writeZpl } from "../zpl/write.js";
@@ -21,6 +21,7 @@ import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
 import { serverSocketSecurity, serverZapPolicy, type ServerSecurity } from "./security.js";
 import { openSocket } from "./sockets.js";
+import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
 import { registerZap, uniqueDomain } from "./zap.js";
 
@@ -62,6 +63,8 @@ export interface ServerOptions {
   readonly onActionFailed?: (failure: ActionFailed) => void;
   /** Default timeout in ms of the server's own API calls (`start`, `bind`, `load`, `save`); 5000 if not given. */
   readonly callTimeout?: number;
+  /** Sees every message received (once decoded) and sent (before encoding), with the peer's routing id. */
+  readonly traceMessages?: MessageTracer;
 }
 
 /** What a server asks of the code that implements a protocol, besides its actions. */
@@ -96,10 +99,13 @@ interface Pending<M> {
  * One connected peer's context, given to every action. `Request` narrows the message type for actions that
  * only run on particular messages.
  */
-export class ServerContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Request extends M = M> extends MachineState<Event> {
+export class ServerContext<M extends AnyMessage, Fields extends object, Event extends string, Client, Request extends M | undefined = M> extends MachineState<Event> {
   /** The state the protocol implementation keeps for this peer. */
   client!: Client;
-  /** The last message received from this peer (the one that raised the current event, for protocol events). */
+  /**
+   * The last message received from this peer (the one that raised the current event, for protocol events);
+   * undefined while only malformed ones came. Generated action types say which it can be.
+   */
   request!: Request;
   /** Fields of the next message the built-in `send` action sends; reset after each send. */
   reply: Partial<Fields> = {};
@@ -150,7 +156,8 @@ type AnyContext<M extends AnyMessage, Fields extends object, Event extends strin
 
 /**
  * The engine behind every generated server. `Fields` is the bag of all message fields (the type of
- * `reply`), `Event` the model's event names, `Client` the per-peer state of the implementation.
+ * `reply`), `Event` the events actions may raise (generated servers leave out the protocol messages, which
+ * only messages raise), `Client` the per-peer state of the implementation.
  */
 export class ServerEngine<M extends AnyMessage, Fields extends object, Event extends string, Client> {
   readonly logger: Logger;
@@ -183,7 +190,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   constructor(
     table: MachineTable,
-    private readonly codec: Codec<M, unknown>,
+    private readonly codec: FrameCodec<M, unknown>,
     private readonly actions: ServerHooks<AnyContext<M, Fields, Event, Client>, Client> & object,
     private readonly options: ServerOptions = {},
   ) {
@@ -193,11 +200,15 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.handlesExpired = this.machine.handles("expired");
     this.handlesMalformed = this.machine.handles("malformed");
     this.handlesException = this.machine.handles("exception");
-    this.frameLimit = maxFrameCount(codec.schema);
+    this.frameLimit = maxFramesOf(codec);
     this.peerSendLimit = checkLimit("sendHighWaterMark", options.sendHighWaterMark ?? DEFAULT_PEER_SEND_LIMIT, 0);
     this.clientQueueLimit = checkLimit("clientQueueLimit", options.clientQueueLimit ?? DEFAULT_CLIENT_QUEUE_LIMIT, 1);
     const maxMessageSize = frameLimit(options.maxMessageSize, table.maxMessageSize);
-    const secured = options.security !== undefined ? { security: options.security, domain: uniqueDomain(table.name) } : undefined;
+    // Security is checked before the socket opens: a bad key is a RangeError, and no socket is left open.
+    const secured = options.security !== undefined
+      ? { domain: uniqueDomain(table.name), policy: serverZapPolicy(options.security), security: options.security }
+      : undefined;
+    const securityOptions = secured !== undefined ? serverSocketSecurity(secured.security, secured.domain) : {};
     this.socket = openSocket(() => new Router({
       linger: 0,
       // A send to a peer that left fails (EHOSTUNREACH) and one to a peer whose queue is full fails (EAGAIN)
@@ -207,10 +218,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       sendHighWaterMark: this.peerSendLimit,
       maxMessageSize,
       ...(options.context !== undefined ? { context: options.context } : {}),
-      ...(secured !== undefined ? serverSocketSecurity(secured.security, secured.domain) : {}),
+      ...securityOptions,
     }));
     if (secured !== undefined) {
-      this.zap = registerZap(this.socket.context, secured.domain, serverZapPolicy(secured.security), this.logger);
+      this.zap = registerZap(this.socket.context, secured.domain, secured.policy, this.logger);
       // Awaited by start(); until then a failure must not count as unhandled.
       this.zap.catch(() => undefined);
     }
@@ -362,6 +373,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** Encodes a message and queues it for the peer with this routing id. */
   sendTo(routingId: Buffer, message: M): void {
+    if (this.options.traceMessages !== undefined) this.traceMessage("sent", message, routingId);
     const frames = this.codec.encode(message);
     frames.unshift(routingId);
     if (!this.outgoing.push(frames)) this.rateLimited("warn", "send-queue-full", "send queue full: message dropped");
@@ -450,7 +462,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const key = routingId.toString("latin1");
     // Counted, not walked: a message of a million empty frames costs no more than its count.
     if (this.frameLimit !== undefined && frames.length - 1 > this.frameLimit) {
-      this.rejected(key, routingId, tooManyFrames(this.codec.schema, frames.length - 1, this.frameLimit));
+      this.rejected(key, routingId, tooManyFrames(this.codec, frames.length - 1, this.frameLimit));
       return;
     }
     let message: M;
@@ -460,10 +472,20 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       this.rejected(key, routingId, error);
       return;
     }
+    if (this.options.traceMessages !== undefined) this.traceMessage("received", message, routingId);
     const context = this.contexts.get(key) ?? this.create(key, routingId);
     if (context === undefined) return;
     this.rearmExpiry(context);
     this.deliverFromPeer(context, { event: messageEvent(message.message), message });
+  }
+
+  /** Hands a message to the tracer, which must not change what the engine does by failing. */
+  private traceMessage(direction: TraceDirection, message: M, routingId: Buffer): void {
+    try {
+      this.options.traceMessages?.(direction, message, routingId);
+    } catch (error) {
+      this.rateLimited("warn", "tracer", `message tracer failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private rejected(key: string, routingId: Buffer, error: unknown): void {

@@ -18,13 +18,17 @@ export interface AnyMessage {
  */
 export type Draft<M extends AnyMessage> = M extends AnyMessage ? { readonly message: M["message"] } & Partial<Omit<M, "message">> : never;
 
-/** A codec for one model. */
-export interface Codec<M extends AnyMessage, D = Draft<M>> {
-  readonly schema: CodecSchema;
+/** What engines need of a codec: messages to frames and back (a codec, or a union of codecs). */
+export interface FrameCodec<M extends AnyMessage, D = Draft<M>> {
   /** Frames of one message. Throws `EncodeError` for values the wire cannot carry. */
   encode(message: D): Buffer[];
   /** One complete multipart message. Throws `MalformedError` unless it is exactly one valid message. */
   decode(frames: readonly Uint8Array[]): M;
+}
+
+/** A codec for one model. */
+export interface Codec<M extends AnyMessage, D = Draft<M>> extends FrameCodec<M, D> {
+  readonly schema: CodecSchema;
 }
 
 /** A message with the routing id of the ROUTER peer it came from or goes to. */

@@ -6,7 +6,7 @@
 import { EncodeError, MalformedError, type EncodeSite, type MalformedKind } from "./errors.js";
 import { readUtf8 } from "./text.js";
 import { textSize, toBuffer } from "./writer.js";
-import { counted } from "./plural.js";
+import { plural } from "./plural.js";
 
 const MAX_U64 = 0xffffffffffffffffn;
 
@@ -38,8 +38,8 @@ export function numberFrame(site: EncodeSite, field: string, value: unknown, siz
 
 /** Checks a fixed-width byte field (`octets` N, `uuid`) and returns it as a frame. */
 export function fixedFrame(site: EncodeSite, field: string, value: unknown, width: number): Buffer {
-  if (!(value instanceof Uint8Array)) throw new EncodeError("BadType", site.model, site.message, field, `expected ${counted(width, "octet")}`);
-  if (value.length !== width) throw new EncodeError("BadLength", site.model, site.message, field, `expected exactly ${counted(width, "octet")}, got ${value.length}`);
+  if (!(value instanceof Uint8Array)) throw new EncodeError("BadType", site.model, site.message, field, `expected ${plural(width, "octet")}`);
+  if (value.length !== width) throw new EncodeError("BadLength", site.model, site.message, field, `expected exactly ${plural(width, "octet")}, got ${value.length}`);
   return toBuffer(value);
 }
 
@@ -64,7 +64,7 @@ export class FrameReader {
   private take(field: string): Buffer {
     const frame = this.frames[this.next];
     if (frame === undefined) {
-      throw this.error("MissingFrame", field, `frame ${this.next} is missing (message has ${counted(this.frames.length, "frame")})`, this.next);
+      throw this.error("MissingFrame", field, `frame ${this.next} is missing (message has ${plural(this.frames.length, "frame")})`, this.next);
     }
     this.next++;
     return toBuffer(frame);
@@ -88,7 +88,7 @@ export class FrameReader {
   command(): number {
     const frame = this.take("command");
     if (frame.length === 0) throw this.error("Truncated", "command", "command frame is empty");
-    if (frame.length > 1) throw this.error("TrailingBytes", "command", `command frame has ${frame.length} octets, not 1`);
+    if (frame.length > 1) throw this.error("TrailingBytes", "command", `command frame has ${plural(frame.length, "octet")}, not 1`);
     this.id = frame[0];
     return frame[0];
   }
@@ -113,8 +113,8 @@ export class FrameReader {
 
   number(field: string, size: 1 | 2 | 4 | 8): number | bigint {
     const frame = this.take(field);
-    if (frame.length < size) throw this.error("Truncated", field, `number-${size} frame has ${counted(frame.length, "octet")}`);
-    if (frame.length > size) throw this.error("TrailingBytes", field, `number-${size} frame has ${frame.length} octets`);
+    if (frame.length < size) throw this.error("Truncated", field, `number-${size} frame has ${plural(frame.length, "octet")}`);
+    if (frame.length > size) throw this.error("TrailingBytes", field, `number-${size} frame has ${plural(frame.length, "octet")}`);
     return size === 8 ? frame.readBigUInt64BE(0) : frame.readUIntBE(0, size);
   }
 
@@ -132,8 +132,8 @@ export class FrameReader {
 
   fixed(field: string, width: number): Buffer {
     const frame = this.take(field);
-    if (frame.length < width) throw this.error("Truncated", field, `frame has ${counted(frame.length, "octet")}, expected ${width}`);
-    if (frame.length > width) throw this.error("TrailingBytes", field, `frame has ${frame.length} octets, expected ${width}`);
+    if (frame.length < width) throw this.error("Truncated", field, `frame has ${plural(frame.length, "octet")}, expected ${width}`);
+    if (frame.length > width) throw this.error("TrailingBytes", field, `frame has ${plural(frame.length, "octet")}, expected ${width}`);
     return frame;
   }
 
@@ -142,7 +142,7 @@ export class FrameReader {
     const rest: Buffer[] = [];
     for (let i = this.next; i < this.frames.length; i++) rest.push(toBuffer(this.frames[i]));
     if (rest.length < min) {
-      throw this.error("MissingFrame", field, `needs at least ${counted(min, "frame")}, ${rest.length} left`, this.frames.length);
+      throw this.error("MissingFrame", field, `needs at least ${plural(min, "frame")}, ${rest.length} left`, this.frames.length);
     }
     this.next = this.frames.length;
     return rest;
@@ -151,7 +151,7 @@ export class FrameReader {
   /** Checks that every frame was consumed. */
   end(): void {
     if (this.next < this.frames.length) {
-      throw this.error("UnexpectedFrame", null, `${this.frames.length - this.next} unexpected frames after the message's ${this.next}`, this.next);
+      throw this.error("UnexpectedFrame", null, `${plural(this.frames.length - this.next, "unexpected frame")} after the message's ${this.next}`, this.next);
     }
   }
 }

@@ -31,6 +31,6 @@ export {
 // The ZPL tree types the ZPL form's signatures use, so that code importing only this module can name them.
 export type { ZplNode, ZplNodeData } from "../zpl/tree.js";
 export { bytesToHex, hexToBytes, decimalToBigint } from "./notation.js";
-export { toRouterFrames, fromRouterFrames, subscriptionPrefix, readSubscription, type SubscriptionNotice, type AnyMessage, type Draft, type Codec, type Routed } from "./codec.js";
-export { maxFrameCount, tooManyFrames } from "./frame-count.js";
-export { counted } from "./plural.js";
+export { toRouterFrames, fromRouterFrames, subscriptionPrefix, readSubscription, type SubscriptionNotice, type AnyMessage, type Draft, type Codec, type FrameCodec, type Routed } from "./codec.js";
+export { UnionCodec, unionCodec, unionProblems, type AnyCodec, type MessageOf, type DraftOf } from "./union.js";
+export { maxFrameCount, maxFramesOf, tooManyFrames } from "./frame-count.js";

@@ -15,7 +15,7 @@ import { MalformedError, type DecodeSite, type MalformedKind } from "./errors.js
 import { readKeyUtf8, readUtf8 } from "./text.js";
 import { readUint64 } from "./u64.js";
 import { bufferView, toBuffer } from "./writer.js";
-import { counted } from "./plural.js";
+import { plural } from "./plural.js";
 
 /** Where the last variable-size value read ended: see {@link readEnd}. */
 let end = 0;
@@ -54,7 +54,7 @@ export function malformed(site: DecodeSite, kind: MalformedKind, field: string |
 
 /** The error for a fixed part (`what`, `octets` wide) that does not fit at `at`. */
 function truncated(site: DecodeSite, field: string, what: string, octets: number, buffer: Buffer, at: number): MalformedError {
-  return malformed(site, "Truncated", field, at, `${what} needs ${counted(octets, "octet")}, ${buffer.length - at} left at offset ${at}`);
+  return malformed(site, "Truncated", field, at, `${what} needs ${plural(octets, "octet")}, ${buffer.length - at} left at offset ${at}`);
 }
 
 /** The error for a `number` field (or a length or count) of `octets` octets that does not fit at `at`. */
@@ -67,7 +67,7 @@ function truncatedNumber(site: DecodeSite, field: string, octets: number, buffer
  * it. The offset is the prefix's, where the field (or item) starts.
  */
 function overrun(site: DecodeSite, field: string, what: string, count: number, buffer: Buffer, at: number, width: number): MalformedError {
-  return malformed(site, "Overrun", field, at, `${what} ${count} overruns frame (${counted(buffer.length - at - width, "octet")} left) at offset ${at}`);
+  return malformed(site, "Overrun", field, at, `${what} ${count} overruns frame (${plural(buffer.length - at - width, "octet")} left) at offset ${at}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ function badStart(model: string, frames: readonly Uint8Array[], signature0: numb
   if (frames.length === 0) return malformed(modelSite(model), "Truncated", "signature", 0, "no frames");
   const body = toBuffer(frames[0]);
   const limit = body.length;
-  if (limit < 2) return malformed(modelSite(model), "Truncated", "signature", 0, `frame of ${counted(limit, "octet")} has no signature`);
+  if (limit < 2) return malformed(modelSite(model), "Truncated", "signature", 0, `frame of ${plural(limit, "octet")} has no signature`);
   if (body[0] !== signature0 || body[1] !== signature1) {
     const expected = hex2(signature0, signature1);
     const actual = hex2(body[0], body[1]);
@@ -320,7 +320,7 @@ export function readChunk(site: DecodeSite, field: string, buffer: Buffer, at: n
 
 /** Fixed-width raw octets (`octets` N, `uuid`): a view of the frame. */
 export function readOctets(site: DecodeSite, field: string, buffer: Buffer, at: number, width: number): Buffer {
-  if (buffer.length - at < width) throw truncated(site, field, `${width} octets`, width, buffer, at);
+  if (buffer.length - at < width) throw truncated(site, field, plural(width, "octet"), width, buffer, at);
   return bufferView(buffer, at, at + width);
 }
 
@@ -330,7 +330,7 @@ export function endOfBody(site: DecodeSite, buffer: Buffer, at: number): void {
 }
 
 function trailingBytes(site: DecodeSite, buffer: Buffer, at: number): MalformedError {
-  return malformed(site, "TrailingBytes", null, at, `${buffer.length - at} trailing octets after the last field at offset ${at}`);
+  return malformed(site, "TrailingBytes", null, at, `${plural(buffer.length - at, "trailing octet")} after the last field at offset ${at}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ function trailingBytes(site: DecodeSite, buffer: Buffer, at: number): MalformedE
 export function frameField(site: DecodeSite, field: string, frames: readonly Uint8Array[], index: number): Buffer {
   const frame = frames[index];
   if (frame === undefined) {
-    throw malformed(site, "MissingFrame", field, 0, `frame ${index} is missing (message has ${counted(frames.length, "frame")})`, { frame: index });
+    throw malformed(site, "MissingFrame", field, 0, `frame ${index} is missing (message has ${plural(frames.length, "frame")})`, { frame: index });
   }
   return toBuffer(frame);
 }
@@ -348,7 +348,7 @@ export function frameField(site: DecodeSite, field: string, frames: readonly Uin
 /** The frames from `from` on, for a trailing `msg` field with at least `min` frames. */
 export function restFrames(site: DecodeSite, field: string, frames: readonly Uint8Array[], from: number, min: number): Buffer[] {
   if (frames.length - from < min) {
-    throw malformed(site, "MissingFrame", field, 0, `needs at least ${counted(min, "frame")} from frame ${from}, message has ${frames.length}`, {
+    throw malformed(site, "MissingFrame", field, 0, `needs at least ${plural(min, "frame")} from frame ${from}, message has ${frames.length}`, {
       frame: frames.length,
     });
   }
@@ -363,7 +363,7 @@ export function noMoreFrames(site: DecodeSite, frames: readonly Uint8Array[], co
 }
 
 function unexpectedFrames(site: DecodeSite, frames: readonly Uint8Array[], count: number): MalformedError {
-  return malformed(site, "UnexpectedFrame", null, 0, `${frames.length - count} unexpected frames after the message's ${count}`, { frame: count });
+  return malformed(site, "UnexpectedFrame", null, 0, `${plural(frames.length - count, "unexpected frame")} after the message's ${count}`, { frame: count });
 }
 
 function hex2(a: number, b: number): string {

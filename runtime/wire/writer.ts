@@ -22,7 +22,7 @@ import { Buffer } from "node:buffer";
 import { EncodeError, type EncodeSite } from "./errors.js";
 import { shortTextBound, utf8Length, writeText } from "./text.js";
 import { setUint64 } from "./u64.js";
-import { counted } from "./plural.js";
+import { plural } from "./plural.js";
 
 const MAX_U32 = 0xffffffff;
 const MAX_U64 = 0xffffffffffffffffn;
@@ -40,7 +40,7 @@ function fail(site: EncodeSite, kind: EncodeError["kind"], field: string, detail
 function describe(value: unknown): string {
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
-  if (value instanceof Uint8Array) return counted(value.length, "octet");
+  if (value instanceof Uint8Array) return plural(value.length, "octet");
   return String(value);
 }
 
@@ -185,8 +185,8 @@ function refuseChunk(site: EncodeSite, field: string, value: unknown): never {
 
 /** Checks a fixed-width byte field (`octets` N, `uuid`) and returns its width. */
 export function fixedBytesSize(site: EncodeSite, field: string, value: unknown, width: number): number {
-  if (!(value instanceof Uint8Array)) fail(site, "BadType", field, `expected ${counted(width, "octet")}, got ${describe(value)}`);
-  if (value.length !== width) fail(site, "BadLength", field, `expected exactly ${counted(width, "octet")}, got ${value.length}`);
+  if (!(value instanceof Uint8Array)) fail(site, "BadType", field, `expected ${plural(width, "octet")}, got ${describe(value)}`);
+  if (value.length !== width) fail(site, "BadLength", field, `expected exactly ${plural(width, "octet")}, got ${value.length}`);
   return width;
 }
 
@@ -213,7 +213,7 @@ export function frameValue(site: EncodeSite, field: string, value: unknown): Buf
 export function msgValue(site: EncodeSite, field: string, value: unknown, min: number): Buffer[] {
   if (value === undefined || value === null) return [EMPTY_FRAME];
   if (!Array.isArray(value)) fail(site, "BadType", field, `expected an array of frames, got ${describe(value)}`);
-  if (value.length < min) fail(site, "TooFew", field, `${counted(value.length, "frame")}; at least ${min} required`);
+  if (value.length < min) fail(site, "TooFew", field, `${plural(value.length, "frame")}; at least ${min} required`);
   const frames: Buffer[] = new Array<Buffer>(value.length);
   for (let i = 0; i < value.length; i++) frames[i] = frameValue(site, field, value[i]);
   return frames;
@@ -516,7 +516,7 @@ export function writeHash(site: EncodeSite, field: string, buffer: Buffer, at: n
     entries++;
   }
   // Only a Map subclass that iterates other entries than its size counts gets here; its frame would not decode.
-  if (entries !== count) fail(site, "BadType", field, `the Map iterated ${entries} entries but has ${count}`);
+  if (entries !== count) fail(site, "BadType", field, `the Map iterated ${plural(entries, "entry", "entries")} but has ${count}`);
   return at;
 }
 

@@ -27,7 +27,7 @@ import { encodeDynamic, unsetValue, type DynamicMessage } from "./interpret.js";
 import { bytesToHex, decimalToBigint, hexToBytes } from "./notation.js";
 import { findMessage, isSettable, type CodecSchema, type FieldSchema, type MessageSchema } from "./schema.js";
 import { toBuffer } from "./writer.js";
-import { counted } from "./plural.js";
+import { plural } from "./plural.js";
 
 /** Options of {@link toZplForm}. */
 export interface ZplFormOptions {
@@ -350,7 +350,7 @@ class FormReader {
     for (const [name, item] of this.properties(this.container(node, key), key)) {
       const index = decimalToBigint(name);
       if (index === undefined || index >= BigInt(count)) {
-        throw this.error("BadStructure", `${key}/${name}`, `the ${count} items of a list are named 0 to ${count - 1}`);
+        throw this.error("BadStructure", `${key}/${name}`, count === 1 ? "the only item of a list is named 0" : `the ${count} items of a list are named 0 to ${count - 1}`);
       }
       items[Number(index)] = this.scalar(item, `${key}/${name}`);
     }
@@ -370,7 +370,8 @@ class FormReader {
         at += 4;
       }
       if (at + length > bytes.length) {
-        throw this.error("BadFrames", key, `frame ${frames.length} says ${counted(length, "octet")}, ${bytes.length - at} ${bytes.length - at === 1 ? "is" : "are"} left`);
+        const left = bytes.length - at;
+        throw this.error("BadFrames", key, `frame ${frames.length} says ${plural(length, "octet")}, but only ${left} remain${left === 1 ? "s" : ""}`);
       }
       frames.push(bytes.subarray(at, at + length));
       at += length;

@@ -52,12 +52,17 @@ export class ZplError extends Error implements ZplPosition {
   }
 }
 
-/** Machine-readable kind of a {@link ZplWarning}. */
-export type ZplWarningCode = "name-with-slash";
+/**
+ * Machine-readable kind of a {@link ZplWarning}: `name-with-slash`, a name the path API cannot reach;
+ * `tab-separator`, a tab between a name, `=` and the value; `comment-indentation`, a comment line indented with
+ * a tab, by spaces that are not a multiple of 4, or deeper than a property there could be.
+ */
+export type ZplWarningCode = "name-with-slash" | "tab-separator" | "comment-indentation";
 
 /**
  * Something legal but probably unintended was found while parsing, e.g. a name containing `/`, which the
- * path lookup API can never reach. Delivered through the parser's `onWarning` option.
+ * path lookup API can never reach, or a form zconfig reads that spec 4 does not show. Delivered through the
+ * parser's `onWarning` option.
  */
 export interface ZplWarning extends ZplPosition {
   readonly code: ZplWarningCode;

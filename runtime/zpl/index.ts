@@ -12,8 +12,10 @@
  * ```
  *
  * Parsing follows rules Z1–Z11 of the zproto-ts ZPL specification (strict UTF-8 without BOM, LF or CRLF,
- * 4-space indentation, no tabs around names and `=`, quoted values closed on their line, first error rejects
- * the document). Lookups follow CZMQ `zconfig`: first match per path segment, one leading `/` ignored.
+ * 4-space indentation of properties, quoted values closed on their line, first error rejects the document).
+ * What CZMQ's zconfig also reads is read, with a warning: comment lines indented anyhow (tabs, odd or extra
+ * spaces) and tabs around `=`. Lookups follow CZMQ `zconfig`: first match per path segment, one leading `/`
+ * ignored. `onProperty` reports where each property was written, for tools that point into a document.
  *
  * @module
  */
@@ -35,5 +37,6 @@ export {
   parseZpl,
   parseZplBytes,
   type ZplParseOptions,
+  type ZplPropertyPosition,
 } from "./parse.js";
 export { ZPL_REDACTED, writeZpl, type ZplWriteOptions } from "./write.js";

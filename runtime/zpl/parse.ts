@@ -1,13 +1,15 @@
 /**
  * The ZPL parser: text (or bytes, or a file) to a {@link ZplNode} tree, following rules Z1–Z11 of the
- * zproto-ts ZPL specification. Stricter than both spec 4 and CZMQ wherever they guess: every doubtful input is
- * an error with a position, and the first error rejects the whole document.
+ * zproto-ts ZPL specification. It reads what CZMQ's zconfig reads where that loses nothing (comments indented
+ * anyhow, tabs around `=`), with a warning for each such form, and is stricter wherever zconfig guesses about
+ * data (NUL, invalid UTF-8, a lone CR, an unclosed quote): those are errors with a position, and the first
+ * error rejects the whole document.
  *
  * @module
  */
 
 import { open } from "node:fs/promises";
-import { ZplError, type ZplWarning } from "./errors.js";
+import { ZplError, type ZplPosition, type ZplWarning, type ZplWarningCode } from "./errors.js";
 import { isZplNameChar, ZplNode } from "./tree.js";
 
 /** Default limit on the size of a document, in UTF-8 bytes (Z3). */
@@ -18,18 +20,34 @@ export interface ZplParseOptions {
   /** Label for positions in errors and warnings, usually the file name. */
   source?: string;
   /**
-   * Receives warnings about legal but suspicious input (a name containing `/`). Without it warnings are
+   * Receives warnings about legal but suspicious input: a name containing `/`, a tab between a name, `=` and
+   * the value, a comment line whose indentation is not that of a property there. Without it warnings are
    * dropped: the parser never writes to the console itself.
    */
   onWarning?: (warning: ZplWarning) => void;
+  /**
+   * Receives every property as it is parsed, with where it was written: for tools that report positions
+   * inside a ZPL document (the model loader does). Left out, the parser computes no positions.
+   */
+  onProperty?: (node: ZplNode, position: ZplPropertyPosition) => void;
   /** Largest accepted input in UTF-8 bytes; default {@link ZPL_DEFAULT_MAX_BYTES}. `Infinity` disables it. */
   maxBytes?: number;
+}
+
+/** Where a property was written: `line` and `column` are those of its name. */
+export interface ZplPropertyPosition extends ZplPosition {
+  /**
+   * Column where the value begins (its opening quote when quoted; just past `=` and its spaces when the value
+   * is empty); undefined when the property was written without `=`.
+   */
+  readonly valueColumn: number | undefined;
 }
 
 /** Everything a line parser needs to report problems. */
 interface Context {
   readonly source: string | undefined;
   readonly onWarning: ((warning: ZplWarning) => void) | undefined;
+  readonly onProperty: ((node: ZplNode, position: ZplPropertyPosition) => void) | undefined;
 }
 
 /** A problem found inside one line; converted to a {@link ZplError} once line number and source are known. */
@@ -50,7 +68,7 @@ class LineProblem {
  * @throws {@link ZplError} on the first problem; no partial tree is ever returned
  */
 export function parseZpl(text: string, options: ZplParseOptions = {}): ZplNode {
-  const context: Context = { source: options.source, onWarning: options.onWarning };
+  const context = contextOf(options);
   checkSize(Buffer.byteLength(text, "utf8"), options, context, "input");
   if (text.charCodeAt(0) === 0xfeff) {
     throw new ZplError("the text starts with a byte-order mark (BOM); save it as UTF-8 without BOM", {
@@ -87,7 +105,7 @@ export function parseZpl(text: string, options: ZplParseOptions = {}): ZplNode {
  * @throws {@link ZplError} on bad encoding, size or syntax
  */
 export function parseZplBytes(bytes: Uint8Array, options: ZplParseOptions = {}): ZplNode {
-  const context: Context = { source: options.source, onWarning: options.onWarning };
+  const context = contextOf(options);
   checkSize(bytes.length, options, context, "input");
   return parseZpl(decodeUtf8(bytes, context), options);
 }
@@ -98,7 +116,7 @@ export function parseZplBytes(bytes: Uint8Array, options: ZplParseOptions = {}):
  */
 export async function loadZplFile(path: string, options: ZplParseOptions = {}): Promise<ZplNode> {
   const effective: ZplParseOptions = { ...options, source: options.source ?? path };
-  const context: Context = { source: effective.source, onWarning: effective.onWarning };
+  const context = contextOf(effective);
   const handle = await open(path, "r");
   let bytes: Uint8Array;
   try {
@@ -109,6 +127,10 @@ export async function loadZplFile(path: string, options: ZplParseOptions = {}): 
     await handle.close();
   }
   return parseZplBytes(bytes, effective);
+}
+
+function contextOf(options: ZplParseOptions): Context {
+  return { source: options.source, onWarning: options.onWarning, onProperty: options.onProperty };
 }
 
 function checkSize(size: number, options: ZplParseOptions, context: Context, what: string): void {
@@ -132,10 +154,15 @@ class TreeBuilder {
     const line = trimEndWhitespace(raw);
     if (line === "") return;
     let start = 0;
-    while (line[start] === " ") start++;
-    if (line[start] === "\t") {
-      throw new LineProblem(start, "tab in indentation; indent with spaces, 4 per level");
+    let tab = -1;
+    for (let code = line.charCodeAt(0); code === 0x20 || code === 0x09; code = line.charCodeAt(++start)) {
+      if (code === 0x09 && tab === -1) tab = start;
     }
+    if (line[start] === "#") {
+      this.addComment(line, start, tab !== -1, lineNumber, context);
+      return;
+    }
+    if (tab !== -1) throw new LineProblem(tab, "tab in indentation; indent with spaces, 4 per level");
     if (start % 4 !== 0) {
       throw new LineProblem(start, `indentation must be a multiple of 4 spaces, found ${start}`);
     }
@@ -150,17 +177,37 @@ class TreeBuilder {
               "(one level deeper than the previous property)",
       );
     }
-    const parent = this.path[level];
-    if (line[start] === "#") {
-      // Comments do not change the structure, so the path is left alone.
-      parent.comments.push(line.slice(start + 1));
-      return;
-    }
     const node = parseProperty(line, start, lineNumber, context);
-    parent.children.push(node);
+    this.path[level].children.push(node);
     this.path.length = level + 1;
     this.path.push(node);
   }
+
+  /**
+   * Comments are discarded by spec 4 whatever their indentation, and zconfig reads them indented deeper than
+   * a property could be, or with tabs. Ours keeps each one under the node its indentation names, or the
+   * deepest open one when it names none; such a comment gets a warning, since writing the tree back moves it.
+   */
+  private addComment(line: string, start: number, tabbed: boolean, lineNumber: number, context: Context): void {
+    let width = 0;
+    for (let i = 0; i < start; i++) width = line[i] === "\t" ? width + 4 - (width % 4) : width + 1;
+    const deepest = this.path.length - 1;
+    const level = Math.min(Math.floor(width / 4), deepest);
+    const parent = this.path[level];
+    const why = tabbed ? "indented with a tab"
+      : width % 4 !== 0 ? `indented ${width} spaces, not a multiple of 4`
+        : width / 4 <= deepest ? undefined
+          : deepest === 0 ? "indented, but no property comes before it" : "indented deeper than the property before it allows";
+    if (why !== undefined) {
+      const owner = level === 0 ? "the document" : `'${parent.name}'`;
+      warn(context, "comment-indentation", `comment ${why}; it is kept as a comment of ${owner}`, lineNumber, line, start);
+    }
+    parent.comments.push(line.slice(start + 1));
+  }
+}
+
+function warn(context: Context, code: ZplWarningCode, message: string, lineNumber: number, line: string, index: number): void {
+  context.onWarning?.({ code, message, line: lineNumber, column: columnOf(line, index), source: context.source });
 }
 
 /** Parses `name [= value] [# comment]` starting at `start` (Z5–Z8). */
@@ -179,35 +226,36 @@ function parseProperty(line: string, start: number, lineNumber: number, context:
     throw new LineProblem(start, `the name '${name}' may not begin or end with '/'`);
   }
   if (name.includes("/")) {
-    context.onWarning?.({
-      code: "name-with-slash",
-      message: `the name '${name}' contains '/', so path lookups can never find it`,
-      line: lineNumber,
-      column: columnOf(line, start),
-      source: context.source,
-    });
+    warn(context, "name-with-slash", `the name '${name}' contains '/', so path lookups can never find it`, lineNumber, line, start);
   }
-  if (pos < line.length && !" =#".includes(line[pos])) {
-    throw new LineProblem(
-      pos,
-      line[pos] === "\t"
-        ? "tab after a name; use spaces around '='"
-        : `${describeChar(line, pos)} cannot appear in a name`,
-    );
+  if (pos < line.length && !" \t=#".includes(line[pos])) {
+    throw new LineProblem(pos, `${describeChar(line, pos)} cannot appear in a name`);
   }
-  pos = skipSpaces(line, pos);
-  if (pos >= line.length || line[pos] === "#") return new ZplNode(name, "");
-  if (line[pos] !== "=") {
-    throw new LineProblem(
-      pos,
-      line[pos] === "\t"
-        ? "tab after a name; use spaces around '='"
-        : `unexpected text after the name '${name}'; write '${name} = value' to give it a value`,
-    );
+  const afterName = skipBlanks(line, pos);
+  let firstTab = afterName.tab;
+  pos = afterName.end;
+  let node: ZplNode;
+  let valueIndex: number | undefined;
+  if (pos >= line.length || line[pos] === "#") {
+    node = new ZplNode(name, "");
+  } else if (line[pos] !== "=") {
+    throw new LineProblem(pos, `unexpected text after the name '${name}'; write '${name} = value' to give it a value`);
+  } else {
+    const afterEquals = skipBlanks(line, pos + 1);
+    if (firstTab === -1) firstTab = afterEquals.tab;
+    valueIndex = afterEquals.end;
+    node = new ZplNode(name, parseValue(line, valueIndex));
   }
-  pos = skipSpaces(line, pos + 1);
-  if (line[pos] === "\t") throw new LineProblem(pos, "tab after '='; use spaces around '='");
-  return new ZplNode(name, parseValue(line, pos));
+  if (firstTab !== -1) {
+    warn(context, "tab-separator", "tab between a name, '=' and its value (zconfig reads it; spaces are usual)", lineNumber, line, firstTab);
+  }
+  context.onProperty?.(node, {
+    line: lineNumber,
+    column: columnOf(line, start),
+    valueColumn: valueIndex === undefined ? undefined : columnOf(line, valueIndex),
+    source: context.source,
+  });
+  return node;
 }
 
 /** Parses the value that starts at `pos` (just after `=` and its spaces) through the end of the line. */
@@ -321,9 +369,14 @@ function utf8SequenceLength(bytes: Uint8Array, i: number): number {
   return length;
 }
 
-function skipSpaces(line: string, pos: number): number {
-  while (line[pos] === " ") pos++;
-  return pos;
+/** Skips spaces and tabs from `pos`: where they end, and where the first tab was (-1 for none). */
+function skipBlanks(line: string, pos: number): { end: number; tab: number } {
+  let end = pos;
+  let tab = -1;
+  for (let code = line.charCodeAt(end); code === 0x20 || code === 0x09; code = line.charCodeAt(++end)) {
+    if (code === 0x09 && tab === -1) tab = end;
+  }
+  return { end, tab };
 }
 
 function trimEndWhitespace(text: string): string {

@@ -82,14 +82,20 @@ export class ZplNode implements ZplNodeData {
     return new ZplNode("", null, children, comments);
   }
 
-  /** Deep-copies plain node data (or another tree) into `ZplNode` instances. */
+  /** Deep-copies plain node data (or another tree) into `ZplNode` instances; any depth (no recursion). */
   static from(data: ZplNodeData): ZplNode {
-    return new ZplNode(
-      data.name,
-      data.value,
-      data.children.map((child) => ZplNode.from(child)),
-      [...(data.comments ?? [])],
-    );
+    const copy = (node: ZplNodeData): ZplNode => new ZplNode(node.name, node.value, [], [...(node.comments ?? [])]);
+    const top = copy(data);
+    const pending: [ZplNodeData, ZplNode][] = [[data, top]];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      const [source, target] = next;
+      for (const child of source.children) {
+        const childCopy = copy(child);
+        target.children.push(childCopy);
+        pending.push([child, childCopy]);
+      }
+    }
+    return top;
   }
 
   /** A deep copy of this subtree. */
@@ -99,7 +105,7 @@ export class ZplNode implements ZplNodeData {
 
   /**
    * Structural equality: names, values (`""` and `null` differ), comments (missing equals empty) and children
-   * in order.
+   * in order. Any depth: it walks the trees without recursion.
    */
   equals(other: ZplNodeData): boolean {
     return nodesEqual(this, other);
@@ -214,10 +220,15 @@ export class ZplNode implements ZplNodeData {
 }
 
 function nodesEqual(a: ZplNodeData, b: ZplNodeData): boolean {
-  if (a.name !== b.name || a.value !== b.value) return false;
-  const commentsA = a.comments ?? [];
-  const commentsB = b.comments ?? [];
-  if (commentsA.length !== commentsB.length || commentsA.some((text, i) => text !== commentsB[i])) return false;
-  if (a.children.length !== b.children.length) return false;
-  return a.children.every((child, i) => nodesEqual(child, b.children[i]));
+  const pending: [ZplNodeData, ZplNodeData][] = [[a, b]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [left, right] = next;
+    if (left.name !== right.name || left.value !== right.value) return false;
+    const commentsLeft = left.comments ?? [];
+    const commentsRight = right.comments ?? [];
+    if (commentsLeft.length !== commentsRight.length || commentsLeft.some((text, i) => text !== commentsRight[i])) return false;
+    if (left.children.length !== right.children.length) return false;
+    left.children.forEach((child, i) => pending.push([child, right.children[i]]));
+  }
+  return true;
 }

@@ -24,15 +24,17 @@ export interface ZplWriteOptions {
 const INDENT = "    ";
 
 /**
- * Writes a document: 4 spaces per level, `name = "value"` (single quotes when the value contains `"`), a
- * property whose value is `""` as its bare name, comments as `#text` on their own lines right under the node
- * they belong to, and the root's comments at the top followed by an empty line. Lines end with LF.
+ * Writes a document: 4 spaces per level, `name = "value"` (single quotes when the value contains `"`, no
+ * quotes when it contains both quote characters), a property whose value is `""` as its bare name, comments as
+ * `#text` on their own lines right under the node they belong to, and the root's comments at the top followed
+ * by an empty line. Lines end with LF. Every tree `parseZpl` returns can be written, and reads back equal.
  *
  * @param root - an unnamed node with value `null`, as returned by `parseZpl`
  * @throws {@link ZplWriteError} naming the node when the tree has no faithful ZPL form: a named root or a
- *   root with a value, an invalid name, a non-root value `null` (it would read back as `""`), a value with
- *   both quote characters, a line break, NUL or other control character, or a comment that is multi-line,
- *   contains control characters or ends in whitespace (the parser trims it)
+ *   root with a value, an invalid name, a non-root value `null` (it would read back as `""`), a value with a
+ *   line break, NUL or other control character, a value with both quote characters that cannot stand
+ *   unquoted (it begins with a quote or whitespace, ends with whitespace or holds `#`), or a comment that is
+ *   multi-line, contains control characters or ends in whitespace (the parser trims it)
  */
 export function writeZpl(root: ZplNodeData, options: ZplWriteOptions = {}): string {
   if (root.name !== "") {
@@ -67,7 +69,7 @@ class Writer {
     }
     const value = this.redacted.has(node.name.toLowerCase()) ? ZPL_REDACTED : node.value;
     const indent = INDENT.repeat(depth);
-    this.lines.push(value === "" ? `${indent}${node.name}` : `${indent}${node.name} = ${quote(value, path)}`);
+    this.lines.push(value === "" ? `${indent}${node.name}` : `${indent}${node.name} = ${zplValueText(value, path)}`);
     for (const comment of node.comments ?? []) this.comment(comment, depth + 1, path);
     for (const child of node.children) this.node(child, depth + 1, path);
   }
@@ -83,17 +85,33 @@ class Writer {
 }
 
 /**
- * Always quotes, so leading/trailing whitespace, `#`, `=` and a leading quote survive; ZPL has no escapes,
- * hence the choice of quote character and the refusal when both occur.
+ * A value as written after `=`. ZPL has no escapes, so the quote character is chosen to be one the value does
+ * not hold, and a value holding both goes unquoted, which reads back the same when it does not begin with a
+ * quote or whitespace, end with whitespace or hold `#`.
+ *
+ * @param quoting - `always` (the configuration writer's style) or `when-needed`: one word (no whitespace,
+ *   quote or `#`) goes unquoted
+ * @throws {@link ZplWriteError} naming `path` when no written form reads back as `value`
  */
-function quote(value: string, path: string): string {
+export function zplValueText(value: string, path: string, quoting: "always" | "when-needed" = "always"): string {
   const problem = findUnwritableCharacter(value);
   if (problem !== undefined) throw new ZplWriteError(path, `the value contains ${problem}`);
-  const hasDouble = value.includes('"');
-  if (hasDouble && value.includes("'")) {
-    throw new ZplWriteError(path, "the value contains both ' and \" and ZPL has no escapes to quote it");
+  if (quoting === "when-needed" && /^[^\s"'#]+$/.test(value)) return value;
+  if (!value.includes('"')) return `"${value}"`;
+  if (!value.includes("'")) return `'${value}'`;
+  const unquotedProblem = whyNotUnquoted(value);
+  if (unquotedProblem !== undefined) {
+    throw new ZplWriteError(path, `the value contains both ' and " and ${unquotedProblem}, so no ZPL text reads back as it (ZPL has no escapes)`);
   }
-  return hasDouble ? `'${value}'` : `"${value}"`;
+  return value;
+}
+
+/** Why `value` would not read back unchanged if written without quotes; undefined when it would. */
+function whyNotUnquoted(value: string): string | undefined {
+  if (value[0] === '"' || value[0] === "'") return "begins with a quote";
+  if (/^[ \t]|[ \t]$/.test(value)) return "begins or ends with whitespace";
+  if (value.includes("#")) return "holds '#'";
+  return undefined;
 }
 
 /** Describes the first character that cannot be part of one line of UTF-8 ZPL text, if any. */

@@ -78,7 +78,7 @@ describe("method calls", () => {
     const setup = await connected();
     const { server, client } = setup;
     expect(client.state).toBe("connected");
-    const ping = client.invoke("ping");
+    const ping = client.invoke("probe");
     const received = await server.nextOf("PING");
     expect(received.routingId).toEqual(setup.routingId);
     await server.send(received.routingId, { message: "PONG" });
@@ -190,7 +190,7 @@ describe("method calls", () => {
     const client = makeClient(resources, "test_client.xml", impl(), { logger: testLogger, config: { "client/timeout": 120 } });
     await client.start({ endpoint: server.endpoint });
     const started = Date.now();
-    const { error } = await outcome(client.invoke("ping"));
+    const { error } = await outcome(client.invoke("probe"));
     expect(error).toMatchObject({ name: "TimeoutError", timeoutMs: 120 });
     expect(Date.now() - started).toBeLessThan(1000);
   });
@@ -205,7 +205,7 @@ describe("method calls", () => {
     const { client } = await connected();
     // 2^31 ms and more cannot be waited by a Node timer: it would fire after 1 ms.
     for (const timeout of [0, -5, Number.POSITIVE_INFINITY, Number.NaN, 2 ** 31]) {
-      await expect(client.invoke("ping", {}, { timeout })).rejects.toThrow(RangeError);
+      await expect(client.invoke("probe", {}, { timeout })).rejects.toThrow(RangeError);
     }
     expect(() => new TestClient("test_client.xml", impl(), { timeout: Number.POSITIVE_INFINITY })).toThrow(RangeError);
     expect(() => new TestClient("test_client.xml", impl(), { timeout: 0 })).toThrow(RangeError);
@@ -257,7 +257,7 @@ describe("close and terminate", () => {
     expect(client.terminated).toBe(true);
     expect(client.impl.terminatedCalls).toBe(1);
     expect((await reader).error).toBeInstanceOf(EngineClosed);
-    await expect(client.invoke("ping")).rejects.toBeInstanceOf(EngineClosed);
+    await expect(client.invoke("probe")).rejects.toBeInstanceOf(EngineClosed);
     await expect(client.recv({ timeout: 100 })).rejects.toBeInstanceOf(EngineClosed);
     await client.close();
     expect(client.impl.terminatedCalls).toBe(1);
@@ -292,7 +292,7 @@ describe("close and terminate", () => {
     expect(await client.invoke("quit")).toBeUndefined();
     expect(client.terminated).toBe(true);
     expect(client.impl.terminatedCalls).toBe(1);
-    await expect(client.invoke("ping")).rejects.toBeInstanceOf(ClientTerminated);
+    await expect(client.invoke("probe")).rejects.toBeInstanceOf(ClientTerminated);
     await expect(client.recv({ timeout: 100 })).rejects.toBeInstanceOf(EngineClosed);
     const pings = server.count("PING");
     await delay(150);
@@ -401,7 +401,7 @@ describe("connection", () => {
     const hello = await server.nextOf("HELLO");
     expect(hello.routingId.equals(routingId)).toBe(false);
     // Answers to the old routing id go nowhere; the new one works.
-    const ping = outcome(client.invoke("ping", {}, { timeout: 1000 }));
+    const ping = outcome(client.invoke("probe", {}, { timeout: 1000 }));
     const received = await server.nextOf("PING");
     expect(received.routingId).toEqual(hello.routingId);
     await server.send(routingId, { message: "PONG" });
@@ -416,7 +416,7 @@ describe("connection", () => {
     await server.socket.send([routingId, Buffer.from([0xaa, 0xa9, 0x05])]);
     await server.socket.send([routingId, Buffer.from([0xaa, 0xa1, 0x04])]);
     await server.socket.send([routingId, Buffer.from("garbage"), Buffer.from("more")]);
-    const ping = client.invoke("ping", {}, { timeout: 1000 });
+    const ping = client.invoke("probe", {}, { timeout: 1000 });
     await server.send((await server.nextOf("PING")).routingId, { message: "PONG" });
     expect(await ping).toBeUndefined();
     expect(logger.messages("warn").some((message) => message.startsWith("dropped a malformed message"))).toBe(true);

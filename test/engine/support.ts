@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { inject } from "vitest";
 import { Dealer, Router, type Context } from "zeromq";
 import type { MachineIR } from "../../generator/ir.js";
 import { loadModel } from "../../generator/model.js";
@@ -373,7 +374,9 @@ export function runChild(script: string, args: readonly string[], timeoutMs: num
   const path = fileURLToPath(new URL(`./child/${script}`, import.meta.url));
   const register = fileURLToPath(new URL("./child/register.mjs", import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", register, path, ...args], { stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs });
+    const child = spawn(process.execPath, ["--import", register, path, ...args], {
+      stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, env: { ...process.env, ZPROTO_TS_TRANSPILE_CACHE: inject("transpileCache") },
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -1,15 +1,15 @@
 // Module hooks for register.mjs: `.js` specifiers that name a `.ts` source resolve to it, and `.ts` files are
 // transpiled (types stripped, no type check) with the repository's own TypeScript. Transpiled modules are
-// cached in the OS temp directory by content hash, so only the first child process pays for loading the
-// compiler (tests that spawn children stay fast on a busy machine).
+// cached by content hash in the directory ZPROTO_TS_TRANSPILE_CACHE names (the test run makes it and removes
+// it at the end), so only the first child process pays for loading the compiler (tests that spawn children
+// stay fast on a busy machine). Without it, nothing is cached.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const CACHE = join(tmpdir(), "zproto-ts-engine-test-transpiled");
+const CACHE = process.env.ZPROTO_TS_TRANSPILE_CACHE;
 let compiler;
 
 export async function resolve(specifier, context, nextResolve) {
@@ -35,6 +35,7 @@ export async function load(url, context, nextLoad) {
   if (!url.endsWith(".ts")) return nextLoad(url, context);
   const path = fileURLToPath(url);
   const text = await readFile(path, "utf8");
+  if (CACHE === undefined) return { format: "module", source: await transpile(path, text), shortCircuit: true };
   const cached = join(CACHE, `${createHash("sha256").update(path).update("\0").update(text).digest("hex")}.js`);
   let source;
   try {

@@ -1,0 +1,217 @@
+/**
+ * State-machine models that would check and then misbehave are caught by `check`: a method that shares a
+ * message's event, handlers nothing can raise, messages and method calls no state handles, method results
+ * that an accepted reply cannot give, and problems hidden behind an earlier one. Every shipped model checks
+ * without a single diagnostic.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { formatDiagnostic } from "../generator/diagnostics.js";
+import type { MachineIR } from "../generator/ir.js";
+import { CLIENT_ENGINE_MEMBERS } from "../generator/machine-model.js";
+import { loadModel } from "../generator/model.js";
+import { ClientEngine } from "../runtime/engine/client.js";
+import type { Codec } from "../runtime/wire/codec.js";
+import type { DynamicMessage } from "../runtime/wire/interpret.js";
+
+/** The key-value protocol of issue 8: GET, SET, their answers, and a server push. */
+const KV_MSG = `<class name="kv_msg" signature="4" script="zproto_codec_c">
+<message name="GET" role="client"><field name="key" type="string"/></message>
+<message name="SET" role="client"><field name="key" type="string"/><field name="value" type="string"/></message>
+<message name="FOUND" role="server"><field name="value" type="string"/></message>
+<message name="MISSING" role="server"/>
+<message name="BYE"/>
+</class>
+`;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes the protocol and a machine model (`body` inside its `<class>`, from line 2); returns the model's path. */
+function machine(kind: "server" | "client", body: string, codec = KV_MSG): string {
+  const dir = mkdtempSync(join(tmpdir(), "zproto-machine-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, "kv_msg.xml"), codec);
+  const path = join(dir, `kv_${kind}.xml`);
+  writeFileSync(path, `<class name="kv_${kind}" script="zproto_${kind}_c" protocol_class="kv_msg">\n${body}\n</class>\n`);
+  return path;
+}
+
+/** `line:column severity: message` of every diagnostic in the model file itself, in order. */
+function diagnosticsOf(path: string): string[] {
+  return loadModel(path).diagnostics.filter((d) => d.file.endsWith(path.split("/").pop()!)).map((d) => `${d.line}:${d.column} ${d.severity}: ${d.message}`);
+}
+
+const CLIENT_START = `<state name="start">
+<event name="constructor" next="ready"><action name="connect"/><action name="signal success"/></event>
+</state>`;
+
+describe("client methods and the events they raise", () => {
+  it("refuse a method named like a protocol message, at the method's name", () => {
+    const path = machine("client", [
+      '<state name="ready"><event name="set"><action name="prepare set"/><action name="send" message="SET"/></event>',
+      '<event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="set"><field name="key" type="string"/><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"/>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "4:9 error: method set would raise event set, which is also the event of protocol message SET; a state could not tell a call from the message: rename the method",
+    ]);
+    expect(loadModel(path).model).toBeNull();
+  });
+
+  it("refuse a method named like an engine event, and API names the engine uses or another method has", () => {
+    const path = machine("client", [
+      '<state name="ready"><event name="expired"/><event name="close"/><event name="fetch"/><event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="expired"/>',
+      '<method name="close"/>',
+      '<method name="fetch"/>',
+      '<send><message name="GET" method="fetch"/></send>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "3:9 error: method expired would raise event expired, which the engine raises itself: rename the method",
+      "4:9 error: method close would be the client's close(), which the engine uses; rename it",
+      "6:27 error: <send> of GET would be the client's fetch(), which method fetch already is; rename one",
+    ]);
+  });
+
+  it("keeps the list of engine member names in step with the client engine", () => {
+    const codec = { encode: () => [], decode: () => ({ message: "" }) } as unknown as Codec<DynamicMessage, unknown>;
+    const engine = new ClientEngine({ name: "probe", states: [{ name: "start", handlers: {}, before: [], after: [] }] }, codec, {}, { createClient: () => ({}) });
+    const members = new Set([...Object.getOwnPropertyNames(ClientEngine.prototype), ...Object.keys(engine)]);
+    members.delete("constructor");
+    expect([...members].filter((member) => !CLIENT_ENGINE_MEMBERS.has(member))).toEqual([]);
+    expect([...CLIENT_ENGINE_MEMBERS].filter((member) => !members.has(member))).toEqual([]);
+  });
+});
+
+describe("events nothing raises and messages nothing handles", () => {
+  it("warn about a misspelt message event and the message it leaves unhandled, with a suggestion", () => {
+    const path = machine("server", [
+      '<state name="serving">',
+      '<event name="GTE"><action name="look up"/><action name="send" message="FOUND"/></event>',
+      '<event name="SET"><action name="store"/></event>',
+      '<event name="expird"><action name="terminate"/></event>',
+      '<event name="tick"><action name="send" message="BYE"/></event>',
+      "</state>",
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "1:50 warning: no state of kv_server handles message GET (role=\"client\": the client sends it); the server drops it; event gte (line 3) looks like a misspelling of it",
+      "3:8 warning: event gte is not a message, a method or an engine event, so only an action could raise it; did you mean message GET?",
+      "5:8 warning: event expird is not a message, a method or an engine event, so only an action could raise it; did you mean engine event expired?",
+    ]);
+  });
+
+  it("warn about a message without a role only when a misspelt event points at it", () => {
+    const path = machine("server", [
+      '<state name="serving"><event name="GET"/><event name="SET"/><event name="BEY"/></state>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "1:50 warning: no state of kv_server handles message BYE; the server drops it; event bey (line 2) looks like a misspelling of it",
+      "2:68 warning: event bey is not a message, a method or an engine event, so only an action could raise it; did you mean message BYE?",
+    ]);
+  });
+
+  it("say that only a wildcard sees a message meant for the machine", () => {
+    const path = machine("client", `${CLIENT_START}\n<state name="ready"><event name="FOUND"/><event name="*"/></state>\n<method name="constructor"><accept reply="SUCCESS"/></method>\n<reply name="SUCCESS"/>`);
+    expect(diagnosticsOf(path)).toEqual([
+      '1:50 warning: no state of kv_client handles message MISSING (role="server": the server sends it); only "*" handlers see it',
+    ]);
+  });
+
+  it("warn about a misspelt method event, a method no state handles and the event of an immediate method", () => {
+    const path = machine("client", [
+      CLIENT_START,
+      '<state name="ready"><event name="FOUND"/><event name="MISSING"/><event name="fecth"/><event name="receive"/></state>',
+      '<method name="constructor"><accept reply="SUCCESS"/></method>',
+      '<method name="fetch"><accept reply="SUCCESS"/></method>',
+      '<method name="receive" immediate="1"><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"/>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "5:72 warning: event fecth is not a message, a method or an engine event, so only an action could raise it; did you mean method fetch?",
+      "5:93 warning: event receive never happens: method receive is immediate, so calling it raises no event",
+      "7:9 warning: method fetch raises event fetch, which no state handles; the event is dropped and every call times out; event fecth (line 5) looks like a misspelling of it",
+    ]);
+  });
+
+  it("let actions raise events whose names are close to nothing, or to a message only by one more letter", () => {
+    const path = machine("server", '<state name="serving"><event name="GET"/><event name="SET"/><event name="BYE"/><event name="sets"/><event name="poll"/></state>');
+    expect(diagnosticsOf(path)).toEqual([]);
+  });
+});
+
+describe("what a method call resolves with", () => {
+  const client = (methods: string, replies = '<reply name="FOUND"><field name="value" type="string"/></reply><reply name="MISSING"/>'): string =>
+    machine("client", `${CLIENT_START}\n<state name="ready"><event name="fetch"/><event name="FOUND"/><event name="MISSING"/></state>\n${methods}\n${replies}`);
+  const returns = (path: string): unknown => (loadModel(path).model as MachineIR | null)?.methods.find((method) => method.event === "fetch")?.returns;
+
+  it("is undefined where an accepted reply lacks the returned field, and the type says so", () => {
+    const path = client('<method name="fetch" return="value"><accept reply="FOUND"/><accept reply="MISSING"/></method>');
+    expect(diagnosticsOf(path)).toEqual([]);
+    expect(returns(path)).toEqual({ key: "value", tsType: "string | undefined" });
+  });
+
+  it("is never a field only a failure reply has: those reject the call", () => {
+    const path = client(
+      '<method name="fetch" return="reason"><accept reply="FOUND"/><accept reply="FAILURE"/></method>',
+      '<reply name="FOUND"><field name="value" type="string"/></reply><reply name="FAILURE"><field name="reason" type="string"/></reply><reply name="MISSING"/>',
+    );
+    expect(diagnosticsOf(path)).toEqual([
+      "6:22 error: method fetch returns reason, which only failure replies have (FAILURE); a failure reply rejects the call instead",
+    ]);
+  });
+
+  it("is the reply's msg field with virtual=\"1\", and virtual beside a return of another type has no effect", () => {
+    const replies = '<reply name="FOUND"><field name="value" type="string"/><field name="body" type="msg"/></reply><reply name="MISSING"/>';
+    const virtual = client('<method name="fetch" virtual="1"><accept reply="FOUND"/></method>', replies);
+    expect(diagnosticsOf(virtual)).toEqual([]);
+    expect(returns(virtual)).toEqual({ key: "body", tsType: "Uint8Array[]" });
+    const both = client('<method name="fetch" return="value" virtual="1"><accept reply="FOUND"/></method>', replies);
+    expect(diagnosticsOf(both)).toEqual(['6:37 warning: virtual="1" on method fetch has no effect: return names value, a string field, not a msg field']);
+    const none = client('<method name="fetch" virtual="1"><accept reply="MISSING"/></method>');
+    expect(diagnosticsOf(none)).toEqual([
+      '6:22 error: virtual="1" makes method fetch resolve with the msg field of its reply, but no accepted reply that is not a failure has one',
+    ]);
+  });
+
+  it("refuses an immediate method that waits for nothing or takes arguments no action would see", () => {
+    const path = client('<method name="fetch" immediate="1"><field name="key" type="string"/></method>');
+    expect(diagnosticsOf(path)).toEqual([
+      "5:28 warning: event fetch never happens: method fetch is immediate, so calling it raises no event",
+      "6:22 error: immediate method fetch raises no event and accepts no reply, so it does nothing",
+      "6:22 error: immediate method fetch raises no event, so no action would see its arguments (key)",
+    ]);
+  });
+});
+
+describe("every problem of a machine in one run", () => {
+  it("checks a machine whose protocol is missing, and the actions of a nameless event", () => {
+    const path = machine("server", [
+      '<state name="serving"><event next="nowhere"><action name="send"/></event></state>',
+    ].join("\n"));
+    writeFileSync(path, readFileSync(path, "utf8").replace(' protocol_class="kv_msg"', ""));
+    expect(diagnosticsOf(path)).toEqual([
+      "1:1 error: <class> needs a protocol_class attribute",
+      "2:23 error: <event> needs a name attribute",
+      "2:45 error: <action> needs a message attribute naming a protocol message",
+    ]);
+  });
+});
+
+describe("shipped models", () => {
+  const models = (root: string): string[] => readdirSync(root).flatMap((name) => {
+    const path = join(root, name);
+    return statSync(path).isDirectory() ? models(path) : path.endsWith(".xml") ? [path] : [];
+  });
+
+  it("check without a single warning", () => {
+    const all = [...models("models"), ...models("test/fixtures/models/engine"), ...models("test/fixtures/models/kv")];
+    expect(all.length).toBeGreaterThan(20);
+    expect(all.flatMap((path) => loadModel(path).diagnostics.map(formatDiagnostic))).toEqual([]);
+  });
+});

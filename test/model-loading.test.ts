@@ -1,0 +1,156 @@
+/**
+ * Reading model files is safe with hostile models: only regular files of a bounded size are read, never
+ * outside the model's directory unless allowed, each file once, with expanded size and include nesting
+ * bounded; no error text shows the content of a file that is not a model. Attribute positions cost one pass
+ * over each tag.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
+import { MODEL_LIMITS } from "../generator/load.js";
+import { loadModel, type LoadOptions } from "../generator/model.js";
+
+const SCRATCH = mkdtempSync(join(tmpdir(), "zproto-model-loading-"));
+afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }));
+
+const SECRET = "TOKEN=hunter2-do-not-print";
+/** A file outside every model directory of this test, holding something no error may show. */
+const OUTSIDE = join(SCRATCH, "secret.txt");
+writeFileSync(OUTSIDE, `${SECRET}\n`);
+
+let count = 0;
+/** A fresh model directory holding `files`; returns the path of the first. */
+function models(files: Record<string, string>): string {
+  const directory = join(SCRATCH, `models-${++count}`);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(directory, name, ".."), { recursive: true });
+    writeFileSync(join(directory, name), text);
+  }
+  return join(directory, Object.keys(files)[0]);
+}
+
+function including(filename: string): string {
+  return `<class name = "c" script = "zproto_codec_c">\n    <include filename = "${filename}" />\n    <message name = "A" />\n</class>\n`;
+}
+
+function errors(path: string, options: LoadOptions = {}): string[] {
+  return loadModel(path, options).diagnostics.filter((d: Diagnostic) => d.severity === "error").map(formatDiagnostic);
+}
+
+describe("<include> reads only what a model may include", () => {
+  it("refuses a path that leaves the model's directory, and shows nothing of the file", () => {
+    const model = models({ "m.xml": including("../secret.txt") });
+    const found = errors(model);
+    expect(found).toEqual([`${model}:2:14: error: include ../secret.txt leaves the model's directory ${join(model, "..")}; ` +
+      "a model includes only files in its own directory tree unless allowed out (--allow-outside)"]);
+    expect(found.join("\n")).not.toContain("TOKEN");
+  });
+
+  it("refuses a symbolic link inside the tree that points out of it", () => {
+    const model = models({ "m.xml": including("parts/link.xml"), "parts/keep": "" });
+    symlinkSync(OUTSIDE, join(model, "..", "parts", "link.xml"));
+    expect(errors(model)).toEqual([expect.stringMatching(/:2:14: error: include parts\/link\.xml leaves the model's directory/)]);
+  });
+
+  it("with allowOutside, reads the file but refuses it as no model without quoting it", () => {
+    const model = models({ "m.xml": including("../secret.txt") });
+    const found = errors(model, { allowOutside: true });
+    expect(found).toEqual([`${OUTSIDE}:1:1: error: ${OUTSIDE} is not an XML model: it does not begin with '<'`]);
+    expect(errors(models({ "m.xml": including("/proc/self/environ") }), { allowOutside: true }))
+      .toEqual(["/proc/self/environ:1:1: error: /proc/self/environ is not an XML model: it does not begin with '<'"]);
+    const zplNamed = join(SCRATCH, "secret.zpl");
+    writeFileSync(zplNamed, `${SECRET}\n`);
+    const asZpl = errors(models({ "m.xml": including("../secret.zpl") }), { allowOutside: true });
+    expect(asZpl).toEqual([`${zplNamed}:1:1: error: ${zplNamed} is not a ZPL model: it does not begin with an element of the model language`]);
+    expect([...found, ...asZpl].join("\n")).not.toMatch(/TOKEN|hunter2|'T'/);
+  });
+
+  it("--allow-outside lets the command line include files outside the model's directory", () => {
+    const model = models({ "m.xml": including("../outside/part.xml") });
+    mkdirSync(join(SCRATCH, "outside"), { recursive: true });
+    writeFileSync(join(SCRATCH, "outside", "part.xml"), '<message name = "B" />\n');
+    expect(spawnSync("node", ["dist/bin/zproto.js", "check", model], { encoding: "utf8" }).status).toBe(1);
+    const allowed = spawnSync("node", ["dist/bin/zproto.js", "check", model, "--allow-outside"], { encoding: "utf8" });
+    expect([allowed.status, allowed.stdout]).toEqual([0, `${model}: ok (2 messages)\n`]);
+  });
+
+  it("reads regular files only: a device or a FIFO is refused at once, without reading or waiting", () => {
+    expect(errors(models({ "m.xml": including("/dev/zero") }), { allowOutside: true })).toEqual([
+      expect.stringMatching(/:2:14: error: file \/dev\/zero is not a regular file \(a device, FIFO or socket\); only regular files are read as models$/),
+    ]);
+    const model = models({ "m.xml": including("pipe.xml") });
+    expect(spawnSync("mkfifo", [join(model, "..", "pipe.xml")]).status).toBe(0);
+    expect(errors(model)).toEqual([expect.stringMatching(/:2:14: error: file .*pipe\.xml is not a regular file/)]);
+    expect(errors(join(model, "..", "pipe.xml"))).toEqual([expect.stringMatching(/pipe\.xml:1:1: error: model file .*pipe\.xml is not a regular file/)]);
+  });
+
+  it("refuses a file over the size limit of a model file", () => {
+    const big = `<message name = "B">${"x".repeat(MODEL_LIMITS.fileBytes)}</message>\n`;
+    const model = models({ "m.xml": including("big.xml"), "big.xml": big });
+    expect(errors(model)).toEqual([expect.stringMatching(new RegExp(`:2:14: error: file .*big\\.xml is more than ${MODEL_LIMITS.fileBytes} bytes, the limit of a model file$`))]);
+  });
+});
+
+describe("includes are read once and bounded", () => {
+  it("reads a file included several times once: its own problems are reported once", () => {
+    const model = models({
+      "m.xml": `<class name = "c" script = "zproto_codec_c">\n${'    <include filename = "part.xml" />\n'.repeat(3)}</class>\n`,
+      "part.xml": '<fragment>\n    <include filename = "missing.xml" />\n    <message name = "A" />\n</fragment>\n',
+    });
+    const found = errors(model);
+    expect(found.filter((line) => line.includes("does not exist"))).toEqual([expect.stringMatching(/part\.xml:2:14: error: file .*missing\.xml does not exist$/)]);
+  });
+
+  it("stops a file included 10 times, nested 6 deep, with one clear error instead of expanding it", () => {
+    const files: Record<string, string> = {};
+    for (let level = 0; level < 6; level++) {
+      const body = `${'    <include filename = "level' + (level + 1) + '.xml" />\n'}`.repeat(10);
+      files[`level${level}.xml`] = level === 0 ? `<class name = "c" script = "zproto_codec_c">\n${body}</class>\n` : `<fragment>\n${body}</fragment>\n`;
+    }
+    files["level6.xml"] = `<message name = "LEAF">${"Documentation that pads this file a little. ".repeat(6)}</message>\n`;
+    const found = errors(models(files)).filter((line) => !line.endsWith("a codec model needs at least one <message>"));
+    expect(found).toEqual([expect.stringMatching(
+      new RegExp(`level(\\d)\\.xml:\\d+:14: error: with this include, .*level\\1\\.xml grows past ${MODEL_LIMITS.expandedBytes} bytes, the limit of a model with its includes expanded`))]);
+  });
+
+  it(`allows includes nested ${MODEL_LIMITS.includeDepth} deep and refuses one more`, () => {
+    const chain = (depth: number): Record<string, string> => {
+      const files: Record<string, string> = { "f0.xml": including("f1.xml") };
+      for (let level = 1; level < depth; level++) files[`f${level}.xml`] = `<fragment><include filename = "f${level + 1}.xml" /></fragment>\n`;
+      files[`f${depth}.xml`] = '<message name = "B" />\n';
+      return files;
+    };
+    expect(errors(models(chain(MODEL_LIMITS.includeDepth)))).toEqual([]);
+    expect(errors(models(chain(MODEL_LIMITS.includeDepth + 1)))).toEqual([
+      expect.stringMatching(new RegExp(`f${MODEL_LIMITS.includeDepth}\\.xml:1:20: error: includes nest more than ${MODEL_LIMITS.includeDepth} deep here$`)),
+    ]);
+  });
+});
+
+describe("attribute positions", () => {
+  it("are those of the attributes themselves, not of text inside other attributes' values", () => {
+    const model = models({ "m.xml": '<class name = "c" script = "zproto_codec_c">\n<message name = "A">\n<field name = "x type = y size=z" type = "strin" size = "3"/>\n</message>\n</class>\n' });
+    expect(errors(model)).toEqual([`${model}:3:35: error: field x_type___y_size_z has unknown type "strin"`]);
+  });
+
+  it("are right for every one of thousands of attributes on one element", () => {
+    const names = Array.from({ length: 5000 }, (_, i) => `a${i}`);
+    const tag = `<class name = "c" script = "zproto_codec_c"\n${names.map((name) => `  ${name} = "${name}"`).join("\n")}>\n<message name = "A" />\n</class>\n`;
+    const warnings = loadModel(models({ "m.xml": tag })).diagnostics.filter((d) => d.severity === "warning");
+    expect(warnings).toHaveLength(names.length);
+    warnings.forEach((warning, i) => expect([warning.line, warning.column, warning.message]).toEqual([i + 2, 3, `unknown attribute a${i} on <class> is ignored`]));
+  });
+});
+
+describe("an empty model file", () => {
+  it("is reported at line 1, column 1, in either syntax", () => {
+    const directory = join(models({ "empty.xml": "", "blank.xml": " \n\t\n", "empty.zpl": "" }), "..");
+    for (const name of ["empty.xml", "blank.xml", "empty.zpl"]) {
+      const path = join(directory, name);
+      expect(errors(path)).toEqual([`${path}:1:1: error: model file ${path} is empty`]);
+    }
+  });
+});
