@@ -27,7 +27,8 @@ export const CLIENT_ENGINE_MEMBERS: ReadonlySet<string> = new Set([
   "wakeupTimer", "defaultTimeout", "verbose", "terminatedFlag", "closed", "handlesMalformed", "codec", "methods", "actions", "options",
   "state", "terminated", "construct", "call", "dispatch", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
   "sendMessage", "connectTo", "reopen", "armHeartbeat", "armExpiry", "armWakeup", "close", "shutdown", "terminate", "notifyTerminated",
-  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage",
+  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage", "socketOptions", "firstFailure",
+  "connectionFailed", "watchHandshakes", "eventDone",
 ]);
 
 /** A handler as written: `at` is where a bad `next` is reported, `eventAt` where the event is named. */

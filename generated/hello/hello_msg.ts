@@ -19,11 +19,9 @@ import {
   fromRouterFrames,
   fromZplForm,
   fromZplFormRouted,
-  longstrBound,
   noMoreFrames,
   printZplForm,
   readEnd,
-  readLongstr,
   readString,
   reserveFrame,
   reservedOffset,
@@ -36,7 +34,6 @@ import {
   unknownId,
   unknownMessage,
   writeHeader,
-  writeLongstr,
   writeString,
   type Codec,
   type CodecSchema,
@@ -71,10 +68,7 @@ export interface Hello {
   name: string;
 }
 
-/**
- * Server greets the client back. The greeting holds the client's name (up to 255
- * octets) and words around it, so it is a longstr: a string could not carry it.
- */
+/** Server greets the client back. */
 export interface World {
   readonly message: "WORLD";
   /** The server's greeting */
@@ -201,17 +195,17 @@ function encodeWorld(msg: Draft<World>): Buffer[] {
   const greeting = msg.greeting ?? "";
   const bound =
     3 +
-    longstrBound(WORLD_SITE, "greeting", greeting);
+    stringBound(WORLD_SITE, "greeting", greeting);
   const buffer = reserveFrame(bound);
   const view = reservedView();
   const start = reservedOffset();
   writeHeader(view, start, 0xaaa7, HELLO_MSG_WORLD);
-  const at = writeLongstr(WORLD_SITE, "greeting", buffer, start + 3, greeting);
+  const at = writeString(WORLD_SITE, "greeting", buffer, start + 3, greeting);
   return [takeFrame(buffer, start, at, bound)];
 }
 
 function decodeWorld(body: Buffer, frames: readonly Uint8Array[]): World {
-  const greeting = readLongstr(WORLD_SITE, "greeting", body, 3);
+  const greeting = readString(WORLD_SITE, "greeting", body, 3);
   const at = readEnd();
   endOfBody(WORLD_SITE, body, at);
   noMoreFrames(WORLD_SITE, frames, 1);
@@ -341,7 +335,7 @@ export const schema: CodecSchema = {
       key: "WORLD",
       id: 2,
       fields: [
-        { name: "greeting", key: "greeting", type: "longstr" },
+        { name: "greeting", key: "greeting", type: "string" },
       ],
     },
     {

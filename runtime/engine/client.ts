@@ -211,7 +211,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   /** Options of every DEALER this client opens: limits, context and security. */
   private readonly socketOptions: ClientSocketSecurity & { readonly maxMessageSize: number; readonly context?: Context };
   /** The first action failure of the event running now: it ends a call still waiting when the event is done. */
-  private failure: ActionFailed | undefined;
+  private firstFailure: ActionFailed | undefined;
 
   constructor(
     table: MachineTable,
@@ -249,7 +249,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
         const failure = new ActionFailed(action, context.event, context.state, error);
         context.failure = failure;
         context.log("error", `action ${action} failed: ${errorText(error)}`, { event: context.event });
-        this.failure ??= failure;
+        this.firstFailure ??= failure;
         try {
           this.options.onActionFailed?.(failure);
         } catch (thrown) {
@@ -643,7 +643,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.wakeupTimer.cancel();
     this.executing = pending.call;
     if (pending.call !== undefined) pending.call.started = true;
-    this.failure = undefined;
+    this.firstFailure = undefined;
     const result = execute(this.machine, this.runner, context, pending.event);
     if (result instanceof Promise) return result.finally(() => this.eventDone(pending));
     this.eventDone(pending);
@@ -656,8 +656,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
    */
   private eventDone(pending: Pending<M, Args>): void {
     this.executing = undefined;
-    const failure = this.failure;
-    this.failure = undefined;
+    const failure = this.firstFailure;
+    this.firstFailure = undefined;
     const waiter = this.waiter;
     if (failure === undefined || waiter === undefined) return;
     if (waiter === pending.call || waiter.started) waiter.reject(failure);

@@ -73,14 +73,18 @@ describe("servers: a send the actions' values cannot encode", () => {
 });
 
 describe("the hello example", () => {
-  it("greets a name of 255 octets, the longest HELLO carries", async () => {
+  it("greets a name of 255 octets, the longest HELLO carries, cutting it to fit WORLD's 255-octet greeting", async () => {
     const failures: ActionFailed[] = [];
     const server = resources.add(createHelloServer({ logger: testLogger, onActionFailed: (failure) => failures.push(failure) }), (s) => s.close(), "server");
     const endpoint = await server.bind("tcp://127.0.0.1:*");
     const name = "é".repeat(127) + "x";
     expect(Buffer.byteLength(name)).toBe(255);
     const client = resources.add(await connectHello(endpoint, name, { logger: testLogger, timeout: 5000 }), (c) => c.close({ timeout: 200 }));
-    expect(await client.greet(name)).toBe(`Hello again, ${name}!`);
+    const greeted = await client.greet(name);
+    // "Hello again, " and "…!" take 17 octets: 119 two-octet characters of the name fit in the other 238.
+    expect(greeted).toBe(`Hello again, ${"é".repeat(119)}…!`);
+    expect(Buffer.byteLength(greeted)).toBe(255);
+    expect(await client.greet("Ada")).toBe("Hello again, Ada!");
     expect(failures).toEqual([]);
   });
 
