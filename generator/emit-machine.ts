@@ -34,6 +34,7 @@ export function machineTable(model: MachineIR): MachineTable {
       before: state.before.map(stepData),
       after: state.after.map(stepData),
     })),
+    ...(model.maxMessageSize !== undefined ? { maxMessageSize: model.maxMessageSize } : {}),
   };
 }
 

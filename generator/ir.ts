@@ -198,4 +198,6 @@ export interface MachineIR {
   readonly sends: readonly { readonly message: MessageIR; readonly functionName: string }[];
   /** `<recv>`: messages actions deliver to the application. */
   readonly receives: readonly MessageIR[];
+  /** `max_message_size`: the largest frame, in octets, the engine lets a peer send. */
+  readonly maxMessageSize?: number;
 }

@@ -10,10 +10,11 @@ import type { ActionIR, ArgIR, EventIR, HandlerIR, MachineIR, MessageIR, MethodI
 import { loadProtocols, type CodecLoader } from "./machine-protocols.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import type { XmlElement } from "./xml.js";
+import { MAX_MESSAGE_SIZE_LIMIT, MIN_MESSAGE_SIZE_LIMIT } from "../runtime/engine/limits.js";
 
 export type { CodecLoader } from "./machine-protocols.js";
 
-const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protocol_dir", "package_dir", "source_dir", "project_header", "export_macro"];
+const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protocol_dir", "package_dir", "source_dir", "project_header", "export_macro", "max_message_size"];
 /** Hook and engine member names an action method must not take. */
 const RESERVED_METHODS = new Set(["createClient", "clientTerminated", "constructor", "toString", "valueOf", "hasOwnProperty"]);
 /**
@@ -26,7 +27,8 @@ export const CLIENT_ENGINE_MEMBERS: ReadonlySet<string> = new Set([
   "wakeupTimer", "defaultTimeout", "verbose", "terminatedFlag", "closed", "handlesMalformed", "codec", "methods", "actions", "options",
   "state", "terminated", "construct", "call", "dispatch", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
   "sendMessage", "connectTo", "reopen", "armHeartbeat", "armExpiry", "armWakeup", "close", "shutdown", "terminate", "notifyTerminated",
-  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage", "silentPeriods",
+  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage", "socketOptions", "firstFailure",
+  "connectionFailed", "watchHandshakes", "eventDone", "silentPeriods",
 ]);
 
 /** A handler as written: `at` is where a bad `next` is reported, `eventAt` where the event is named. */
@@ -110,6 +112,7 @@ export function buildMachineModel(
   });
   checkApiNames(placedMethods, sends, diagnostics);
 
+  const maxMessageSize = integerAttribute(root, "max_message_size", MIN_MESSAGE_SIZE_LIMIT, MAX_MESSAGE_SIZE_LIMIT, undefined, diagnostics);
   const engineEvents = new Set<string>([...ENGINE_EVENTS[kind], ...methods.map((method) => method.event)]);
   const events = collectEvents(resolved, messageByEvent, engineEvents);
   const actions = collectActions(resolved, messageByEvent, diagnostics, root.at);
@@ -124,6 +127,7 @@ export function buildMachineModel(
     protocol: protocols[0].codec, protocolImport: protocols[0].importPath, protocols,
     states: resolved, events, actions, methods, replies,
     sends: sends.map(({ message, functionName }) => ({ message, functionName })), receives,
+    ...(maxMessageSize !== undefined ? { maxMessageSize } : {}),
   };
 }
 

@@ -199,7 +199,8 @@ function decodeSample(body: Buffer, frames: readonly Uint8Array[]): Sample {
  * wire cannot carry.
  */
 export function encode(msg: BenchMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "SAMPLE":
       return encodeSample(msg);
     default:

@@ -706,7 +706,8 @@ function decodeRtfm(body: Buffer, frames: readonly Uint8Array[]): Rtfm {
  * wire cannot carry.
  */
 export function encode(msg: FmqMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "OHAI":
       return encodeOhai();
     case "ORLY":

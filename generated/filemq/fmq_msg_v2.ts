@@ -596,7 +596,8 @@ function decodeRtfm(body: Buffer, frames: readonly Uint8Array[]): Rtfm {
  * wire cannot carry.
  */
 export function encode(msg: FmqMsgV2Draft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "OHAI":
       return encodeOhai();
     case "OHAI_OK":

@@ -274,7 +274,8 @@ function decodeInvalid(body: Buffer, frames: readonly Uint8Array[]): Invalid {
  * wire cannot carry.
  */
 export function encode(msg: HelloMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "HELLO":
       return encodeHello(msg);
     case "WORLD":

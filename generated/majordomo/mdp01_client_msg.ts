@@ -110,7 +110,8 @@ function decodeRequest(reader: FrameReader): Request {
  * wire cannot carry.
  */
 export function encode(msg: Mdp01ClientMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "REQUEST":
       return encodeRequest(msg);
     default:

@@ -263,7 +263,8 @@ function decodeDisconnect(reader: FrameReader): Disconnect {
  * wire cannot carry.
  */
 export function encode(msg: Mdp01WorkerMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "READY":
       return encodeReady(msg);
     case "WORKER_REQUEST":

@@ -247,7 +247,8 @@ function decodeClientFinal(body: Buffer, frames: readonly Uint8Array[]): ClientF
  * wire cannot carry.
  */
 export function encode(msg: MdpClientMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "CLIENT_REQUEST":
       return encodeClientRequest(msg);
     case "CLIENT_PARTIAL":

@@ -375,7 +375,8 @@ function decodeDisconnect(body: Buffer, frames: readonly Uint8Array[]): Disconne
  * wire cannot carry.
  */
 export function encode(msg: MdpWorkerMsgDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "READY":
       return encodeReady(msg);
     case "WORKER_REQUEST":

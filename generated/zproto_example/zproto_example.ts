@@ -508,7 +508,8 @@ function decodeTypes(body: Buffer, frames: readonly Uint8Array[]): Types {
  * wire cannot carry.
  */
 export function encode(msg: ZprotoExampleDraft): Buffer[] {
-  switch (msg.message) {
+  // Optional chaining: JavaScript callers may pass null or a non-object, which unknownMessage reports.
+  switch (msg?.message) {
     case "LOG":
       return encodeLog(msg);
     case "STRUCTURES":

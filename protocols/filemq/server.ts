@@ -234,6 +234,9 @@ export class FileMqPublisher {
         for (const mount of settings.mounts) this.publish(mount.location, mount.alias);
       },
     }, {
+      // Unbounded per-peer queues, as the C engine has them (filemq.md §10.2): credit bounds the data in
+      // flight, and a subscriber that reads slowly must not lose its session to a burst of small files.
+      sendHighWaterMark: 0,
       ...options,
       config,
       logger: this.logger,

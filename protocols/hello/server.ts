@@ -13,6 +13,26 @@ export interface HelloSession {
   greetings: number;
 }
 
+/** The most octets WORLD's greeting carries: it is a `string`. */
+const GREETING_OCTETS = 255;
+
+/**
+ * `Hello, NAME!` within the octets a greeting carries: a name of up to 255 octets (all HELLO carries) would
+ * not fit with the words around it, so a long one is cut, at a character boundary, and marked with `…`.
+ */
+export function greeting(words: string, name: string): string {
+  const whole = `${words}, ${name}!`;
+  if (Buffer.byteLength(whole) <= GREETING_OCTETS) return whole;
+  let room = GREETING_OCTETS - Buffer.byteLength(`${words}, …!`);
+  let kept = "";
+  for (const character of name) {
+    room -= Buffer.byteLength(character);
+    if (room < 0) break;
+    kept += character;
+  }
+  return `${words}, ${kept}…!`;
+}
+
 /** The hello server's actions. */
 export const helloServerActions: HelloServerActions<HelloSession> = {
   createClient: () => ({ name: "", greetings: 0 }),
@@ -20,7 +40,7 @@ export const helloServerActions: HelloServerActions<HelloSession> = {
   greetTheClient(ctx) {
     ctx.client.name = ctx.request.name;
     ctx.client.greetings++;
-    ctx.reply.greeting = ctx.client.greetings === 1 ? `Hello, ${ctx.request.name}!` : `Hello again, ${ctx.request.name}!`;
+    ctx.reply.greeting = greeting(ctx.client.greetings === 1 ? "Hello" : "Hello again", ctx.request.name);
   },
 
   refuseTheCommand(ctx) {

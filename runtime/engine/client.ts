@@ -3,17 +3,21 @@
  * and an API of async methods. A method raises its event and resolves on an accepted reply, rejects on a
  * failure reply, on its timeout (finite, always) and on close; calls run one at a time, in call order.
  */
-import { Dealer } from "zeromq";
+import { Dealer, type Context } from "zeromq";
 import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
+import { plural } from "../wire/plural.js";
 import type { ZplNode } from "../zpl/tree.js";
 import { loadConfig, durationSetting, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
-import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError, checkTimeout, checkTimerDelay } from "./errors.js";
+import { ActionFailed, ClientTerminated, EngineClosed, MethodFailed, SocketError, TimeoutError, checkTimeout, checkTimerDelay, errorText } from "./errors.js";
+import { frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import { clientSocketSecurity, type ClientSecurity, type ClientSocketSecurity } from "./security.js";
+import { checkResolvable, connectSocket, openSocket } from "./sockets.js";
 import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
 
@@ -27,6 +31,20 @@ export interface ClientOptions {
   readonly timeout?: number;
   /** Messages queued for sending before the caller waits (default 10 000). */
   readonly sendQueueLimit?: number;
+  /**
+   * Largest frame the server may send, in octets (ZMQ_MAXMSGSIZE): a larger one closes the connection at its
+   * header. Default: the model's `max_message_size`, else 1 MiB; from 1024 to 2^31 − 1.
+   */
+  readonly maxMessageSize?: number;
+  /** Transport security (CURVE or PLAIN); none (NULL) by default. */
+  readonly security?: ClientSecurity;
+  /** The zeromq.js context of the client's socket (default: zeromq's global context); see `maxSockets`. */
+  readonly context?: Context;
+  /**
+   * Called with every action failure, modelled (`exception`) or not, after it was logged: the way to make
+   * them fail tests. What it throws is logged.
+   */
+  readonly onActionFailed?: (failure: ActionFailed) => void;
   /** Sees every message received (once decoded) and sent (before encoding). */
   readonly traceMessages?: MessageTracer;
 }
@@ -90,6 +108,8 @@ export class ClientContext<M extends AnyMessage, Fields extends object, Event ex
   args: Partial<Args> = {};
   /** The decoding error, during a `malformed` event. */
   error: MalformedError | undefined;
+  /** The action failure that raised the current `exception` event (its `cause` is what the action threw). */
+  failure: ActionFailed | undefined;
 
   constructor(
     /** The engine, for what the context does not offer directly. */
@@ -114,7 +134,11 @@ export class ClientContext<M extends AnyMessage, Fields extends object, Event ex
     this.engine.sendMessage({ ...fields, message } as unknown as M);
   }
 
-  /** Connects the DEALER to an endpoint (the socket is created on first use). */
+  /**
+   * Connects the DEALER to an endpoint (the socket is created on first use). Throws a `SocketError` when the
+   * socket cannot be opened (the context's socket limit) or `endpoint` is not one; a host name that does not
+   * resolve ends the waiting call with a `SocketError` as soon as the lookup fails.
+   */
   connect(endpoint: string): void {
     this.engine.connectTo(endpoint);
   }
@@ -198,6 +222,10 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private terminatedFlag = false;
   private closed = false;
   private readonly handlesMalformed: boolean;
+  /** Options of every DEALER this client opens: limits, context and security. */
+  private readonly socketOptions: ClientSocketSecurity & { readonly maxMessageSize: number; readonly context?: Context };
+  /** The first action failure of the event running now: it ends a call still waiting when the event is done. */
+  private firstFailure: ActionFailed | undefined;
 
   constructor(
     table: MachineTable,
@@ -212,6 +240,11 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.handlesMalformed = this.machine.handles("malformed");
     const handlesException = this.machine.handles("exception");
     if (options.timeout !== undefined) this.defaultTimeout = checkTimeout("timeout option", options.timeout);
+    this.socketOptions = {
+      maxMessageSize: frameLimit(options.maxMessageSize, table.maxMessageSize),
+      ...(options.context !== undefined ? { context: options.context } : {}),
+      ...(options.security !== undefined ? clientSocketSecurity(options.security) : {}),
+    };
     this.context = new ClientContext<M, Fields, Event, Client, Args, Replies>(this, this.machine.initial);
     this.queue = new EventQueue((pending) => this.run(pending), (error) =>
       this.logger.log("error", `event failed: ${error instanceof Error ? error.message : String(error)}`));
@@ -227,7 +260,15 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       terminate: () => this.terminate(),
       unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
       failed: (context, action, error) => {
-        context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
+        const failure = new ActionFailed(action, context.event, context.state, error);
+        context.failure = failure;
+        context.log("error", `action ${action} failed: ${errorText(error)}`, { event: context.event });
+        this.firstFailure ??= failure;
+        try {
+          this.options.onActionFailed?.(failure);
+        } catch (thrown) {
+          this.logger.log("error", `onActionFailed threw: ${errorText(thrown)}`);
+        }
         return handlesException ? "exception" : undefined;
       },
       get tracing() {
@@ -417,11 +458,28 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     }
   }
 
-  /** @internal */
+  /**
+   * @internal Connects to `endpoint`. Throws a {@link SocketError} when no socket can be opened or the endpoint
+   * is not one; a host name that does not resolve fails the waiting call as soon as the lookup says so.
+   */
   connectTo(endpoint: string): void {
-    if (!this.endpoints.includes(endpoint)) this.endpoints.push(endpoint);
-    if (this.socket === undefined) this.open();
-    else this.socket.connect(endpoint);
+    const known = this.endpoints.includes(endpoint);
+    if (known && this.socket !== undefined) return;
+    // open() connects every endpoint already known.
+    const socket = this.socket ?? this.open();
+    if (known) return;
+    connectSocket(socket, endpoint);
+    this.endpoints.push(endpoint);
+    checkResolvable(endpoint).catch((error: unknown) => {
+      if (this.socket === socket) this.connectionFailed(error);
+    });
+  }
+
+  /** The connection cannot work: logged, and the call waiting on it ends with the cause. */
+  private connectionFailed(error: unknown): void {
+    this.rateLimited("error", errorText(error));
+    const waiter = this.waiter;
+    if (waiter !== undefined && waiter.started) waiter.reject(error);
   }
 
   /** @internal Replaces the DEALER with a new one connected to the same endpoints. */
@@ -494,7 +552,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       try {
         await withDeadline("close", Math.max(1, deadline - Date.now()), () => outgoing.drained());
       } catch {
-        this.logger.log("warn", `close: ${outgoing.length} queued messages not sent before the timeout; dropped`);
+        this.logger.log("warn", `close: ${plural(outgoing.length, "queued message")} not sent before the timeout; dropped`);
         outgoing.clear();
       }
     }
@@ -529,14 +587,30 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.wakeupTimer.cancel();
   }
 
-  private open(): void {
-    const socket = new Dealer({ linger: 0 });
+  private open(): Dealer {
+    const socket = openSocket(() => new Dealer({ linger: 0, ...this.socketOptions }));
     for (const endpoint of this.endpoints) socket.connect(endpoint);
     this.socket = socket;
     this.outgoing = new Outgoing(socket, this.options.sendQueueLimit ?? 10_000, (error) => {
       if (this.socket === socket) this.logger.log("warn", `send failed: ${error instanceof Error ? error.message : String(error)}`);
     });
     void this.receiveLoop(socket);
+    if (this.options.security !== undefined) void this.watchHandshakes(socket);
+    return socket;
+  }
+
+  /** With security, a refused handshake is the real reason a call would time out: report it at once. */
+  private async watchHandshakes(socket: Dealer): Promise<void> {
+    try {
+      for await (const event of socket.events) {
+        if (this.socket !== socket) break;
+        if (event.type === "handshake:error:auth" || event.type === "handshake:error:protocol" || event.type === "handshake:error:other") {
+          this.connectionFailed(new SocketError("handshake", event.address, event.error));
+        }
+      }
+    } catch {
+      // The socket closed.
+    }
   }
 
   private dropSocket(): void {
@@ -582,13 +656,28 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     if (pending.message !== undefined) context.request = pending.message;
     if (pending.args !== undefined) context.args = pending.args;
     context.error = pending.error;
+    context.failure = undefined;
     this.wakeupTimer.cancel();
     this.executing = pending.call;
     if (pending.call !== undefined) pending.call.started = true;
+    this.firstFailure = undefined;
     const result = execute(this.machine, this.runner, context, pending.event);
-    if (result instanceof Promise) return result.finally(() => (this.executing = undefined));
-    this.executing = undefined;
+    if (result instanceof Promise) return result.finally(() => this.eventDone(pending));
+    this.eventDone(pending);
     return result;
+  }
+
+  /**
+   * After an event (and the `exception` event the model raised for its failure): a call that waited on it and
+   * is still unanswered while an action failed ends now, with the failure, rather than at its timeout.
+   */
+  private eventDone(pending: Pending<M, Args>): void {
+    this.executing = undefined;
+    const failure = this.firstFailure;
+    this.firstFailure = undefined;
+    const waiter = this.waiter;
+    if (failure === undefined || waiter === undefined) return;
+    if (waiter === pending.call || waiter.started) waiter.reject(failure);
   }
 
   private rateLimited(level: LogLevel, message: string): void {

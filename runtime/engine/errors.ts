@@ -54,3 +54,56 @@ export function checkTimerDelay(operation: string, ms: number): number {
   }
   return ms;
 }
+
+/** The text of anything thrown, for messages and logs. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * An action, or a built-in step (`send MESSAGE`), failed while the machine handled an event; `cause` is what
+ * it threw (an `EncodeError` naming message and field when a `send` could not encode the actions' values).
+ * Engines log it, give it to the `onActionFailed` option, raise the model's `exception` event where there is
+ * one, and reject a client call that waited on the event with it.
+ */
+export class ActionFailed extends Error {
+  constructor(
+    /** The action's method name, or `send MESSAGE` for the built-in send. */
+    readonly action: string,
+    /** The event being handled. */
+    readonly event: string,
+    /** The state the machine was in. */
+    readonly state: string,
+    cause: unknown,
+  ) {
+    super(`action ${action} failed (state ${state}, event ${event}): ${errorText(cause)}`, { cause });
+    this.name = "ActionFailed";
+  }
+}
+
+/** What an engine asked of ZeroMQ when it refused. */
+export type SocketOperation = "open" | "bind" | "connect" | "handshake";
+
+/**
+ * ZeroMQ refused to open a socket (`EMFILE`: the context's socket limit, see `maxSockets`), to bind or connect
+ * one (`EINVAL`: not an endpoint; `ENOTFOUND`: a host name that does not resolve), or the server refused the
+ * security handshake. `cause` is the original error, `code` its code.
+ */
+export class SocketError extends Error {
+  readonly code: string | undefined;
+
+  constructor(
+    readonly operation: SocketOperation,
+    /** The endpoint, for bind and connect. */
+    readonly endpoint: string | undefined,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const what = operation === "open" ? "cannot open a ZeroMQ socket"
+      : operation === "handshake" ? `handshake with ${JSON.stringify(endpoint)} refused` : `cannot ${operation} ${JSON.stringify(endpoint)}`;
+    const hint = code === "EMFILE" ? "; the ZeroMQ context's socket limit (maxSockets) or the process's open-file limit is reached" : "";
+    super(`${what}: ${errorText(cause)}${code !== undefined && !errorText(cause).includes(code) ? ` (${code})` : ""}${hint}`, { cause });
+    this.name = "SocketError";
+    this.code = code;
+  }
+}

@@ -31,6 +31,8 @@ export interface StateTable {
 export interface MachineTable {
   readonly name: string;
   readonly states: readonly StateTable[];
+  /** The model's `max_message_size`: the largest frame a peer may send, in octets (the engine's default otherwise). */
+  readonly maxMessageSize?: number;
 }
 
 /** The event that ends a context. */

@@ -20,7 +20,8 @@ export class Outgoing {
   constructor(
     private readonly socket: Sendable,
     private readonly limit: number,
-    private readonly onError: (error: unknown) => void,
+    /** A send ZeroMQ refused, with the message's frames (a ROUTER's first frame is the peer's routing id). */
+    private readonly onError: (error: unknown, frames: Buffer[]) => void,
   ) {}
 
   /** Messages waiting. */
@@ -63,7 +64,7 @@ export class Outgoing {
       try {
         await this.socket.send(frames);
       } catch (error) {
-        this.onError(error);
+        this.onError(error, frames);
       }
     }
     this.queue.length = 0;

@@ -4,21 +4,26 @@
  * what a peer sends: malformed input is dropped or given to the model's `malformed` event, an event a state
  * does not handle is logged and dropped, and a failing action ends only its own event.
  */
-import { Router } from "zeromq";
+import { Router, type Context } from "zeromq";
 import type { AnyMessage, FrameCodec } from "../wire/codec.js";
 import { MalformedError } from "../wire/errors.js";
+import { maxFramesOf, tooManyFrames } from "../wire/frame-count.js";
 import { writeFile } from "node:fs/promises";
 import { ZplNode } from "../zpl/tree.js";
 import { writeZpl } from "../zpl/write.js";
 import { loadConfig, durationSetting, watchConfig, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
-import { EngineClosed, MAX_TIMER_MS } from "./errors.js";
+import { ActionFailed, EngineClosed, MAX_TIMER_MS, SocketError, errorText } from "./errors.js";
+import { DEFAULT_CLIENT_QUEUE_LIMIT, DEFAULT_PEER_SEND_LIMIT, checkLimit, frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
-import { Machine, MachineState, TERMINATE, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
+import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { Outgoing } from "./outgoing.js";
 import { EventQueue } from "./queue.js";
+import { serverSocketSecurity, serverZapPolicy, type ServerSecurity } from "./security.js";
+import { openSocket } from "./sockets.js";
 import type { MessageTracer, TraceDirection } from "./trace.js";
 import { Wakeup } from "./wakeup.js";
+import { registerZap, uniqueDomain } from "./zap.js";
 
 /** Options of a server. */
 export interface ServerOptions {
@@ -28,12 +33,34 @@ export interface ServerOptions {
   /** Trace every state, event and action (also `server/verbose = 1`). */
   readonly verbose?: boolean;
   readonly logger?: Logger;
-  /** Messages queued for sending before new ones are dropped (default 100 000). */
+  /** Messages, to all peers together, waiting to be handed to ZeroMQ before new ones are dropped (default 100 000). */
   readonly sendQueueLimit?: number;
-  /** Largest frame accepted, in octets (ZMQ_MAXMSGSIZE); unlimited by default. */
+  /**
+   * Largest frame a peer may send, in octets (ZMQ_MAXMSGSIZE): a peer announcing a larger frame is disconnected
+   * at its header, before its data arrives. Default: the model's `max_message_size`, else 1 MiB; from 1024 to
+   * 2^31 − 1.
+   */
   readonly maxMessageSize?: number;
-  /** ZeroMQ send high-water mark of the ROUTER (default 0: unbounded, as the C engines set it). */
+  /**
+   * Messages queued for one peer (ZMQ_SNDHWM, counted per peer; default 1000). A message that finds a peer's
+   * queue full is dropped and the peer's session ends: it sends without reading. 0 lifts the bound (the C
+   * engines' setting): a peer that never reads then makes the server queue without end.
+   */
   readonly sendHighWaterMark?: number;
+  /** Messages of one peer waiting for its actions (they run one event at a time); more are dropped (default 1000). */
+  readonly clientQueueLimit?: number;
+  /** Transport security (CURVE or PLAIN, decided by the process's ZAP handler); none (NULL) by default. */
+  readonly security?: ServerSecurity;
+  /**
+   * The zeromq.js context of the server's sockets (default: zeromq's global context). Its `maxSockets` is the
+   * process's socket limit (1,023 in libzmq's default); see docs/limits.md.
+   */
+  readonly context?: Context;
+  /**
+   * Called with every action failure, modelled (`exception`) or not, after it was logged: the way to make
+   * them fail tests. What it throws is logged.
+   */
+  readonly onActionFailed?: (failure: ActionFailed) => void;
   /** Default timeout in ms of the server's own API calls (`start`, `bind`, `load`, `save`); 5000 if not given. */
   readonly callTimeout?: number;
   /**
@@ -75,6 +102,9 @@ export interface ServerHooks<Context, Client> {
   serverTerminated?(): void;
 }
 
+/** Why a peer's session ended. */
+type Ending = "terminated" | "expired" | "disconnected" | "not reading" | "server closing";
+
 /** A queued event for one context. */
 interface Pending<M> {
   readonly event: string;
@@ -100,6 +130,8 @@ export class ServerContext<M extends AnyMessage, Fields extends object, Event ex
   reply: Partial<Fields> = {};
   /** The decoding error, during a `malformed` event. */
   error: MalformedError | undefined;
+  /** The action failure that raised the current `exception` event (its `cause` is what the action threw). */
+  failure: ActionFailed | undefined;
   /** False once the context has terminated: events sent to it are dropped. */
   valid = true;
   /** Pending events, run one at a time. */
@@ -163,6 +195,12 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly handlesMalformed: boolean;
   private readonly handlesException: boolean;
   private readonly bound = new Set<string>();
+  /** The most frames a message of the protocol has (undefined: a `msg` field leaves it open). */
+  private readonly frameLimit: number | undefined;
+  private readonly peerSendLimit: number;
+  private readonly clientQueueLimit: number;
+  /** Resolves once the ZAP handler decides this server's handshakes (with `security`); gives the unregister function. */
+  private readonly zap: Promise<() => void> | undefined;
   private nextId = 1;
   private timeoutMs = 60_000;
   private heartbeatMs = 0;
@@ -185,14 +223,32 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.handlesHeartbeat = this.machine.handles("heartbeat");
     this.handlesMalformed = this.machine.handles("malformed");
     this.handlesException = this.machine.handles("exception");
-    this.socket = new Router({
+    this.frameLimit = maxFramesOf(codec);
+    this.peerSendLimit = checkLimit("sendHighWaterMark", options.sendHighWaterMark ?? DEFAULT_PEER_SEND_LIMIT, 0);
+    this.clientQueueLimit = checkLimit("clientQueueLimit", options.clientQueueLimit ?? DEFAULT_CLIENT_QUEUE_LIMIT, 1);
+    const maxMessageSize = frameLimit(options.maxMessageSize, table.maxMessageSize);
+    // Security is checked before the socket opens: a bad key is a RangeError, and no socket is left open.
+    const secured = options.security !== undefined
+      ? { domain: uniqueDomain(table.name), policy: serverZapPolicy(options.security), security: options.security }
+      : undefined;
+    const securityOptions = secured !== undefined ? serverSocketSecurity(secured.security, secured.domain) : {};
+    this.socket = openSocket(() => new Router({
       linger: 0,
-      sendHighWaterMark: options.sendHighWaterMark ?? 0,
-      ...(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {}),
-    });
-    this.outgoing = new Outgoing(this.socket, options.sendQueueLimit ?? 100_000, (error) => {
-      if (!this.closed) this.logger.log("warn", "send failed", { error: String(error) });
-    });
+      // A send to a peer that left fails (EHOSTUNREACH) and one to a peer whose queue is full fails (EAGAIN)
+      // at once, instead of vanishing or waiting: one peer that does not read cannot hold up the others.
+      mandatory: true,
+      sendTimeout: 0,
+      sendHighWaterMark: this.peerSendLimit,
+      maxMessageSize,
+      ...(options.context !== undefined ? { context: options.context } : {}),
+      ...securityOptions,
+    }));
+    if (secured !== undefined) {
+      this.zap = registerZap(this.socket.context, secured.domain, secured.policy, this.logger);
+      // Awaited by start(); until then a failure must not count as unhandled.
+      this.zap.catch(() => undefined);
+    }
+    this.outgoing = new Outgoing(this.socket, options.sendQueueLimit ?? 100_000, (error, frames) => this.sendFailed(error, frames));
     // The runner's getter reads the engine's verbosity, which can change at any time.
     const self = this;
     this.runner = {
@@ -205,7 +261,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       terminate: (context) => this.destroy(context, "terminated"),
       unhandled: (context, event) => context.log("warn", `event ${event} is not handled in state ${context.state}; dropped`, { event }),
       failed: (context, action, error) => {
-        context.log("error", `action ${action} failed: ${error instanceof Error ? error.message : String(error)}`, { event: context.event });
+        const failure = new ActionFailed(action, context.event, context.state, error);
+        context.failure = failure;
+        context.log("error", `action ${action} failed: ${errorText(error)}`, { event: context.event });
+        this.reportFailure(failure);
         return this.handlesException ? "exception" : undefined;
       },
       get tracing() {
@@ -236,6 +295,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   private startOnce(): Promise<void> {
     this.started ??= (async () => {
+      // No port opens before the ZAP handler decides this server's handshakes.
+      await this.zap;
       const source = this.options.config;
       this.applyConfig(await loadConfig(source));
       if (typeof source === "string" && this.options.watchConfig) {
@@ -348,7 +409,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.stopWatching?.();
     for (const timer of this.monitors) clearInterval(timer);
     this.monitors.clear();
-    for (const context of [...this.contexts.values()]) this.destroy(context, "server closed");
+    for (const context of [...this.contexts.values()]) this.destroy(context, "server closing");
     this.outgoing.clear();
     try {
       this.actions.serverTerminated?.();
@@ -359,6 +420,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     // port is released shortly after close(); bind() waits for that when a server restarts in-process.
     this.socket.close();
     await this.receiving;
+    const unregister = await this.zap?.catch(() => undefined);
+    unregister?.();
   }
 
   /** @internal Arms a context's wakeup timer. */
@@ -403,7 +466,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
         await bindRetrying(this.socket, endpoint);
         this.logger.log("info", `bound ${this.socket.lastEndpoint ?? endpoint}`);
       } catch (error) {
-        this.logger.log("error", `cannot bind ${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.log("error", errorText(error));
       }
     }
   }
@@ -423,6 +486,11 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     }
     const routingId = frames[0];
     const key = routingId.toString("latin1");
+    // Counted, not walked: a message of a million empty frames costs no more than its count.
+    if (this.frameLimit !== undefined && frames.length - 1 > this.frameLimit) {
+      this.rejected(key, routingId, tooManyFrames(this.codec, frames.length - 1, this.frameLimit));
+      return;
+    }
     let message: M;
     try {
       message = this.codec.decode(frames.slice(1));
@@ -434,7 +502,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const context = this.contexts.get(key) ?? this.create(key, routingId);
     if (context === undefined) return;
     this.rearmExpiry(context);
-    this.deliver(context, { event: messageEvent(message.message), message });
+    this.deliverFromPeer(context, { event: messageEvent(message.message), message });
   }
 
   /** Hands a message to the tracer, which must not change what the engine does by failing. */
@@ -466,7 +534,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const context = existing ?? this.create(key, routingId);
     if (context === undefined) return;
     if (context !== existing) this.rearmExpiry(context);
-    this.deliver(context, { event: "malformed", error });
+    this.deliverFromPeer(context, { event: "malformed", error });
   }
 
   private create(key: string, routingId: Buffer): AnyContext<M, Fields, Event, Client> | undefined {
@@ -515,16 +583,51 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     context.queue.push(pending);
   }
 
+  /** Queues what a peer sent, unless too much of it already waits for the peer's actions. */
+  private deliverFromPeer(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): void {
+    if (context.queue.length >= this.clientQueueLimit) {
+      this.rateLimited("warn", "client-queue-full", `client ${context.id}: ${this.clientQueueLimit} of its messages already wait for its actions; message dropped`, { client: context.id });
+      return;
+    }
+    this.deliver(context, pending);
+  }
+
+  /**
+   * A send ZeroMQ refused at once (the ROUTER is mandatory and never waits): the peer left (EHOSTUNREACH), or
+   * its queue is full because it does not read (EAGAIN). Either ends the peer's session.
+   */
+  private sendFailed(error: unknown, frames: Buffer[]): void {
+    if (this.closed) return;
+    const code = (error as NodeJS.ErrnoException).code;
+    const context = this.contexts.get(frames[0].toString("latin1"));
+    if (code === "EHOSTUNREACH" || code === "EAGAIN") {
+      if (context !== undefined) this.destroy(context, code === "EAGAIN" ? "not reading" : "disconnected");
+      else this.rateLimited("debug", "stale-send", `message to a client whose session ended dropped (${code})`);
+      return;
+    }
+    this.rateLimited("warn", "send-failed", `send failed: ${errorText(error)}`);
+  }
+
+  /** Gives an action failure to the `onActionFailed` option. */
+  private reportFailure(failure: ActionFailed): void {
+    try {
+      this.options.onActionFailed?.(failure);
+    } catch (error) {
+      this.logger.log("error", `onActionFailed threw: ${errorText(error)}`);
+    }
+  }
+
   private run(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): boolean | Promise<boolean> | undefined {
     if (!context.valid) return undefined;
     if (pending.wakeup !== undefined && !context.wakeupTimer.isCurrent(pending.wakeup)) return undefined;
     if (pending.message !== undefined) context.request = pending.message;
     context.error = pending.error;
+    context.failure = undefined;
     context.wakeupTimer.cancel();
     return execute(this.machine, this.runner, context, pending.event);
   }
 
-  private destroy(context: AnyContext<M, Fields, Event, Client>, reason: string): void {
+  private destroy(context: AnyContext<M, Fields, Event, Client>, reason: Ending): void {
     if (!context.valid) return;
     context.valid = false;
     clearTimeout(context.expiryTimer);
@@ -534,9 +637,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const key = context.routingId.toString("latin1");
     this.contexts.delete(key);
     // Messages the peer sent after the one that ended its context start a new session, as they would
-    // have if they had arrived a moment later.
-    const orphans = context.queue.drainItems().filter((pending) => pending.message !== undefined || pending.error !== undefined);
-    if (this.verbose || reason !== TERMINATE) this.logger.log(reason === "terminated" ? "debug" : "info", `client ${reason}`, { client: context.id });
+    // have if they had arrived a moment later; those of a peer that left or does not read are dropped.
+    const pending = context.queue.drainItems();
+    const orphans = reason === "terminated" ? pending.filter((item) => item.message !== undefined || item.error !== undefined) : [];
+    this.logEnding(context, reason);
     try {
       this.actions.clientTerminated?.(context);
     } catch (error) {
@@ -547,6 +651,28 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     if (fresh === undefined) return;
     this.rearmExpiry(fresh);
     for (const pending of orphans) this.deliver(fresh, pending);
+  }
+
+  /** Says in plain words why a session ended. */
+  private logEnding(context: AnyContext<M, Fields, Event, Client>, reason: Ending): void {
+    const fields = { client: context.id };
+    switch (reason) {
+      case "terminated":
+        this.logger.log(this.verbose ? "info" : "debug", `client ${context.id}: session ended by the model (terminate)`, fields);
+        break;
+      case "expired":
+        this.logger.log("info", `client ${context.id}: session expired: nothing received for ${this.timeoutMs} ms (server/timeout)`, fields);
+        break;
+      case "disconnected":
+        this.logger.log("info", `client ${context.id}: session ended: the client disconnected`, fields);
+        break;
+      case "not reading":
+        this.rateLimited("warn", "not-reading", `client ${context.id}: session ended: it does not read what the server sends (${this.peerSendLimit} messages queued for it); its pending messages are dropped`, fields);
+        break;
+      case "server closing":
+        this.logger.log("debug", `client ${context.id}: session ended: the server is closing`, fields);
+        break;
+    }
   }
 
   private rateLimited(level: LogLevel, key: string, message: string, fields?: LogFields): void {
@@ -575,7 +701,7 @@ async function bindRetrying(socket: Router, endpoint: string, deadline = Date.no
       return;
     } catch (error) {
       const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
-      if (!inUse || Date.now() > deadline || endpoint.endsWith(":*")) throw error;
+      if (!inUse || Date.now() > deadline || endpoint.endsWith(":*")) throw new SocketError("bind", endpoint, error);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -33,3 +33,4 @@ export type { ZplNode, ZplNodeData } from "../zpl/tree.js";
 export { bytesToHex, hexToBytes, decimalToBigint } from "./notation.js";
 export { toRouterFrames, fromRouterFrames, subscriptionPrefix, readSubscription, type SubscriptionNotice, type AnyMessage, type Draft, type Codec, type FrameCodec, type Routed } from "./codec.js";
 export { UnionCodec, unionCodec, unionProblems, type AnyCodec, type MessageOf, type DraftOf } from "./union.js";
+export { maxFrameCount, maxFramesOf, tooManyFrames } from "./frame-count.js";

@@ -15,7 +15,7 @@ import { findMessage, signatureOctets, type CodecSchema, type FieldSchema, type 
 import {
   chunkBound, dictionaryBound, fixedBytesSize, frameValue, hashBound, isNumber1, isNumber2, isNumber4, isNumber8, longstrBound,
   msgValue, numberError, reserveFrame, reservedOffset, reservedView, shortstringsBound, stringBound, stringsBound, takeFrame,
-  topicBound, writeChunk, writeDictionary, writeHash, writeHeader, writeLongstr, writeNumber, writeOctets, writeShortstrings,
+  topicBound, unknownMessage, writeChunk, writeDictionary, writeHash, writeHeader, writeLongstr, writeNumber, writeOctets, writeShortstrings,
   writeString, writeStrings, writeTopicHeader,
 } from "./writer.js";
 
@@ -56,6 +56,7 @@ function messageFor(schema: CodecSchema, name: unknown): MessageSchema {
 
 /** Encodes one message into its frames. Throws {@link EncodeError} for values the wire cannot carry. */
 export function encodeDynamic(schema: CodecSchema, draft: DynamicMessage): Buffer[] {
+  if (typeof draft !== "object" || draft === null || Array.isArray(draft)) throw unknownMessage(schema.model, draft);
   const message = messageFor(schema, draft.message);
   const site: EncodeSite = { model: schema.model, message: message.name };
   return schema.framing === "frames" ? encodeFrames(schema, message, site, draft) : encodeBinary(schema, message, site, draft);

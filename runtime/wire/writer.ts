@@ -221,7 +221,10 @@ export function msgValue(site: EncodeSite, field: string, value: unknown, min: n
 
 /** The error for a message the codec does not know (reached only from untyped callers). */
 export function unknownMessage(model: string, message: unknown): EncodeError {
-  const name = typeof message === "object" && message !== null ? (message as { message?: unknown }).message : message;
+  if (typeof message !== "object" || message === null || Array.isArray(message)) {
+    return new EncodeError("BadType", model, null, null, `expected a message object such as { message: "NAME", ... }, got ${Array.isArray(message) ? "an array" : describe(message)}`);
+  }
+  const name = (message as { message?: unknown }).message;
   return new EncodeError("UnknownMessage", model, null, null, `unknown message ${JSON.stringify(name)}`);
 }
 

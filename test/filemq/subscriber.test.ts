@@ -141,7 +141,8 @@ describe("transfer errors restart the session with RESYNC, on a new connection",
 
   it.each(cases)("%s", async (_name, misbehave) => {
     // A long heartbeat: the new session must come from the transfer error, not from the server's silence.
-    const { server, inbox, peer, events } = await session({ heartbeat: 20_000 });
+    // Frames up to 8 MiB (beyond the default 1 MiB limit), so that a chunk beyond the credit reaches the client.
+    const { server, inbox, peer, events } = await session({ heartbeat: 20_000, maxMessageSize: 8 * 1024 * 1024 });
     await misbehave(server, peer);
     const again = await server.nextOf("OHAI", 5000);
     expect(events.filter((event) => event.type === "disconnected")).toEqual([{ type: "disconnected", reason: "transfer error" }]);

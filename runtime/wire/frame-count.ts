@@ -1,0 +1,48 @@
+/**
+ * How many frames a message of a codec can have. A receiver checks this before decoding, so that a message of
+ * millions of frames is refused by counting them rather than by walking them.
+ */
+import type { AnyMessage, FrameCodec } from "./codec.js";
+import { MalformedError } from "./errors.js";
+import { plural } from "./plural.js";
+import type { CodecSchema, MessageSchema } from "./schema.js";
+
+/** Frames of one message: the body frame or the command frame, plus one per frame field. */
+function messageFrames(schema: CodecSchema, message: MessageSchema): number {
+  if (schema.framing === "frames") return message.fields.length + (schema.command === "frame" ? 1 : 0);
+  return 1 + message.fields.filter((field) => field.type === "frame").length;
+}
+
+/** The most frames any message of the codec has, or undefined when a `msg` field makes the count open. */
+export function maxFrameCount(schema: CodecSchema): number | undefined {
+  if (schema.messages.some((message) => message.fields.some((field) => field.type === "msg"))) return undefined;
+  return Math.max(1, ...schema.messages.map((message) => messageFrames(schema, message)));
+}
+
+/** What engines' codecs may say of their protocols: a codec its schema, a union its name and members. */
+interface Described {
+  readonly schema?: CodecSchema;
+  readonly name?: string;
+  readonly members?: readonly { readonly schema: CodecSchema }[];
+}
+
+/**
+ * The most frames a message of an engine's codec has: of its schema, or of every protocol of a union (open
+ * when one of them is open, or when the codec says nothing of its schemas).
+ */
+export function maxFramesOf(codec: FrameCodec<AnyMessage, never>): number | undefined {
+  const { schema, members } = codec as Described;
+  const schemas = schema !== undefined ? [schema] : members?.map((member) => member.schema) ?? [];
+  const counts = schemas.map(maxFrameCount);
+  if (counts.length === 0 || counts.includes(undefined)) return undefined;
+  return Math.max(...(counts as number[]));
+}
+
+/** The error for a message of `count` frames where no message of the codec has more than `limit`. */
+export function tooManyFrames(codec: FrameCodec<AnyMessage, never>, count: number, limit: number): MalformedError {
+  const { schema, name } = codec as Described;
+  return new MalformedError({
+    kind: "UnexpectedFrame", model: schema?.model ?? name ?? "", messageName: null, id: null, field: null, frame: limit, offset: 0,
+    detail: `message of ${plural(count, "frame")} refused undecoded: no message of this protocol has more than ${limit}`,
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * Transport security on real sockets: CURVE with and without a client allow-list, PLAIN with an async
+ * verifier, both decided by the process's ZAP handler. A refused peer delivers no message, a refused client
+ * learns it at once (not as a timeout), and no secret appears in any log line.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Dealer, Router, curveKeyPair } from "zeromq";
+import { connectHello } from "../../protocols/hello/client.js";
+import { helloServerActions } from "../../protocols/hello/server.js";
+import { HelloServer } from "../../generated/hello/hello_server.js";
+import { codec as helloCodec } from "../../generated/hello/hello_msg.js";
+import { SocketError } from "../../runtime/engine/errors.js";
+import type { ClientSecurity, ServerSecurity } from "../../runtime/engine/security.js";
+import { ZAP_ENDPOINT } from "../../runtime/engine/zap.js";
+import { MemoryLogger, eventually, testLogger } from "../support/engines.js";
+import { Resources, delay, outcome } from "./support.js";
+
+const resources = new Resources();
+afterEach(() => resources.closeAll());
+
+/** A hello server that counts the HELLOs it was given, with its log kept. */
+async function securedServer(security: ServerSecurity): Promise<{ endpoint: string; greeted: () => number; logger: MemoryLogger }> {
+  let greeted = 0;
+  const logger = new MemoryLogger();
+  const server = resources.add(new HelloServer({
+    ...helloServerActions,
+    greetTheClient(ctx) {
+      greeted++;
+      helloServerActions.greetTheClient(ctx);
+    },
+  }, { logger, security }), (s) => s.close(), "server");
+  const endpoint = await server.bind("tcp://127.0.0.1:*");
+  return { endpoint, greeted: () => greeted, logger };
+}
+
+function connect(endpoint: string, name: string, security: ClientSecurity | undefined, logger = testLogger): ReturnType<typeof connectHello> {
+  return connectHello(endpoint, name, { logger, ...(security !== undefined ? { security } : {}), timeout: 20_000 }).then((client) =>
+    resources.add(client, (c) => c.close({ timeout: 200 })));
+}
+
+/** How a refused client call ends: a SocketError for the handshake, well before its 20 s timeout. */
+function expectRefused(error: unknown): void {
+  expect(error).toBeInstanceOf(SocketError);
+  expect(error).toMatchObject({ operation: "handshake" });
+}
+
+describe("CURVE", () => {
+  it("lets in the clients on the allow-list and refuses an unknown key before any message is delivered", async () => {
+    const serverKeys = curveKeyPair();
+    const known = curveKeyPair();
+    const { endpoint, greeted, logger } = await securedServer({ mechanism: "curve", ...serverKeys, allow: [known.publicKey] });
+    const client = await connect(endpoint, "Ada", { mechanism: "curve", serverKey: serverKeys.publicKey, ...known });
+    expect(await client.greet("Ada")).toBe("Hello again, Ada!");
+    expect(greeted()).toBe(2);
+
+    const stranger = curveKeyPair();
+    const refused = await outcome(connect(endpoint, "Mallory", { mechanism: "curve", serverKey: serverKeys.publicKey, ...stranger }));
+    expectRefused(refused.error);
+    // A raw peer with an unknown key that keeps sending gets nothing through either.
+    const raw = resources.add(new Dealer({ linger: 0, curveServerKey: serverKeys.publicKey, curvePublicKey: stranger.publicKey, curveSecretKey: stranger.secretKey }), (s) => s.close());
+    raw.connect(endpoint);
+    void raw.send(helloCodec.encode({ message: "HELLO", name: "Mallory" }));
+    await eventually(() => logger.messages("info").some((line) => line.startsWith("handshake refused: CURVE peer at 127.0.0.1")), 5000, "the refusal to be logged");
+    await delay(200);
+    expect(greeted()).toBe(2);
+    // The log names the refused key (public), never a secret one.
+    const log = JSON.stringify(logger.lines);
+    expect(log).toContain(stranger.publicKey);
+    for (const secret of [serverKeys.secretKey, known.secretKey, stranger.secretKey]) expect(log).not.toContain(secret);
+  });
+
+  it("without an allow-list lets in any client that knows the server's key, and refuses a client without CURVE", async () => {
+    const serverKeys = curveKeyPair();
+    const { endpoint, greeted } = await securedServer({ mechanism: "curve", ...serverKeys });
+    // The client gets a fresh key pair of its own.
+    const client = await connect(endpoint, "Ada", { mechanism: "curve", serverKey: serverKeys.publicKey });
+    expect(client.connected).toBe(true);
+    const plain = resources.add(new Dealer({ linger: 0 }), (s) => s.close());
+    plain.connect(endpoint);
+    void plain.send(helloCodec.encode({ message: "HELLO", name: "Eve" }));
+    await delay(300);
+    expect(greeted()).toBe(1);
+  });
+
+  it("decides each server's handshakes by its own allow-list", async () => {
+    const [keysA, keysB, clientA, clientB] = [curveKeyPair(), curveKeyPair(), curveKeyPair(), curveKeyPair()];
+    const a = await securedServer({ mechanism: "curve", ...keysA, allow: [clientA.publicKey] });
+    const b = await securedServer({ mechanism: "curve", ...keysB, allow: [clientB.publicKey] });
+    expect((await connect(a.endpoint, "A", { mechanism: "curve", serverKey: keysA.publicKey, ...clientA })).connected).toBe(true);
+    expect((await connect(b.endpoint, "B", { mechanism: "curve", serverKey: keysB.publicKey, ...clientB })).connected).toBe(true);
+    expectRefused((await outcome(connect(a.endpoint, "B at A", { mechanism: "curve", serverKey: keysA.publicKey, ...clientB }))).error);
+    expect([a.greeted(), b.greeted()]).toEqual([1, 1]);
+  });
+
+  it("refuses keys that are not Z85 CURVE keys without echoing them", () => {
+    const keys = curveKeyPair();
+    const secret = "not-a-key-but-secret";
+    expect(() => new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", publicKey: keys.publicKey, secretKey: secret } }))
+      .toThrow(/^security\.secretKey must be a CURVE key in Z85 \(40 characters\)$/);
+    expect(() => new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...keys, allow: ["short"] } }))
+      .toThrow(/security\.allow\[0\] must be a CURVE public key/);
+  });
+});
+
+describe("PLAIN", () => {
+  it("asks the verifier, with the peer's address, and lets in only whom it accepts", async () => {
+    const asked: string[] = [];
+    const { endpoint, greeted, logger } = await securedServer({
+      mechanism: "plain",
+      async verify(username, password, peerAddress) {
+        asked.push(`${username}@${peerAddress}`);
+        await delay(10);
+        return username === "ada" && password === "correct horse";
+      },
+    });
+    const client = await connect(endpoint, "Ada", { mechanism: "plain", username: "ada", password: "correct horse" });
+    expect(await client.greet("Ada")).toBe("Hello again, Ada!");
+    expectRefused((await outcome(connect(endpoint, "Ada", { mechanism: "plain", username: "ada", password: "battery staple" }))).error);
+    expect(asked).toContain("ada@127.0.0.1");
+    expect(greeted()).toBe(2);
+    expect(JSON.stringify(logger.lines)).not.toMatch(/correct horse|battery staple/);
+  });
+
+  it("refuses the handshake (ZAP 500) when the verifier fails, and logs it without the credentials", async () => {
+    const { endpoint, greeted, logger } = await securedServer({
+      mechanism: "plain",
+      verify: () => Promise.reject(new Error("user store unreachable")),
+    });
+    expectRefused((await outcome(connect(endpoint, "Ada", { mechanism: "plain", username: "ada", password: "hunter2" }))).error);
+    await eventually(() => logger.messages("error").some((line) => /handshake of the PLAIN peer at 127\.0\.0\.1 not decided \(answered 500\): user store unreachable/.test(line)), 5000, "the failure to be logged");
+    expect(JSON.stringify(logger.lines)).not.toContain("hunter2");
+    expect(greeted()).toBe(0);
+  });
+});
+
+describe("the ZAP handler", () => {
+  it("closes with the last secured server, and a server refuses to start while another ZAP handler holds the endpoint", async () => {
+    const keys = curveKeyPair();
+    const server = new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...keys } });
+    await server.bind("tcp://127.0.0.1:*");
+    await server.close();
+    // The endpoint is free again: an application's own handler can bind it.
+    const own = resources.add(new Router({ linger: 0 }), (s) => s.close());
+    let bound = false;
+    for (let attempt = 0; attempt < 100 && !bound; attempt++) {
+      bound = await own.bind(ZAP_ENDPOINT).then(() => true, () => delay(20).then(() => false));
+    }
+    expect(bound).toBe(true);
+    const blocked = resources.add(new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...keys } }), (s) => s.close(), "server");
+    const refused = await outcome(blocked.bind("tcp://127.0.0.1:*", { timeout: 10_000 }));
+    expect(refused.error).toBeInstanceOf(SocketError);
+    expect(refused.error).toMatchObject({ operation: "bind", endpoint: ZAP_ENDPOINT, code: "EADDRINUSE" });
+  });
+});
