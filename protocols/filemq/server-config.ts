@@ -29,6 +29,12 @@ export interface PublisherSettings {
   readonly anonymous: boolean;
   /** `security/plain`: SASL PLAIN with the accounts under it. */
   readonly plain: boolean;
+  /**
+   * `security/curve = 1`: CURVE transport encryption with the secret certificate `security/curve/certificate`;
+   * `security/curve/client` entries (public certificates) list the clients let in (none: any client that knows
+   * the server's public key).
+   */
+  readonly curve: { readonly certificate: string; readonly clients: readonly string[] } | undefined;
   /** `echo` texts, logged when the configuration is applied. */
   readonly echoes: readonly string[];
 }
@@ -43,8 +49,16 @@ export function readPublisherSettings(config: ZplNode): PublisherSettings {
     endpoints: config.all("bind/endpoint").map((node) => node.value ?? "").filter((endpoint) => endpoint !== ""),
     anonymous: flag(config, "security/anonymous") || flag(config, "set_anonymous/enabled"),
     plain: flag(config, "security/plain"),
+    curve: readCurve(config),
     echoes: collectEchoes(config),
   };
+}
+
+function readCurve(config: ZplNode): PublisherSettings["curve"] {
+  if (!flag(config, "security/curve")) return undefined;
+  const certificate = config.get("security/curve/certificate");
+  if (certificate === undefined || certificate === "") throw new ConfigurationError("security/curve = 1 needs security/curve/certificate: the server's secret certificate (filemq keygen)");
+  return { certificate, clients: config.all("security/curve/client").map((node) => node.value ?? "").filter((file) => file !== "") };
 }
 
 function readMount(section: ZplNode, index: number): Mount {

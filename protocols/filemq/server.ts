@@ -6,13 +6,14 @@
  */
 import { watch, type FSWatcher } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { createLogger, loadConfig, type CallOptions, type ConfigSource, type Logger, type ServerOptions } from "../../runtime/engine/index.js";
+import { createLogger, loadConfig, type CallOptions, type ConfigSource, type Logger, type ServerOptions, type ServerSecurity } from "../../runtime/engine/index.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { FmqServer, type FmqServerActions, type FmqServerContext } from "../../generated/filemq/fmq_server.js";
 import type { FmqMsg, Icanhaz } from "../../generated/filemq/fmq_msg.js";
 import { saslPeer, saslServerActions, type Authenticator, type SaslPeer } from "../sasl/handshake.js";
 import { PlainAuthenticator } from "../sasl/index.js";
 import { Catalog, type Change, type Mount, type Patch, type ScanResult } from "./catalog.js";
+import { readCertificate } from "./curve.js";
 import { sameDigest } from "./digests.js";
 import { Outbox, type DispatchStep } from "./outbox.js";
 import { cacheKeyPath, pathProblem } from "./paths.js";
@@ -269,8 +270,8 @@ export class FileMqPublisher {
 
   /** Binds an endpoint (`tcp://*:5670`, `tcp://127.0.0.1:*`); returns the endpoint bound. */
   bind(endpoint: string, options: CallOptions = {}): Promise<string> {
-    if (this.settingsInForce.plain && endpoint.startsWith("tcp://")) {
-      this.logger.log("warn", `SASL PLAIN passwords travel in clear on ${endpoint}: serve logins on ipc:// or a trusted network`);
+    if (this.settingsInForce.plain && this.options.security === undefined && endpoint.startsWith("tcp://")) {
+      this.logger.log("warn", `SASL PLAIN passwords travel in clear on ${endpoint}: add CURVE (security/curve), or serve logins on ipc:// or a trusted network`);
     }
     return this.server.bind(endpoint, options);
   }
@@ -383,6 +384,19 @@ export class FileMqPublisher {
   }
 }
 
+/** CURVE for the server's socket, from the certificates the configuration names (relative to `baseDir`). */
+async function curveSecurity(settings: PublisherSettings, baseDir: string | undefined, logger: Logger | undefined): Promise<ServerSecurity | undefined> {
+  if (settings.curve === undefined) return undefined;
+  const at = (file: string): string => resolve(baseDir ?? ".", file);
+  const warn = (message: string): void => logger?.log("warn", message);
+  const own = await readCertificate(at(settings.curve.certificate), { secret: true, warn });
+  const clients = await Promise.all(settings.curve.clients.map((file) => readCertificate(at(file), { secret: false })));
+  return {
+    mechanism: "curve", publicKey: own.publicKey, secretKey: own.secretKey ?? "",
+    ...(clients.length > 0 ? { allow: clients.map((client) => client.publicKey) } : {}),
+  };
+}
+
 /**
  * Starts a publisher: applies its configuration (a ZPL tree, file or pairs in the Guide's form), scans its
  * mounts and binds the configured endpoints. Configuration mistakes reject with {@link ConfigurationError}.
@@ -401,7 +415,8 @@ export async function startPublisher(options: PublisherOptions & { readonly conf
       throw new ConfigurationError(`security/plain: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const publisher = new FileMqPublisher(config, { ...options, ...(authenticator ? { authenticator } : {}) });
+  const security = options.security ?? (await curveSecurity(readPublisherSettings(config), typeof options.config === "string" ? dirname(resolve(options.config)) : undefined, options.logger));
+  const publisher = new FileMqPublisher(config, { ...options, ...(authenticator ? { authenticator } : {}), ...(security ? { security } : {}) });
   if (ownAuthenticator !== undefined) publisher.onClose(() => ownAuthenticator?.close());
   try {
     await publisher.start(callOptions);

@@ -4,7 +4,10 @@
  * codec's printer), and waiting for SIGINT or SIGTERM.
  */
 import { readFile } from "node:fs/promises";
-import { createLogger, type Logger, type MessageTracer } from "../../../runtime/engine/index.js";
+import { resolve } from "node:path";
+import { createLogger, type ClientSecurity, type Logger, type MessageTracer } from "../../../runtime/engine/index.js";
+import type { ZplNode } from "../../../runtime/zpl/tree.js";
+import { readCertificate } from "../curve.js";
 import { printZpl, type FmqMsg } from "../../../generated/filemq/fmq_msg.js";
 
 /** The process a command runs in, as far as commands see it (tests give their own). */
@@ -76,6 +79,34 @@ export async function credentialsOption(values: Readonly<Record<string, unknown>
     return undefined;
   }
   return { login, password: await readPassword(typeof file === "string" ? file : undefined, env) };
+}
+
+/** CURVE for a client from `--curve-server` (the server's public certificate) and `--curve` (its own), or none. */
+export async function curveClientOption(values: Readonly<Record<string, unknown>>, logger: Logger): Promise<ClientSecurity | undefined> {
+  const server = values["curve-server"];
+  const own = values.curve;
+  if (typeof server !== "string") {
+    if (own !== undefined) throw new UsageError("--curve goes with --curve-server: the server's public certificate");
+    return undefined;
+  }
+  const { publicKey: serverKey } = await readCertificate(server, { secret: false });
+  if (typeof own !== "string") return { mechanism: "curve", serverKey };
+  const { publicKey, secretKey } = await readCertificate(own, { secret: true, warn: (message) => logger.log("warn", message) });
+  return { mechanism: "curve", serverKey, publicKey, ...(secretKey !== undefined ? { secretKey } : {}) };
+}
+
+/** Turns CURVE on in a server configuration from `--curve` (its secret certificate) and `--curve-client` (allowed clients). */
+export function curveServerOption(config: ZplNode, values: Readonly<Record<string, unknown>>): void {
+  const own = values.curve;
+  const clients = values["curve-client"];
+  if (typeof own !== "string") {
+    if (clients !== undefined) throw new UsageError("--curve-client goes with --curve: the server's secret certificate");
+    return;
+  }
+  config.set("security/curve", "1");
+  const curve = config.locate("security/curve");
+  curve?.set("certificate", resolve(own));
+  for (const client of Array.isArray(clients) ? clients : []) curve?.addChild("client", resolve(String(client)));
 }
 
 /** The log of a command: warnings and errors on stderr, everything with `--verbose`. */

@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CommandFailed, UsageError, type CliIo } from "./common.js";
+import { keygenCommand, KEYGEN_USAGE } from "./keygen.js";
 import { passwdCommand, PASSWD_USAGE } from "./passwd.js";
 import { publishCommand, PUBLISH_USAGE } from "./publish.js";
 import { relayCommand, RELAY_USAGE } from "./relay.js";
@@ -20,6 +21,7 @@ Commands:
   relay <upstream> --inbox <dir> --bind <endpoint>
                                           mirror upstream and serve the mirror downstream
   passwd <file> <user>                    set a SASL PLAIN password in an accounts file
+  keygen <file>                           write a CURVE key pair (transport encryption)
 
 Run 'filemq <command> --help' for a command's options.
 `;
@@ -36,6 +38,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   subscribe: { usage: SUBSCRIBE_USAGE, ...subscribeCommand },
   relay: { usage: RELAY_USAGE, ...relayCommand },
   passwd: { usage: PASSWD_USAGE, ...passwdCommand },
+  keygen: { usage: KEYGEN_USAGE, ...keygenCommand },
 };
 
 /** Runs `filemq` with these arguments; resolves with the exit status. */

@@ -6,7 +6,7 @@ import { loadZplFile } from "../../../runtime/zpl/parse.js";
 import { ZplNode } from "../../../runtime/zpl/tree.js";
 import type { Mount } from "../catalog.js";
 import { startPublisher, type FileMqPublisher, type PublisherEvent } from "../server.js";
-import { CommandFailed, commandLogger, messageTracer, UsageError, type CliIo } from "./common.js";
+import { CommandFailed, commandLogger, curveServerOption, messageTracer, UsageError, type CliIo } from "./common.js";
 import type { Command } from "./main.js";
 import { publisherReport, reportMode, type Report } from "./report.js";
 
@@ -22,6 +22,8 @@ Options:
   --alias PATH      virtual path the directory is published under (default /)
   --config FILE     server configuration (ZPL, the Guide's keys: server, publish, bind, security; see
                     docs/filemq.md); its publish sections add directories
+  --curve CERT      encrypt with CURVE, using this secret certificate (filemq keygen)
+  --curve-client PUB  with --curve, let in only clients with these public certificates (repeatable)
   --json            one JSON object per event on stdout
   --verbose         log states, events and every message on stderr (passwords redacted)
   -h, --help        this text
@@ -38,6 +40,8 @@ export const publishCommand: Omit<Command, "usage"> = {
     bind: { type: "string", multiple: true },
     alias: { type: "string" },
     config: { type: "string" },
+    curve: { type: "string" },
+    "curve-client": { type: "string", multiple: true },
     json: { type: "boolean" },
     verbose: { type: "boolean" },
   },
@@ -48,6 +52,7 @@ export const publishCommand: Omit<Command, "usage"> = {
     if (directory === undefined && values.config === undefined) throw new UsageError("what to publish? give a directory, or --config with publish sections");
     const mounts: Mount[] = directory === undefined ? [] : [{ location: resolve(directory), alias: (values.alias as string | undefined) ?? "/" }];
     const config = await serverConfig(values.config as string | undefined);
+    curveServerOption(config, values);
     const report = publisherReport(io, reportMode(io, values.json === true));
     const publisher = await startServing(io, report, { config, mounts, verbose: values.verbose === true, binds: values.bind as string[] | undefined });
     const signal = await io.interrupted;

@@ -3,7 +3,7 @@
  */
 import { startRelay } from "../relay.js";
 import type { SubscriberEvent } from "../client.js";
-import { CommandFailed, commandLogger, credentialsOption, messageTracer, onePositional, UsageError } from "./common.js";
+import { CommandFailed, commandLogger, credentialsOption, curveClientOption, curveServerOption, messageTracer, onePositional, UsageError } from "./common.js";
 import type { Command } from "./main.js";
 import { serverConfig } from "./publish.js";
 import { publisherReport, reportMode, subscriberLine } from "./report.js";
@@ -23,6 +23,9 @@ Options:
   --user LOGIN            upstream SASL PLAIN login (password from --password-file or FILEMQ_PASSWORD)
   --password-file FILE    the file holding the upstream password
   --config FILE           downstream server configuration (security, timing), as for filemq publish
+  --curve-server PUB      upstream CURVE: the upstream publisher's public certificate
+  --curve CERT            downstream CURVE: this relay's secret certificate (also its own key upstream)
+  --curve-client PUB      with --curve, the downstream clients let in (repeatable)
   --heartbeat SECONDS     upstream silence before HUGZ (default 1)
   --json                  one JSON object per event on stdout ("side": "upstream" or "downstream")
   --verbose               log states, events and every message on stderr (passwords redacted)
@@ -41,6 +44,9 @@ export const relayCommand: Omit<Command, "usage"> = {
     user: { type: "string" },
     "password-file": { type: "string" },
     config: { type: "string" },
+    "curve-server": { type: "string" },
+    curve: { type: "string" },
+    "curve-client": { type: "string", multiple: true },
     heartbeat: { type: "string" },
     json: { type: "boolean" },
     verbose: { type: "boolean" },
@@ -55,6 +61,9 @@ export const relayCommand: Omit<Command, "usage"> = {
     const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
     const logger = commandLogger(io, "filemq relay", verbose);
+    const upstreamSecurity = await curveClientOption({ "curve-server": values["curve-server"], ...(values["curve-server"] !== undefined ? { curve: values.curve } : {}) }, logger);
+    const downstreamConfig = await serverConfig(values.config as string | undefined);
+    curveServerOption(downstreamConfig, values);
     const tracer = messageTracer(logger, verbose);
     const mode = reportMode(io, values.json === true);
     const downstream = publisherReport(io, mode);
@@ -75,9 +84,10 @@ export const relayCommand: Omit<Command, "usage"> = {
       subscriber: {
         paths: (values.path as string[] | undefined) ?? ["/"], heartbeat: seconds(values.heartbeat, "--heartbeat", 1) * 1000, verbose, onEvent: upstreamEvent,
         ...credentials,
+        ...(upstreamSecurity ? { security: upstreamSecurity } : {}),
         ...(tracer ? { traceMessages: tracer } : {}),
       },
-      publisher: { config: await serverConfig(values.config as string | undefined), verbose, onEvent: (event) => downstream.show(event), ...(tracer ? { traceMessages: tracer } : {}) },
+      publisher: { config: downstreamConfig, verbose, onEvent: (event) => downstream.show(event), ...(tracer ? { traceMessages: tracer } : {}) },
     });
     try {
       for (const endpoint of binds) downstream.note(`relaying ${upstream} on ${await relay.bind(endpoint)}`);

@@ -3,7 +3,7 @@
  * holds the publisher's whole tree.
  */
 import { subscribe, type SubscriberEvent } from "../client.js";
-import { commandLogger, credentialsOption, messageTracer, onePositional, UsageError } from "./common.js";
+import { commandLogger, credentialsOption, curveClientOption, messageTracer, onePositional, UsageError } from "./common.js";
 import type { Command } from "./main.js";
 import { reportMode, subscriberReport } from "./report.js";
 
@@ -19,6 +19,9 @@ Options:
   --user LOGIN            log in with SASL PLAIN; the password is the first line of --password-file,
                           or the FILEMQ_PASSWORD environment variable (never a command-line argument)
   --password-file FILE    the file holding the password
+  --curve-server PUB      encrypt with CURVE; the server's public certificate (filemq keygen)
+  --curve CERT            with --curve-server, this client's own secret certificate (for servers that
+                          let in only listed clients)
   --once                  exit 0 as soon as the inbox holds the publisher's whole tree
   --timeout SECONDS       with --once: give up when the publisher does not answer within this time (default 10)
   --quiet MS              quiet time before checking whether the inbox caught up (default 500)
@@ -51,6 +54,8 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     path: { type: "string", multiple: true },
     user: { type: "string" },
     "password-file": { type: "string" },
+    "curve-server": { type: "string" },
+    curve: { type: "string" },
     once: { type: "boolean" },
     timeout: { type: "string" },
     quiet: { type: "string" },
@@ -71,6 +76,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
     const logger = commandLogger(io, "filemq subscribe", verbose);
+    const security = await curveClientOption(values, logger);
     const report = subscriberReport(io, reportMode(io, values.json === true));
 
     let end: (ending: Ending) => void = () => undefined;
@@ -86,6 +92,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     const subscriber = await subscribe(endpoint, {
       inbox, paths: (values.path as string[] | undefined) ?? ["/"], heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
       ...credentials,
+      ...(security ? { security } : {}),
       ...(tracer ? { traceMessages: tracer } : {}),
     });
     const unreachable = once ? setTimeout(() => {
