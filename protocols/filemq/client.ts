@@ -28,6 +28,8 @@ export type SubscriberEvent =
   | { readonly type: "caught-up" }
   /** The session ended; a new one follows after a backoff. */
   | { readonly type: "disconnected"; readonly reason: string }
+  /** The connection cannot work as it is (a CURVE handshake refused, say); ZeroMQ goes on trying. */
+  | { readonly type: "connection-failed"; readonly reason: string }
   /** The server refused access (or offers no mechanism the client can use): no retry follows. */
   | { readonly type: "denied"; readonly reason: string };
 
@@ -458,8 +460,20 @@ export async function subscribe(endpoint: string, options: SubscriberOptions): P
     credentials: () => (login !== undefined && password !== undefined ? { login, password } : undefined),
     emit: (event) => subscriber.emit(event),
   };
+  // The same failure again and again (ZeroMQ retries the handshake) is reported once per session.
+  let lastFailure: string | undefined;
+  subscriber.on((event) => {
+    if (event.type === "connected") lastFailure = undefined;
+  });
+  const onConnectionFailed = (error: unknown): void => {
+    options.onConnectionFailed?.(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (reason === lastFailure) return;
+    lastFailure = reason;
+    subscriber.emit({ type: "connection-failed", reason });
+  };
   try {
-    const client = await FmqClient.create(endpoint, subscriberActions(state, logger, settings), { ...options, logger });
+    const client = await FmqClient.create(endpoint, subscriberActions(state, logger, settings), { ...options, logger, onConnectionFailed });
     subscriber.start(client, options.quiet ?? 500);
   } catch (error) {
     await inbox.close();

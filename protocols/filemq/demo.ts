@@ -103,6 +103,7 @@ function describe(event: SubscriberEvent): string | undefined {
     case "deleted": return `  deleted   ${event.filename}`;
     case "refused": return `  refused   ${event.filename}: ${event.reason}`;
     case "disconnected": return `  (disconnected: ${event.reason})`;
+    case "connection-failed": return `  (connection failed: ${event.reason})`;
     case "denied": return `  (denied: ${event.reason})`;
     default: return undefined;
   }

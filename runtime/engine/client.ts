@@ -38,6 +38,12 @@ export interface ClientOptions {
   readonly maxMessageSize?: number;
   /** Transport security (CURVE or PLAIN); none (NULL) by default. */
   readonly security?: ClientSecurity;
+  /**
+   * Called when a connection cannot work (a refused handshake, an endpoint that does not resolve), with the
+   * cause, besides the log line and the rejection of a call waiting on it: clients that keep no call waiting
+   * (a subscriber that reconnects by itself) learn it here.
+   */
+  readonly onConnectionFailed?: (error: unknown) => void;
   /** The zeromq.js context of the client's socket (default: zeromq's global context); see `maxSockets`. */
   readonly context?: Context;
   /**
@@ -480,6 +486,11 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.rateLimited("error", errorText(error));
     const waiter = this.waiter;
     if (waiter !== undefined && waiter.started) waiter.reject(error);
+    try {
+      this.options.onConnectionFailed?.(error);
+    } catch (failure) {
+      this.rateLimited("warn", `onConnectionFailed failed: ${errorText(failure)}`);
+    }
   }
 
   /** @internal Replaces the DEALER with a new one connected to the same endpoints. */

@@ -51,10 +51,18 @@ describe("CURVE", () => {
     await subscriber.caughtUp();
     await mirrored(source, inbox);
 
-    for (const args of [[], ["--curve-server", join(keys, "server.cert.pub"), "--curve", join(keys, "stranger.cert")], ["--curve-server", join(keys, "stranger.cert.pub")]]) {
+    // A client without CURVE hears nothing; one with an unlisted key, or the wrong server key, is refused at
+    // the handshake and says so in its last line.
+    const outsiders: [string[], RegExp][] = [
+      [[], /^filemq subscribe: cannot reach tcp:\/\/127\.0\.0\.1:\d+: no answer within 2 s$/],
+      [["--curve-server", join(keys, "server.cert.pub"), "--curve", join(keys, "stranger.cert")], /^filemq subscribe: handshake with "tcp:\/\/127\.0\.0\.1:\d+" refused/],
+      [["--curve-server", join(keys, "stranger.cert.pub")], /^filemq subscribe: handshake with "tcp:\/\/127\.0\.0\.1:\d+" refused/],
+    ];
+    for (const [args, line] of outsiders) {
       const outsider = await registry.directory("inbox");
       const run = await runFilemq(["subscribe", endpoint, "--inbox", outsider, "--once", "--timeout", "2", ...args]);
       expect(run.code).toBe(1);
+      expect(run.stderr.at(-1)).toMatch(line);
       expect([...(await treeDigests(outsider)).keys()]).toEqual([]);
     }
     const cli = await registry.directory("inbox");

@@ -114,6 +114,7 @@ export function subscriberLine(event: SubscriberEvent): string | undefined {
     case "refused": return `refused ${JSON.stringify(event.filename)} from the server: ${event.reason}`;
     case "caught-up": return "caught up";
     case "disconnected": return `disconnected: ${event.reason}`;
+    case "connection-failed": return `connection failed: ${event.reason}`;
     case "denied": return `denied: ${event.reason}`;
     case "progress": return undefined;
   }

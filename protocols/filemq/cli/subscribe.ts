@@ -38,8 +38,8 @@ The publisher answers messages in order, so a HUGZ-OK with no file data before i
 more queued: the inbox holds everything published under the paths. This works with any FILEMQ/1 publisher.
 
 Exit status: 0 when caught up (--once) or stopped by SIGINT/SIGTERM (no temporary file is left);
-1 when access is denied, the publisher cannot be reached (--once) or something fails; 2 for a bad
-command line.
+1 when access is denied, the publisher cannot be reached or refuses the CURVE handshake (--once), or
+something fails; 2 for a bad command line.
 `;
 
 /** What ends a subscribe command: an exit status and, for failures, the line saying why. */
@@ -86,6 +86,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
       report.show(event);
       if (event.type === "connected") connected = true;
       else if (event.type === "denied") end({ status: 1, message: `${endpoint}: ${event.reason}` });
+      else if (event.type === "connection-failed" && once) end({ status: 1, message: event.reason });
       else if (event.type === "caught-up" && once) end({ status: 0 });
     };
     const tracer = messageTracer(logger, verbose);
@@ -101,7 +102,8 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     const ending = await Promise.race([ended, io.interrupted.then((): Ending => ({ status: 0 }))]);
     clearTimeout(unreachable);
     try {
-      await subscriber.close();
+      // KTHXBAI goes out at once to a publisher that is there; one that is not must not hold the exit up.
+      await subscriber.close({ timeout: 1000 });
     } finally {
       report.close();
     }
