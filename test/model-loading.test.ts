@@ -85,6 +85,8 @@ describe("<include> reads only what a model may include", () => {
     expect(errors(model, { includeRoot: root })).toEqual([]);
     expect(errors(models({ "m.xml": including("../secret.txt") }), { includeRoot: join(SCRATCH, "models-none") })).toEqual([
       expect.stringMatching(/include \.\.\/secret\.txt leaves the model's directory/)]);
+    const checked = spawnSync("node", ["dist/bin/zproto.js", "check", model, "--include-root", root], { encoding: "utf8" });
+    expect([checked.status, checked.stdout]).toEqual([0, `${model}: ok (2 messages)\n`]);
     const out = join(SCRATCH, `generated-${++count}`);
     const result = generate([root], { out });
     expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
