@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseZpl } from "../../runtime/zpl/parse.js";
 import { readCertificate, writeCertificatePair } from "../../protocols/filemq/curve.js";
+import { startRelay } from "../../protocols/filemq/relay.js";
 import { startPublisher } from "../../protocols/filemq/server.js";
 import { MemoryLogger } from "../support/engines.js";
 import { runFilemq } from "./cli-process.js";
@@ -69,6 +70,27 @@ describe("CURVE", () => {
     const ok = await runFilemq(["subscribe", endpoint, "--inbox", cli, "--once", "--curve-server", join(keys, "server.cert.pub"), "--curve", join(keys, "member.cert")]);
     expect(ok.code).toBe(0);
     await mirrored(source, cli);
+  });
+
+  it("a relay reaches a CURVE publisher upstream and serves its mirror downstream", { timeout: 30_000 }, async () => {
+    const keys = await registry.directory("keys");
+    await writeCertificatePair(join(keys, "server.cert"));
+    const source = await registry.directory("src");
+    await writeTree(source, { "relayed.txt": "through an encrypted hop\n" });
+    const config = parseZpl(["server", "    stable_age = 100", "security", "    anonymous = 1", "    curve = 1", `        certificate = ${join(keys, "server.cert")}`, ""].join("\n"));
+    const publisher = registry.add(await startPublisher({ config, mounts: [{ location: source, alias: "/" }], logger: testLogger }), (p) => p.close());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await publisher.rescan();
+    const upstream = await publisher.bind("tcp://127.0.0.1:*");
+    const serverKey = (await readCertificate(join(keys, "server.cert.pub"), { secret: false })).publicKey;
+    const relay = registry.add(await startRelay({
+      upstream, inbox: await registry.directory("relay"), logger: testLogger,
+      subscriber: { security: { mechanism: "curve", serverKey } },
+    }), (r) => r.close());
+    const downstream = await relay.bind("tcp://127.0.0.1:*");
+    const inbox = await registry.directory("inbox");
+    await subscriberOf(registry, downstream, inbox);
+    await mirrored(source, inbox);
   });
 
   it("does not warn about PLAIN passwords in clear when CURVE protects them", async () => {
