@@ -10,13 +10,14 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { codecBenchmark } from "./codec.js";
 import { engineBenchmark } from "./engine.js";
+import { filemqBenchmark } from "./filemq.js";
 import { hostileBenchmark } from "./hostile.js";
 import { majordomoBenchmark } from "./majordomo.js";
 import { modelLoadBenchmark } from "./model-load.js";
 import type { Benchmark } from "./types.js";
 
 /** Every benchmark, in the order `npm run bench` runs them. */
-const BENCHMARKS: readonly Benchmark[] = [codecBenchmark, engineBenchmark, modelLoadBenchmark, majordomoBenchmark, hostileBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [codecBenchmark, engineBenchmark, modelLoadBenchmark, majordomoBenchmark, hostileBenchmark, filemqBenchmark];
 
 /**
  * Where results go: `bench/results/` in the source tree, found from this module's location (it runs as

@@ -23,16 +23,18 @@ import { encodeForms, printForms } from "./zpl-forms.js";
 /** Every command that loads models takes these. */
 const KIND: OptionSpec = { type: "string", value: "codec|server|client", help: "the model's kind, when its script attribute is missing or foreign" };
 const ALLOW_OUTSIDE: OptionSpec = { type: "boolean", help: "let <include> read files outside the model's directory tree" };
-const MODEL_OPTIONS = { kind: KIND, "allow-outside": ALLOW_OUTSIDE } as const;
+const INCLUDE_ROOT: OptionSpec = { type: "string", value: "DIR", help: "let <include> read anywhere under DIR instead of the model's own directory (models/filemq includes models/sasl: --include-root models)" };
+const MODEL_OPTIONS = { kind: KIND, "allow-outside": ALLOW_OUTSIDE, "include-root": INCLUDE_ROOT } as const;
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const diagnostic of diagnostics) process.stderr.write(formatDiagnostic(diagnostic) + "\n");
 }
 
-/** The `--kind` and `--allow-outside` options as load options. */
+/** The `--kind`, `--allow-outside` and `--include-root` options as load options. */
 function loadOptions(options: OptionValues): LoadOptions {
   const kind = options.kind;
-  const outside = options["allow-outside"] === true ? { allowOutside: true } : {};
+  const root = options["include-root"];
+  const outside = { ...(options["allow-outside"] === true ? { allowOutside: true } : {}), ...(typeof root === "string" ? { includeRoot: root } : {}) };
   if (kind === undefined) return outside;
   if (kind !== "codec" && kind !== "server" && kind !== "client") throw new UsageError("--kind must be codec, server or client");
   return { kind: kind as ModelKind, ...outside };

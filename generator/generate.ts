@@ -30,6 +30,8 @@ export interface GenerateOptions extends LoadOptions {
 export interface PlannedFile {
   readonly model: string;
   readonly output: string;
+  /** The directory argument the model was found under: its includes may read anywhere in that tree. */
+  readonly root?: string;
 }
 
 /** What {@link generate} did. */
@@ -51,8 +53,8 @@ function modelsUnder(directory: string): string[] {
 
 /**
  * Where each input's code goes. A directory argument stands for every `.xml` and `.zpl` model under it,
- * except files whose names start with `_` (fragments meant for `<include>`); its sub-directories are
- * mirrored under `out`.
+ * except files whose names start with `_` (fragments meant for `<include>`, which may come from anywhere in
+ * that directory's tree); its sub-directories are mirrored under `out`.
  */
 export function planFiles(inputs: readonly string[], out?: string): PlannedFile[] {
   return inputs.flatMap((input) => {
@@ -60,6 +62,7 @@ export function planFiles(inputs: readonly string[], out?: string): PlannedFile[
       return modelsUnder(input).map((model) => ({
         model,
         output: join(out ?? input, relative(input, dirname(model)), modelStem(model) + ".ts"),
+        root: input,
       }));
     }
     return [{ model: input, output: join(out ?? dirname(input), modelStem(input) + ".ts") }];
@@ -94,7 +97,7 @@ export function generate(inputs: readonly string[], options: GenerateOptions = {
   const diagnostics: Diagnostic[] = collisions(planned);
   const sources: { file: PlannedFile; text: string }[] = [];
   for (const file of planned) {
-    const result = loadModel(file.model, options);
+    const result = loadModel(file.model, file.root !== undefined && options.includeRoot === undefined ? { ...options, includeRoot: file.root } : options);
     diagnostics.push(...result.diagnostics);
     const model = result.model;
     if (model === null) continue;

@@ -24,6 +24,12 @@ export interface ModelFileOptions {
    * sub-directories). Off by default: a model from elsewhere must not make the tool read any file it names.
    */
   readonly allowOutside?: boolean;
+  /**
+   * The directory whose tree `<include>` may read, instead of the model file's own directory: `generate`
+   * gives the directory it was asked to generate, so the models under it can share fragments (the SASL
+   * handshake in models/sasl/, say).
+   */
+  readonly includeRoot?: string;
 }
 
 /** The syntax of a model file: `.zpl` files are ZPL, every other file XML. */
@@ -72,7 +78,8 @@ export function loadModelFile(
   path: string, diagnostics: Diagnostics, referencedFrom: Location | null = null, options: ModelFileOptions = {},
 ): ModelElement | null {
   const absolute = resolve(path);
-  const loader = new ModelLoader(canonical(dirname(absolute)), options.allowOutside ?? false, diagnostics);
+  const home = canonical(options.includeRoot !== undefined ? resolve(options.includeRoot) : dirname(absolute));
+  const loader = new ModelLoader(home, options.allowOutside ?? false, diagnostics);
   return loader.load(absolute, referencedFrom, []);
 }
 

@@ -28,7 +28,7 @@ export const CLIENT_ENGINE_MEMBERS: ReadonlySet<string> = new Set([
   "state", "terminated", "construct", "call", "dispatch", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
   "sendMessage", "connectTo", "reopen", "armHeartbeat", "armExpiry", "armWakeup", "close", "shutdown", "terminate", "notifyTerminated",
   "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage", "socketOptions", "firstFailure",
-  "connectionFailed", "watchHandshakes", "eventDone",
+  "connectionFailed", "watchHandshakes", "eventDone", "silentPeriods",
 ]);
 
 /** A handler as written: `at` is where a bad `next` is reported, `eventAt` where the event is named. */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
 import { MODEL_LIMITS } from "../generator/load.js";
+import { generate } from "../generator/generate.js";
 import { loadModel, type LoadOptions } from "../generator/model.js";
 
 const SCRATCH = mkdtempSync(join(tmpdir(), "zproto-model-loading-"));
@@ -75,6 +76,21 @@ describe("<include> reads only what a model may include", () => {
     expect(spawnSync("node", ["dist/bin/zproto.js", "check", model], { encoding: "utf8" }).status).toBe(1);
     const allowed = spawnSync("node", ["dist/bin/zproto.js", "check", model, "--allow-outside"], { encoding: "utf8" });
     expect([allowed.status, allowed.stdout]).toEqual([0, `${model}: ok (2 messages)\n`]);
+  });
+
+  it("includeRoot widens the tree to a directory above the model, and generate gives the directory it generates", () => {
+    const model = models({ "proto/m.xml": including("../shared/_part.xml"), "shared/_part.xml": '<message name = "B" />\n' });
+    const root = join(model, "..", "..");
+    expect(errors(model)).toEqual([expect.stringMatching(/include \.\.\/shared\/_part\.xml leaves the model's directory/)]);
+    expect(errors(model, { includeRoot: root })).toEqual([]);
+    expect(errors(models({ "m.xml": including("../secret.txt") }), { includeRoot: join(SCRATCH, "models-none") })).toEqual([
+      expect.stringMatching(/include \.\.\/secret\.txt leaves the model's directory/)]);
+    const checked = spawnSync("node", ["dist/bin/zproto.js", "check", model, "--include-root", root], { encoding: "utf8" });
+    expect([checked.status, checked.stdout]).toEqual([0, `${model}: ok (2 messages)\n`]);
+    const out = join(SCRATCH, `generated-${++count}`);
+    const result = generate([root], { out });
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(result.written.map((file) => file.output)).toEqual([join(out, "proto", "m.ts")]);
   });
 
   it("reads regular files only: a device or a FIFO is refused at once, without reading or waiting", () => {

@@ -355,8 +355,8 @@ describe("skeletons of the engine test models", () => {
   it("cover every server and client model there", () => {
     expect(machines).toEqual([
       "async_exception_server", "async_server", "bare_client", "control_server", "events_server", "exception_client",
-      "exception_loop_server", "greeter_server", "included_server", "limited_server", "machine_server", "malformed_server",
-      "plain_server", "send_failure_server", "test_client", "timer_server",
+      "exception_loop_server", "greeter_server", "heartbeat_server", "included_server", "limited_server", "machine_server",
+      "malformed_server", "plain_server", "send_failure_server", "test_client", "timer_server",
     ]);
   });
 

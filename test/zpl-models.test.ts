@@ -4,9 +4,9 @@
  * file's lines and columns. `zproto convert` and every other command take .zpl models.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { convertModel } from "../generator/convert.js";
 import { Diagnostics, formatDiagnostic } from "../generator/diagnostics.js";
@@ -126,7 +126,7 @@ describe("docs/zpl-models.md", () => {
 
 describe("code generated from the ZPL form", () => {
   const generating = [
-    ...MODELS.filter((path) => path.startsWith("models/")),
+    ...MODELS.filter((path) => path.startsWith("models/") && !basename(path).startsWith("_")),
     ...["kitchen_sink", "weather"].map((name) => `test/fixtures/models/${name}.xml`),
     ...modelFilesUnder("test/fixtures/models/engine"),
   ];
@@ -138,8 +138,14 @@ describe("code generated from the ZPL form", () => {
       convertTo(path, target);
       return target;
     });
-    const fromXml = generate(generating, { out: join(SCRATCH, "out-xml"), runtime: { directory: "runtime" } });
-    const fromZpl = generate(zplModels, { out: join(SCRATCH, "out-zpl"), runtime: { directory: "runtime" } });
+    // Fragments (models/sasl/_*.xml) are included by their file names, .xml as written: they go beside the
+    // converted models as they are, and both trees may include from anywhere within themselves.
+    for (const path of MODELS.filter((candidate) => basename(candidate).startsWith("_"))) {
+      mkdirSync(dirname(join(zplTree, path)), { recursive: true });
+      copyFileSync(path, join(zplTree, path));
+    }
+    const fromXml = generate(generating, { out: join(SCRATCH, "out-xml"), runtime: { directory: "runtime" }, includeRoot: "." });
+    const fromZpl = generate(zplModels, { out: join(SCRATCH, "out-zpl"), runtime: { directory: "runtime" }, includeRoot: zplTree });
     expect(fromXml.ok).toBe(true);
     expect(fromZpl.diagnostics.map(formatDiagnostic)).toEqual(fromXml.diagnostics.map(formatDiagnostic).map((line) => line.replace(/^(\S+)\.xml:/, `${zplTree}/$1.zpl:`)));
     expect(fromZpl.written).toHaveLength(generating.length);

@@ -38,6 +38,12 @@ export interface ClientOptions {
   readonly maxMessageSize?: number;
   /** Transport security (CURVE or PLAIN); none (NULL) by default. */
   readonly security?: ClientSecurity;
+  /**
+   * Called when a connection cannot work (a refused handshake, an endpoint that does not resolve), with the
+   * cause, besides the log line and the rejection of a call waiting on it: clients that keep no call waiting
+   * (a subscriber that reconnects by itself) learn it here.
+   */
+  readonly onConnectionFailed?: (error: unknown) => void;
   /** The zeromq.js context of the client's socket (default: zeromq's global context); see `maxSockets`. */
   readonly context?: Context;
   /**
@@ -153,9 +159,21 @@ export class ClientContext<M extends AnyMessage, Fields extends object, Event ex
     this.engine.armHeartbeat(ms);
   }
 
-  /** Raises `expired` after `ms` without any message from the server, and every `ms` after (0 disarms). */
+  /**
+   * Raises `expired` after `ms` without any message from the server, and every `ms` after (0 disarms).
+   * Arming it restarts the count of {@link ClientContext.silentPeriods}.
+   */
   setExpiry(ms: number): void {
     this.engine.armExpiry(ms);
+  }
+
+  /**
+   * How many expiry periods in a row have passed without a message from the server: 1 during the first
+   * `expired`, 2 during the second, and so on; 0 again once a message arrives. Lets a model heartbeat on the
+   * first silent periods and give the server up after a few.
+   */
+  get silentPeriods(): number {
+    return this.engine.silentPeriods;
   }
 
   /** Raises `event` after `ms`, replacing a pending wakeup; any event cancels it. */
@@ -202,6 +220,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryMs = 0;
+  /** @internal Expiry periods in a row without a message from the server. */
+  silentPeriods = 0;
   private readonly wakeupTimer = new Wakeup();
   private defaultTimeout = 5000;
   private verbose: boolean;
@@ -466,6 +486,11 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.rateLimited("error", errorText(error));
     const waiter = this.waiter;
     if (waiter !== undefined && waiter.started) waiter.reject(error);
+    try {
+      this.options.onConnectionFailed?.(error);
+    } catch (failure) {
+      this.rateLimited("warn", `onConnectionFailed failed: ${errorText(failure)}`);
+    }
   }
 
   /** @internal Replaces the DEALER with a new one connected to the same endpoints. */
@@ -488,8 +513,10 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.expiryMs = ms;
+    this.silentPeriods = 0;
     if (ms > 0 && this.machine.handles("expired")) {
       const fire = (): void => {
+        this.silentPeriods++;
         this.queue.push({ event: "expired" });
         // Repeats every period while the server stays silent.
         this.expiryTimer = setTimeout(fire, this.expiryMs);
@@ -618,6 +645,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   private received(frames: Buffer[]): void {
     this.expiryTimer?.refresh();
+    this.silentPeriods = 0;
     let message: M;
     try {
       message = this.codec.decode(frames);

@@ -2,7 +2,7 @@
  * State-machine engines over zeromq.js: what generated servers and clients run on.
  * @packageDocumentation
  */
-export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks } from "./server.js";
+export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks, type ClientTimers } from "./server.js";
 export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type MethodSpec } from "./client.js";
 export { Machine, MachineState, execute, messageEvent, TERMINATE, WILDCARD, type MachineTable, type StateTable, type HandlerTable, type Step, type StepRunner } from "./machine.js";
 export { withDeadline, type CallOptions } from "./deadline.js";

@@ -13,7 +13,7 @@ import { ZplNode } from "../zpl/tree.js";
 import { writeZpl } from "../zpl/write.js";
 import { loadConfig, durationSetting, watchConfig, type ConfigSource } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
-import { ActionFailed, EngineClosed, SocketError, errorText } from "./errors.js";
+import { ActionFailed, EngineClosed, MAX_TIMER_MS, SocketError, errorText } from "./errors.js";
 import { DEFAULT_CLIENT_QUEUE_LIMIT, DEFAULT_PEER_SEND_LIMIT, checkLimit, frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Machine, MachineState, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
@@ -63,8 +63,27 @@ export interface ServerOptions {
   readonly onActionFailed?: (failure: ActionFailed) => void;
   /** Default timeout in ms of the server's own API calls (`start`, `bind`, `load`, `save`); 5000 if not given. */
   readonly callTimeout?: number;
+  /**
+   * Derives the per-peer silence timers from a configuration about to be put in force; throwing refuses the
+   * configuration. Without it, `expired` comes after `server/timeout` ms (default 60 000) and there is no
+   * heartbeat. Protocols whose configuration names these periods differently (FileMQ's `server/heartbeat`,
+   * in seconds) supply their own.
+   */
+  readonly clientTimers?: (config: ZplNode) => ClientTimers;
   /** Sees every message received (once decoded) and sent (before encoding), with the peer's routing id. */
   readonly traceMessages?: MessageTracer;
+}
+
+/**
+ * Per-peer timers, in ms, both restarted by every message from the peer. `heartbeat` raises the model's
+ * `heartbeat` event after that long without a message and again every period while the silence lasts (the
+ * Guide-era engine's heartbeat); `expiry` raises `expired` once per silent period.
+ */
+export interface ClientTimers {
+  /** Silence before `heartbeat`, repeated while it lasts; 0 or absent: no heartbeat timer. */
+  readonly heartbeat?: number;
+  /** Silence before `expired` (or before a context without an `expired` handler is reaped). */
+  readonly expiry: number;
 }
 
 /** What a server asks of the code that implements a protocol, besides its actions. */
@@ -118,6 +137,7 @@ export class ServerContext<M extends AnyMessage, Fields extends object, Event ex
   /** Pending events, run one at a time. */
   readonly queue: EventQueue<Pending<M>>;
   expiryTimer: NodeJS.Timeout | undefined;
+  heartbeatTimer: NodeJS.Timeout | undefined;
   readonly wakeupTimer = new Wakeup();
 
   constructor(
@@ -152,7 +172,7 @@ export class ServerContext<M extends AnyMessage, Fields extends object, Event ex
 }
 
 /** Any context of a given server, whatever request type its actions see. */
-type AnyContext<M extends AnyMessage, Fields extends object, Event extends string, Client> = ServerContext<M, Fields, Event, Client>;
+type AnyContext<M extends AnyMessage, Fields extends object, Event extends string, Client> = ServerContext<M, Fields, Event, Client, M | undefined>;
 
 /**
  * The engine behind every generated server. `Fields` is the bag of all message fields (the type of
@@ -171,6 +191,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly limiter = new RateLimiter();
   private readonly monitors = new Set<NodeJS.Timeout>();
   private readonly handlesExpired: boolean;
+  private readonly handlesHeartbeat: boolean;
   private readonly handlesMalformed: boolean;
   private readonly handlesException: boolean;
   private readonly bound = new Set<string>();
@@ -182,6 +203,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly zap: Promise<() => void> | undefined;
   private nextId = 1;
   private timeoutMs = 60_000;
+  private heartbeatMs = 0;
   private verbose: boolean;
   private receiving: Promise<void> | undefined;
   private stopWatching: (() => void) | undefined;
@@ -198,6 +220,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.logger = options.logger ?? createLogger({ name: table.name });
     this.verbose = options.verbose ?? false;
     this.handlesExpired = this.machine.handles("expired");
+    this.handlesHeartbeat = this.machine.handles("heartbeat");
     this.handlesMalformed = this.machine.handles("malformed");
     this.handlesException = this.machine.handles("exception");
     this.frameLimit = maxFramesOf(codec);
@@ -410,11 +433,14 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** Takes a configuration tree; throws, keeping the one in force, when a value is invalid. */
   private applyConfig(tree: ZplNode): void {
-    const timeoutMs = durationSetting(tree, "server/timeout", 60_000);
+    const timers = this.options.clientTimers?.(tree) ?? { expiry: durationSetting(tree, "server/timeout", 60_000) };
+    const timeoutMs = checkTimerPeriod("expiry", timers.expiry);
+    const heartbeatMs = timers.heartbeat === undefined || timers.heartbeat === 0 ? 0 : checkTimerPeriod("heartbeat", timers.heartbeat);
     const verbose = tree.get("server/verbose") ?? tree.get("server/animate");
     this.actions.serverConfigured?.(tree);
     this.config = tree;
     this.timeoutMs = timeoutMs;
+    this.heartbeatMs = heartbeatMs;
     if (timeoutMs < 1000) this.logger.log("warn", `server/timeout is ${timeoutMs} ms; below 1000 ms peers may expire under load`);
     if (verbose !== undefined) this.verbose = verbose === "1" || this.options.verbose === true;
     const echo = tree.get(`${this.machine.table.name}/echo`);
@@ -527,6 +553,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   private rearmExpiry(context: AnyContext<M, Fields, Event, Client>): void {
+    this.rearmHeartbeat(context);
     if (context.expiryTimer !== undefined) {
       context.expiryTimer.refresh();
       return;
@@ -538,6 +565,18 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       if (this.handlesExpired) this.deliver(context, { event: "expired" });
       else this.destroy(context, "expired");
     }, this.timeoutMs);
+  }
+
+  /** Restarts a context's heartbeat: `heartbeat` after a period of silence, then every period while it lasts. */
+  private rearmHeartbeat(context: AnyContext<M, Fields, Event, Client>): void {
+    if (!this.handlesHeartbeat || this.heartbeatMs === 0) return;
+    if (context.heartbeatTimer !== undefined) {
+      context.heartbeatTimer.refresh();
+      return;
+    }
+    context.heartbeatTimer = setInterval(() => {
+      if (context.valid) this.deliver(context, { event: "heartbeat" });
+    }, this.heartbeatMs);
   }
 
   private deliver(context: AnyContext<M, Fields, Event, Client>, pending: Pending<M>): void {
@@ -592,7 +631,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     if (!context.valid) return;
     context.valid = false;
     clearTimeout(context.expiryTimer);
-    context.expiryTimer = undefined;
+    clearInterval(context.heartbeatTimer);
+    context.expiryTimer = context.heartbeatTimer = undefined;
     context.wakeupTimer.cancel();
     const key = context.routingId.toString("latin1");
     this.contexts.delete(key);
@@ -639,6 +679,12 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const { allowed, suppressed } = this.limiter.allow(key);
     if (allowed) this.logger.log(level, message, suppressed > 0 ? { ...fields, suppressed } : fields);
   }
+}
+
+/** A timer period from {@link ServerOptions.clientTimers}: a whole number of ms a timer can wait. */
+function checkTimerPeriod(what: string, ms: number): number {
+  if (!Number.isInteger(ms) || ms <= 0 || ms > MAX_TIMER_MS) throw new RangeError(`${what} period must be a whole number of ms from 1 to ${MAX_TIMER_MS}, not ${ms}`);
+  return ms;
 }
 
 /** How long bind() waits for a port that a closed socket of this process is still releasing. */

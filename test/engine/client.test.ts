@@ -355,6 +355,20 @@ describe("timers", () => {
     expect(delivered.filter((text) => text === "alive").length).toBeGreaterThan(10);
     expect(await client.recv({ timeout: 1000 })).toEqual({ message: "NOTE", text: "expired" });
   });
+  it("silentPeriods counts the expiry periods in a row without a message, and a message resets it", async () => {
+    const server = await startRawServer(resources);
+    const client = makeClient(resources, "test_client.xml", {
+      ...impl(),
+      deliverTimer: (ctx) => ctx.deliver("NOTE", { text: `${ctx.event} ${ctx.silentPeriods}` }),
+    }, { logger: testLogger });
+    await client.start({ endpoint: server.endpoint, heartbeat: 0, expiry: 150 });
+    const hello = await server.nextOf("HELLO");
+    expect(await client.recv({ timeout: 2000 })).toEqual({ message: "NOTE", text: "expired 1" });
+    expect(await client.recv({ timeout: 2000 })).toEqual({ message: "NOTE", text: "expired 2" });
+    await server.send(hello.routingId, { message: "NOTE", text: "alive" });
+    expect(await client.recv({ timeout: 2000 })).toEqual({ message: "NOTE", text: "alive" });
+    expect(await client.recv({ timeout: 2000 })).toEqual({ message: "NOTE", text: "expired 1" });
+  });
 });
 
 describe("sendEvent", () => {

@@ -69,6 +69,18 @@ describe("CURVE", () => {
     for (const secret of [serverKeys.secretKey, known.secretKey, stranger.secretKey]) expect(log).not.toContain(secret);
   });
 
+  it("tells onConnectionFailed about a refused handshake, for clients that keep no call waiting", async () => {
+    const serverKeys = curveKeyPair();
+    const { endpoint } = await securedServer({ mechanism: "curve", ...serverKeys, allow: [] });
+    const failures: unknown[] = [];
+    const refused = await outcome(connectHello(endpoint, "Mallory", {
+      logger: testLogger, timeout: 20_000, security: { mechanism: "curve", serverKey: serverKeys.publicKey }, onConnectionFailed: (error) => failures.push(error),
+    }));
+    expectRefused(refused.error);
+    expect(failures.length).toBeGreaterThan(0);
+    expectRefused(failures[0]);
+  });
+
   it("without an allow-list lets in any client that knows the server's key, and refuses a client without CURVE", async () => {
     const serverKeys = curveKeyPair();
     const { endpoint, greeted } = await securedServer({ mechanism: "curve", ...serverKeys });

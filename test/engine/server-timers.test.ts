@@ -223,3 +223,50 @@ describe("wakeup", () => {
     });
   });
 });
+
+describe("heartbeat (ServerOptions.clientTimers)", () => {
+  const timers = { clientTimers: () => ({ heartbeat: 120, expiry: 500 }) };
+
+  it("fires after each period of a client's silence, then expired ends the silent client", async () => {
+    const { server, endpoint } = await startServer(resources, "heartbeat_server.xml", timerImpl(), { logger: testLogger, ...timers });
+    const peer = makePeer(resources, endpoint);
+    const said = Date.now();
+    await peer.request({ message: "HELLO", name: "Ada" });
+    const heard: string[] = [];
+    for (;;) {
+      const note = textOf(await peer.next(2000, "a heartbeat or expired"));
+      heard.push(note);
+      if (note === "expired") break;
+    }
+    expect(Date.now() - said).toBeGreaterThanOrEqual(480);
+    // Three or four heartbeats fit in the silence before expiry, however the timers interleave under load.
+    expect(heard.slice(0, -1).every((note) => note === "heartbeat")).toBe(true);
+    expect(heard.length - 1).toBeGreaterThanOrEqual(3);
+    expect(heard.length - 1).toBeLessThanOrEqual(4);
+    await eventually(() => server.clientCount === 0, 2000, "the expired client to be gone");
+  });
+
+  it("is restarted by every message, so a client that talks more often than the period never hears it", async () => {
+    const { endpoint } = await startServer(resources, "heartbeat_server.xml", timerImpl(), { logger: testLogger, clientTimers: () => ({ heartbeat: 400, expiry: 2000 }) });
+    const peer = makePeer(resources, endpoint);
+    await peer.request({ message: "HELLO", name: "Ada" });
+    for (let i = 0; i < 15; i++) {
+      expect(await peer.request({ message: "PING" })).toEqual({ message: "PONG" });
+      await delay(40);
+    }
+    expect(peer.unread).toBe(0);
+    expect(await peer.next(2000, "a heartbeat once silent")).toEqual({ message: "NOTE", text: "heartbeat" });
+  });
+
+  it("is off by default: a model that handles heartbeat hears nothing without clientTimers", async () => {
+    const { endpoint } = await startServer(resources, "heartbeat_server.xml", timerImpl(), { logger: testLogger, config: { "server/timeout": 600 } });
+    const peer = makePeer(resources, endpoint);
+    await peer.request({ message: "HELLO", name: "Ada" });
+    expect(await peer.next(2000, "expired")).toEqual({ message: "NOTE", text: "expired" });
+  });
+
+  it("refuses a configuration whose timers are not whole positive ms", async () => {
+    const { server } = await startServer(resources, "heartbeat_server.xml", timerImpl(), { logger: testLogger, clientTimers: (config) => ({ expiry: 3 * (config.getInteger("server/heartbeat", 1) ?? 1) }) });
+    expect(() => server.configure("server/heartbeat", "0")).toThrow(/expiry period/);
+  });
+});

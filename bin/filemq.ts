@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+/**
+ * The `filemq` command: FileMQ publisher, subscriber and relay (protocols/filemq/cli).
+ */
+import { runFilemq } from "../protocols/filemq/cli/main.js";
+
+const interrupted = new Promise<string>((resolve) => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve(signal));
+});
+
+runFilemq(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, interrupted }).then(
+  (status) => {
+    process.exitCode = status;
+    // Whatever a library left running (a socket's last linger, a timer) must not keep a finished command alive.
+    setTimeout(() => process.exit(status), 2000).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`filemq: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

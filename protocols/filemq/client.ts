@@ -1,0 +1,483 @@
+/**
+ * The hand-written half of the FileMQ subscriber (models/filemq/fmq_client.xml): the actions of its state
+ * machine, and {@link FileMqSubscriber}, the API applications use. It mirrors the paths it subscribes to into
+ * an inbox, resumes with RESYNC and the inbox's digests after every reconnect, and tells the application what
+ * happened through {@link SubscriberEvent}s, including when it has caught up with the publisher.
+ */
+import type { CallOptions, ClientOptions, Logger } from "../../runtime/engine/index.js";
+import { createLogger } from "../../runtime/engine/index.js";
+import { FmqClient, type FmqClientActions, type FmqClientContext } from "../../generated/filemq/fmq_client.js";
+import { saslClientActions, type Credentials } from "../sasl/handshake.js";
+import { CreditWindow } from "./flow.js";
+import { Inbox } from "./inbox.js";
+import { pathProblem } from "./paths.js";
+import { Receiver } from "./receiver.js";
+
+/** What a subscriber tells its application. */
+export type SubscriberEvent =
+  /** A session is open (the server let the client in). */
+  | { readonly type: "connected"; readonly endpoint: string }
+  /** A chunk of a file was written (the file is not visible yet). */
+  | { readonly type: "progress"; readonly filename: string; readonly offset: number }
+  /** A file is complete and in place. */
+  | { readonly type: "delivered"; readonly filename: string; readonly path: string; readonly size: number }
+  | { readonly type: "deleted"; readonly filename: string; readonly path: string }
+  /** The server sent a filename the subscriber will not write (logged; nothing was written). */
+  | { readonly type: "refused"; readonly filename: string; readonly reason: string }
+  /** The inbox holds everything the server had for the subscriptions (see {@link FileMqSubscriber.caughtUp}). */
+  | { readonly type: "caught-up" }
+  /** The session ended; a new one follows after a backoff. */
+  | { readonly type: "disconnected"; readonly reason: string }
+  /** The connection cannot work as it is (a CURVE handshake refused, say); ZeroMQ goes on trying. */
+  | { readonly type: "connection-failed"; readonly reason: string }
+  /** The server refused access (or offers no mechanism the client can use): no retry follows. */
+  | { readonly type: "denied"; readonly reason: string };
+
+/** Options of a subscriber. */
+export interface SubscriberOptions extends ClientOptions {
+  /** The inbox directory (created if missing). */
+  readonly inbox: string;
+  /** Virtual paths to subscribe to (default `/`: everything). */
+  readonly paths?: readonly string[];
+  /** Credentials for servers that require SASL PLAIN. The password is never logged. */
+  readonly login?: string;
+  readonly password?: string | Uint8Array;
+  /** Ask for the existing files under each path, minus what the inbox has (default true). */
+  readonly resync?: boolean;
+  /** Period of silence from the server, in ms, before a HUGZ; three mean the server is gone (default 1000). */
+  readonly heartbeat?: number;
+  /** Backoff before a new connection, in ms: the first wait, doubled up to `max` (default 1000, 30 000). */
+  readonly backoff?: { readonly initial?: number; readonly max?: number };
+  /** Quiet time in ms (no chunk, no file open, credit outstanding) before checking for caught-up (default 500). */
+  readonly quiet?: number;
+  /** Flush each file before renaming it into place (default true). */
+  readonly fsync?: boolean;
+  /** Called with every event, in order. */
+  readonly onEvent?: (event: SubscriberEvent) => void;
+}
+
+/** What the subscriber's actions keep. */
+export interface SubscriberState {
+  readonly inbox: Inbox;
+  readonly receiver: Receiver;
+  readonly credit: CreditWindow;
+  /** Subscribed paths, in the order subscribed; replayed in every session. */
+  readonly subscriptions: string[];
+  /** The subscription being sent while subscribing. */
+  cursor: number;
+  endpoint: string;
+  backoffMs: number;
+  retryTimer: NodeJS.Timeout | undefined;
+  /** When the last chunk arrived, or the session or a subscription started. */
+  lastActivity: number;
+  /** CHEEZBURGERs received in this session. */
+  received: number;
+  hugzSent: number;
+  hugzAnswered: number;
+  /** A caught-up check in flight: the HUGZ answer it waits for and the CHEEZBURGER count when it was sent. */
+  probe: { readonly answers: number; readonly received: number } | undefined;
+  caughtUp: boolean;
+}
+
+/** Settings of the actions, from the options. */
+export interface SubscriberSettings {
+  readonly heartbeatMs: number;
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly resync: boolean;
+  credentials(): Credentials | undefined;
+  emit(event: SubscriberEvent): void;
+}
+
+type Ctx = FmqClientContext<SubscriberState>;
+
+/** A subscriber's state before its first session. */
+export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly string[], backoffMs: number): SubscriberState {
+  return {
+    inbox,
+    receiver: new Receiver(inbox, logger),
+    credit: new CreditWindow(),
+    subscriptions: [...paths],
+    cursor: 0,
+    endpoint: "",
+    backoffMs,
+    retryTimer: undefined,
+    lastActivity: Date.now(),
+    received: 0,
+    hugzSent: 0,
+    hugzAnswered: 0,
+    probe: undefined,
+    caughtUp: false,
+  };
+}
+
+/** The subscriber's actions, working on `state`. */
+export function subscriberActions(state: SubscriberState, logger: Logger, settings: SubscriberSettings): FmqClientActions<SubscriberState> {
+  const emit = settings.emit;
+  const inbox = state.inbox;
+
+  /** Moves to the subscription at the cursor, or says there is none left. */
+  const nextSubscription = (ctx: Ctx): void => ctx.next(ctx.client.cursor < ctx.client.subscriptions.length ? "ok" : "finished");
+
+  /** Whether the server has stayed silent too long; if so the session ends (the rest of the event is skipped). */
+  const serverGone = (ctx: Ctx): boolean => {
+    if (ctx.silentPeriods < 3) return false;
+    ctx.raise("server_silent");
+    return true;
+  };
+
+  const sasl = saslClientActions({
+    credentials: settings.credentials,
+    noCommonMechanism(offered) {
+      const reason = !offered.includes("PLAIN") ? `the server offers no mechanism this client supports (${offered.join(", ") || "none"})`
+        : "the server requires a PLAIN login and none was given";
+      logger.log("info", reason);
+      emit({ type: "denied", reason });
+    },
+  });
+
+  return {
+    createClient: () => state,
+
+    terminated(ctx) {
+      clearTimeout(ctx.client.retryTimer);
+    },
+
+    connectToServer(ctx) {
+      ctx.client.endpoint = ctx.args.endpoint ?? "";
+      ctx.connect(ctx.client.endpoint);
+      ctx.setExpiry(settings.heartbeatMs);
+      ctx.reply("SUCCESS", {});
+    },
+
+    ...sasl,
+
+    markConnected(ctx) {
+      const state = ctx.client;
+      ctx.setConnected(true);
+      state.backoffMs = settings.backoffInitialMs;
+      state.received = state.hugzSent = state.hugzAnswered = 0;
+      state.lastActivity = Date.now();
+      emit({ type: "connected", endpoint: state.endpoint });
+    },
+
+    getFirstSubscription(ctx) {
+      ctx.client.cursor = 0;
+      nextSubscription(ctx);
+    },
+
+    async formatIcanhaz(ctx) {
+      const path = ctx.client.subscriptions[ctx.client.cursor];
+      ctx.outgoing.path = path;
+      ctx.outgoing.options = settings.resync ? new Map([["RESYNC", "1"]]) : new Map();
+      ctx.outgoing.cache = settings.resync ? await inbox.cacheFor(path) : new Map();
+    },
+
+    getNextSubscription(ctx) {
+      ctx.client.cursor++;
+      nextSubscription(ctx);
+    },
+
+    refillCredit(ctx) {
+      const grant = ctx.client.credit.refill();
+      if (grant === 0) return;
+      ctx.outgoing.credit = BigInt(grant);
+      ctx.outgoing.sequence = 0n;
+      ctx.next("send_credit");
+    },
+
+    async processThePatch(ctx) {
+      const state = ctx.client;
+      const message = ctx.request;
+      state.credit.used(message.chunk.length);
+      state.received++;
+      state.lastActivity = Date.now();
+      state.caughtUp = false;
+      state.probe = undefined;
+      // A server that sends beyond the credit granted breaks the protocol's one memory bound.
+      const outcome = state.credit.available < 0 ? { kind: "restart" as const, reason: "the server sent data beyond the credit granted" }
+        : await state.receiver.accept(message);
+      switch (outcome.kind) {
+        case "restart":
+          ctx.log("warn", `transfer error: ${outcome.reason}; resynchronising`);
+          ctx.raise("restart");
+          break;
+        case "progress":
+          emit({ type: "progress", filename: outcome.filename, offset: outcome.offset });
+          break;
+        case "delivered":
+          emit({ type: "delivered", filename: outcome.filename, path: outcome.path, size: outcome.size });
+          break;
+        case "deleted":
+          emit({ type: "deleted", filename: outcome.filename, path: outcome.path });
+          break;
+        case "refused":
+          emit({ type: "refused", filename: outcome.filename, reason: outcome.reason });
+          break;
+      }
+    },
+
+    storeSubscription(ctx) {
+      const path = ctx.args.path ?? "";
+      const problem = pathProblem(path, "subscription");
+      const state = ctx.client;
+      if (problem !== undefined) {
+        ctx.reply("FAILURE", { reason: `cannot subscribe to ${JSON.stringify(path)}: it ${problem}` });
+        ctx.raise("subscription_refused");
+        return;
+      }
+      ctx.reply("SUCCESS", {});
+      if (state.subscriptions.includes(path)) {
+        ctx.raise("subscription_refused");
+        return;
+      }
+      state.subscriptions.push(path);
+      state.cursor = state.subscriptions.length - 1;
+      state.lastActivity = Date.now();
+      state.caughtUp = false;
+      state.probe = undefined;
+    },
+
+    prepareEmptyCredit(ctx) {
+      ctx.outgoing.credit = 0n;
+      ctx.outgoing.sequence = 0n;
+    },
+
+    checkCaughtUp(ctx) {
+      const state = ctx.client;
+      state.hugzAnswered++;
+      const probe = state.probe;
+      if (probe === undefined || state.hugzAnswered < probe.answers) return;
+      state.probe = undefined;
+      // Every message that could make the server send (NOM, ICANHAZ) went out before that HUGZ, and the
+      // server answers in order: nothing came in between, so it has nothing more queued for us.
+      if (state.received !== probe.received || state.receiver.busy || state.credit.available <= 0) return;
+      state.caughtUp = true;
+      emit({ type: "caught-up" });
+    },
+
+    checkTheServer(ctx) {
+      serverGone(ctx);
+    },
+
+    pingTheServer(ctx) {
+      if (!serverGone(ctx)) ctx.client.hugzSent++;
+    },
+
+    startCaughtUpProbe(ctx) {
+      const state = ctx.client;
+      state.hugzSent++;
+      state.probe = { answers: state.hugzSent, received: state.received };
+    },
+
+    reconnectToServer(ctx) {
+      ctx.reconnect();
+      ctx.setExpiry(settings.heartbeatMs);
+    },
+
+    async dropTheSession(ctx) {
+      const state = ctx.client;
+      ctx.setConnected(false);
+      state.credit.reset();
+      state.probe = undefined;
+      state.caughtUp = false;
+      await state.receiver.reset();
+    },
+
+    scheduleReconnect(ctx) {
+      const state = ctx.client;
+      ctx.setExpiry(0);
+      const wait = state.backoffMs;
+      state.backoffMs = Math.min(state.backoffMs * 2, settings.backoffMaxMs);
+      ctx.log("info", `reconnecting in ${wait} ms`);
+      clearTimeout(state.retryTimer);
+      state.retryTimer = setTimeout(() => ctx.engine.sendEvent("retry"), wait);
+    },
+
+    reportServerSilent(ctx) {
+      ctx.log("warn", "server silent");
+      emit({ type: "disconnected", reason: "server silent" });
+    },
+
+    reportAccessDenied(ctx) {
+      const reason = ctx.request.reason || "access denied";
+      ctx.log("info", `server denied us access: ${reason}`);
+      ctx.setConnected(false);
+      emit({ type: "denied", reason });
+    },
+
+    reportRefusedCommand(ctx) {
+      ctx.log("warn", `server refused a command: ${ctx.request.reason}`);
+      emit({ type: "disconnected", reason: `server refused a command: ${ctx.request.reason}` });
+    },
+
+    reportTransferError() {
+      emit({ type: "disconnected", reason: "transfer error" });
+    },
+
+    async sayGoodbye(ctx) {
+      clearTimeout(ctx.client.retryTimer);
+      await ctx.client.receiver.reset();
+    },
+
+    signalSuccess(ctx) {
+      ctx.reply("SUCCESS", {});
+    },
+
+    logProtocolError(ctx) {
+      ctx.log("warn", `protocol error: ${ctx.event} in state ${ctx.state}`);
+      emit({ type: "disconnected", reason: `protocol error: ${ctx.event} in state ${ctx.state}` });
+    },
+  };
+}
+
+/**
+ * A FileMQ subscriber: one connection to one publisher, mirroring its subscriptions into an inbox. Create
+ * it with {@link subscribe}; {@link FileMqSubscriber.close} ends the session and leaves no temporary file.
+ */
+export class FileMqSubscriber {
+  private readonly listeners = new Set<(event: SubscriberEvent) => void>();
+  /** Waits of {@link FileMqSubscriber.next} still open: they end with an error when the subscriber closes. */
+  private readonly waits = new Set<(error: Error) => void>();
+  private clientRef: FmqClient<SubscriberState> | undefined;
+  private quietTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(
+    /** What the subscriber's actions keep: its inbox, subscriptions, credit and session counters. */
+    readonly state: SubscriberState,
+    private readonly password: Uint8Array | undefined,
+  ) {}
+
+  /** The inbox the subscriber writes. */
+  get inbox(): Inbox {
+    return this.state.inbox;
+  }
+
+  /** The generated client underneath (its state machine, `connected`, `state`). */
+  get client(): FmqClient<SubscriberState> {
+    if (this.clientRef === undefined) throw new Error("subscriber not started");
+    return this.clientRef;
+  }
+
+  /** Listens to events; returns a function that stops listening. */
+  on(listener: (event: SubscriberEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Adds a subscription (a virtual path or prefix); sent at once when connected, and in every session. */
+  subscribe(path: string, options: CallOptions = {}): Promise<void> {
+    return this.client.subscribe(path, options);
+  }
+
+  /**
+   * Resolves at the next "caught-up": the inbox holds everything the server had for the subscriptions. The
+   * signal needs no message beyond FILEMQ/1's, so it works with any publisher: after a quiet period with credit
+   * outstanding and no file open, the subscriber sends HUGZ; the server answers messages in order, so a HUGZ-OK
+   * with no CHEEZBURGER before it means the server had nothing more queued. Rejects on denial.
+   */
+  caughtUp(): Promise<void> {
+    return this.next((event) => event.type === "caught-up" ? true : event.type === "denied" ? new Error(event.reason) : undefined);
+  }
+
+  /**
+   * Resolves on the first event for which `settle` returns true; rejects if it returns an error, or when the
+   * subscriber closes first.
+   */
+  next(settle: (event: SubscriberEvent) => boolean | Error | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const end = (error?: Error): void => {
+        stop();
+        this.waits.delete(end);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const stop = this.on((event) => {
+        const verdict = settle(event);
+        if (verdict === true) end();
+        else if (verdict instanceof Error) end(verdict);
+      });
+      if (this.closing !== undefined) end(new Error("the subscriber is closed"));
+      else this.waits.add(end);
+    });
+  }
+
+  /** Says goodbye to the server, gives up a file still in transfer and saves the digest cache. */
+  close(options: CallOptions = {}): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.quietTimer);
+      for (const end of [...this.waits]) end(new Error("the subscriber is closed"));
+      try {
+        await this.clientRef?.close(options);
+      } finally {
+        await this.state.receiver.reset();
+        await this.inbox.close();
+        this.password?.fill(0);
+      }
+    })();
+    return this.closing;
+  }
+
+  /** @internal */
+  emit(event: SubscriberEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  /** @internal */
+  start(client: FmqClient<SubscriberState>, quietMs: number): void {
+    this.clientRef = client;
+    const state = this.state;
+    this.quietTimer = setInterval(() => {
+      if (client.state !== "ready" || state.caughtUp || state.probe !== undefined || state.receiver.busy) return;
+      if (state.credit.available <= 0 || Date.now() - state.lastActivity < quietMs) return;
+      client.sendEvent("quiet");
+    }, Math.max(10, Math.floor(quietMs / 4)));
+  }
+}
+
+/** Opens the inbox and connects to a publisher; resolves once the first OHAI is on its way. */
+export async function subscribe(endpoint: string, options: SubscriberOptions): Promise<FileMqSubscriber> {
+  const logger = options.logger ?? createLogger({ name: "filemq subscriber" });
+  const paths = options.paths ?? ["/"];
+  for (const path of paths) {
+    const problem = pathProblem(path, "subscription");
+    if (problem !== undefined) throw new RangeError(`cannot subscribe to ${JSON.stringify(path)}: it ${problem}`);
+  }
+  const inbox = await Inbox.open(options.inbox, { logger, ...(options.fsync !== undefined ? { fsync: options.fsync } : {}) });
+  const password = typeof options.password === "string" ? Buffer.from(options.password, "utf8") : options.password;
+  const backoffInitialMs = options.backoff?.initial ?? 1000;
+  const state = subscriberState(inbox, logger, [...new Set(paths)], backoffInitialMs);
+  const subscriber = new FileMqSubscriber(state, password);
+  if (options.onEvent) subscriber.on(options.onEvent);
+  const login = options.login;
+  const settings: SubscriberSettings = {
+    heartbeatMs: options.heartbeat ?? 1000,
+    backoffInitialMs,
+    backoffMaxMs: options.backoff?.max ?? 30_000,
+    resync: options.resync ?? true,
+    credentials: () => (login !== undefined && password !== undefined ? { login, password } : undefined),
+    emit: (event) => subscriber.emit(event),
+  };
+  // The same failure again and again (ZeroMQ retries the handshake) is reported once per session.
+  let lastFailure: string | undefined;
+  subscriber.on((event) => {
+    if (event.type === "connected") lastFailure = undefined;
+  });
+  const onConnectionFailed = (error: unknown): void => {
+    options.onConnectionFailed?.(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (reason === lastFailure) return;
+    lastFailure = reason;
+    subscriber.emit({ type: "connection-failed", reason });
+  };
+  try {
+    const client = await FmqClient.create(endpoint, subscriberActions(state, logger, settings), { ...options, logger, onConnectionFailed });
+    subscriber.start(client, options.quiet ?? 500);
+  } catch (error) {
+    await inbox.close();
+    throw error;
+  }
+  return subscriber;
+}

@@ -1,0 +1,153 @@
+/**
+ * The `filemq` command as users run it (child processes on tcp 127.0.0.1): help and usage errors, a
+ * subscriber that exits once caught up, one clear line when the publisher cannot be reached, SIGTERM in the
+ * middle of a file (no temporary file left), a subscriber killed with SIGKILL mid-transfer and restarted
+ * (identical in the end, no partial file ever visible under its name), and a publisher restarted under a
+ * running subscriber (F5).
+ */
+import { randomBytes } from "node:crypto";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { RawServer } from "./peers.js";
+import { FilemqProcess, runFilemq } from "./cli-process.js";
+import { Registry, allPaths, eventually, mirrored, publisherOf, subscriberOf, treeDigests, visibleSizes, writeTree } from "./support.js";
+import { freeEndpoint } from "../engine/support.js";
+
+const registry = new Registry();
+afterEach(() => registry.closeAll());
+
+function filemq(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): FilemqProcess {
+  return registry.add(new FilemqProcess(args, options), (process) => process.stop());
+}
+
+describe("command line", () => {
+  it("has help for the command and for each subcommand, and refuses bad command lines with status 2", async () => {
+    const top = await runFilemq(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stdout.join("\n")).toMatch(/publish <dir>[\s\S]*subscribe <endpoint>[\s\S]*relay <upstream>/);
+    for (const command of ["publish", "subscribe", "relay"]) {
+      const help = await runFilemq([command, "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout[0]).toMatch(new RegExp(`^Usage: filemq ${command}`));
+    }
+    const missing = await runFilemq(["subscribe", "tcp://127.0.0.1:1"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr[0]).toBe("filemq subscribe: --inbox is required");
+    const unknown = await runFilemq(["subscribe", "--frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect((await runFilemq(["fetch"])).code).toBe(2);
+    const noPassword = await runFilemq(["subscribe", "tcp://127.0.0.1:1", "--inbox", "/tmp/x", "--user", "guest"], { env: { FILEMQ_PASSWORD: undefined } });
+    expect(noPassword.code).toBe(2);
+    expect(noPassword.stderr[0]).toMatch(/--user needs a password: --password-file FILE or the FILEMQ_PASSWORD/);
+  });
+
+  it("subscribe --once exits 0 with the publisher's whole tree in the inbox; publish stops cleanly on SIGTERM", async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    await writeTree(source, { "a.txt": "a\n", "deep/er/b.bin": randomBytes(2_500_000), "empty": "" });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const endpoint = await freeEndpoint();
+    const publisher = filemq(["publish", source, "--bind", endpoint]);
+    await publisher.line(/^publishing .* on tcp:\/\/127\.0\.0\.1:\d+$/);
+    const subscriber = await runFilemq(["subscribe", endpoint, "--inbox", inbox, "--once"]);
+    expect(subscriber.stderr).toEqual([]);
+    expect(subscriber.code).toBe(0);
+    expect(subscriber.stdout).toContain("caught up");
+    expect(await treeDigests(inbox)).toEqual(await treeDigests(source));
+    publisher.signal("SIGTERM");
+    expect((await publisher.exited).code).toBe(0);
+  });
+
+  it("subscribe --once says in one line that the publisher cannot be reached, with status 1", async () => {
+    const inbox = await registry.directory("inbox");
+    const result = await runFilemq(["subscribe", await freeEndpoint(), "--inbox", inbox, "--once", "--timeout", "1"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toHaveLength(1);
+    expect(result.stderr[0]).toMatch(/^filemq subscribe: cannot reach tcp:\/\/127\.0\.0\.1:\d+: no answer within 1 s$/);
+  });
+
+  it("a subscriber stopped by SIGTERM in the middle of a file says goodbye and leaves no temporary file", async () => {
+    const server = registry.add(new RawServer(), async (s) => s.close());
+    await server.bind();
+    const inbox = await registry.directory("inbox");
+    const subscriber = filemq(["subscribe", server.endpoint, "--inbox", inbox, "--json"]);
+    const ohai = await server.nextOf("OHAI", 10_000);
+    await server.send(ohai.routingId, { message: "OHAI_OK" });
+    await server.nextOf("NOM");
+    await server.send(ohai.routingId, { message: "CHEEZBURGER", sequence: 0n, operation: 1, filename: "/dir/half.bin", offset: 0n, chunk: randomBytes(500_000) });
+    await subscriber.event((event) => event.event === "progress");
+    expect((await allPaths(inbox)).some((name) => name.endsWith(".part"))).toBe(true);
+    subscriber.signal("SIGTERM");
+    expect((await subscriber.exited).code).toBe(0);
+    expect(await allPaths(inbox)).toEqual([".cache", "dir"]);
+    await server.nextOf("KTHXBAI");
+  });
+});
+
+describe("crashes and restarts", () => {
+  it("a subscriber killed with SIGKILL mid-transfer and restarted ends identical; no partial file is ever visible", { timeout: 60_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    // Big enough that the transfer is still under way when the kill lands (a random block repeated).
+    const block = randomBytes(4_000_000);
+    const files: Record<string, Uint8Array> = { "big/one.bin": Buffer.concat(Array.from({ length: 100 }, (_, i) => { block[0] = i; return Buffer.from(block); })), "big/two.bin": randomBytes(60_000_000) };
+    for (let i = 0; i < 50; i++) files[`small/${i}.dat`] = randomBytes(1000 + i);
+    await writeTree(source, files);
+    const { endpoint } = await publisherOf(registry, source);
+    const sizes = new Map(Object.entries(files).map(([name, contents]) => [name, contents.length]));
+
+    // Whatever is visible under a published name must be the whole file (it arrives by rename).
+    const partials: string[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const [name, digestSize] of await visibleSizes(inbox)) if (sizes.get(name) !== digestSize) partials.push(`${name}: ${digestSize}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+
+    const first = filemq(["subscribe", endpoint, "--inbox", inbox, "--json"]);
+    await first.event((event) => event.event === "progress" && String(event.filename).startsWith("/big/"), 20_000, "a big file under way");
+    first.signal("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+    const leftovers = (await allPaths(inbox)).filter((name) => name.endsWith(".part"));
+    expect(leftovers.length).toBe(1);
+
+    const second = filemq(["subscribe", endpoint, "--inbox", inbox, "--once", "--json"]);
+    expect((await second.exited).code).toBe(0);
+    watching = false;
+    await watcher;
+    expect(partials).toEqual([]);
+    expect(await treeDigests(inbox)).toEqual(await treeDigests(source));
+    expect((await allPaths(inbox)).filter((name) => name.endsWith(".part"))).toEqual([]);
+    // Files the first run completed were not sent again (the digest cache), except what did not fit its 255 entries.
+    const again = second.events().filter((event) => event.event === "delivered").map((event) => String(event.filename));
+    const firstDelivered = first.events().filter((event) => event.event === "delivered").map((event) => String(event.filename));
+    for (const filename of firstDelivered) expect(again).not.toContain(filename);
+  });
+
+  it("a publisher restarted while a subscriber runs is caught up with, changes made meanwhile included (F5)", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    await writeTree(source, { "stays.txt": "stays\n", "goes.txt": "goes\n", "changes.txt": "before\n" });
+    const endpoint = await freeEndpoint();
+    // Same port again for both runs: the subscriber knows only the endpoint.
+    const run = async (): Promise<Awaited<ReturnType<typeof publisherOf>>["publisher"]> => {
+      const { publisher } = await publisherOf(registry, source);
+      await publisher.bind(endpoint);
+      return publisher;
+    };
+    const publisher = await run();
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox, { heartbeat: 300, backoff: { initial: 100, max: 500 } });
+    await subscriber.caughtUp();
+    await publisher.close();
+    await rm(join(source, "goes.txt"));
+    await writeFile(join(source, "changes.txt"), "after, and longer\n");
+    await writeTree(source, { "new.txt": "new\n" });
+    await eventually(() => events.some((event) => event.type === "disconnected"), 5000, "the subscriber to notice");
+    await run();
+    await mirrored(source, inbox);
+    expect(events.filter((event) => event.type === "connected").length).toBeGreaterThanOrEqual(2);
+  });
+});

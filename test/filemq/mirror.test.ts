@@ -1,0 +1,185 @@
+/**
+ * A publisher and subscribers on tcp 127.0.0.1 with real directories: whole trees mirror with equal SHA-256
+ * for every file; changes, shorter rewrites (F3), deletes (F8) and renames propagate; subscriptions get
+ * exactly the files under their paths from any mount (F7); a returning subscriber gets what changed while it
+ * was away and nothing it already has (F4, F9).
+ */
+import { randomBytes } from "node:crypto";
+import { appendFile, mkdir, readFile, readdir, rename, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConfigurationError } from "../../protocols/filemq/server-config.js";
+import { startPublisher } from "../../protocols/filemq/server.js";
+import { Registry, eventSeen, mirrored, publisherOf, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
+
+const registry = new Registry();
+afterEach(() => registry.closeAll());
+
+describe("mirroring", () => {
+  it("a tree with nested directories, empty files, non-ASCII names, a 50 MB file and 1,000 small files", { timeout: 60_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    const files: Record<string, Uint8Array | string> = {
+      "top.txt": "top level\n",
+      "empty.txt": "",
+      "a/b/c/d/e/deep.txt": "five levels down\n",
+      "a/b/empty-too": "",
+      "héllo wörld/日本語 ファイル.txt": "non-ASCII names\n",
+      "emoji 🎉/ü-ü.bin": randomBytes(1234),
+      "big/fifty.bin": randomBytes(50 * 1024 * 1024),
+    };
+    for (let i = 0; i < 1000; i++) files[`small/${i % 10}/file-${i}.dat`] = randomBytes(i % 7 === 0 ? 0 : 1 + ((i * 97) % 5000));
+    await writeTree(source, files);
+    const { endpoint } = await publisherOf(registry, source);
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox);
+    await subscriber.caughtUp();
+    const want = await treeDigests(source);
+    expect(want.size).toBe(1007);
+    expect(await treeDigests(inbox)).toEqual(want);
+    expect(events.filter((event) => event.type === "delivered").length).toBe(1007);
+  });
+
+  it("propagates creates, changes, shorter rewrites, truncation, deletes, renames and directory removal", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    await writeTree(source, {
+      "keep.txt": "unchanged\n",
+      "grow.txt": "short\n",
+      "shrink.txt": "this line is thirty-seven octets long",
+      "cut.bin": randomBytes(3_000_000),
+      "gone.txt": "to be deleted\n",
+      "old-name.txt": "to be renamed\n",
+      "dir/x.txt": "x\n",
+      "dir/sub/y.txt": "y\n",
+    });
+    const { endpoint } = await publisherOf(registry, source);
+    const { subscriber } = await subscriberOf(registry, endpoint, inbox);
+    await subscriber.caughtUp();
+    await mirrored(source, inbox);
+
+    await appendFile(join(source, "grow.txt"), "and longer now\n");
+    await writeFile(join(source, "shrink.txt"), "short!");
+    await truncate(join(source, "cut.bin"), 1_500_000);
+    await rm(join(source, "gone.txt"));
+    await rename(join(source, "old-name.txt"), join(source, "new-name.txt"));
+    await rm(join(source, "dir"), { recursive: true });
+    await writeTree(source, { "new/file.txt": "created while running\n" });
+    await mirrored(source, inbox);
+    // F3: exactly the new bytes, no stale tail of the 37-octet version.
+    expect(await readFile(join(inbox, "shrink.txt"), "utf8")).toBe("short!");
+    expect((await stat(join(inbox, "cut.bin"))).size).toBe(1_500_000);
+    // Directories emptied by deletes go too; hidden files (the cache) stay.
+    expect((await readdir(inbox)).sort()).toEqual([".cache", "cut.bin", "grow.txt", "keep.txt", "new", "new-name.txt", "shrink.txt"]);
+  });
+
+  it("gives each subscription exactly the files under its path, from any mount (F7)", { timeout: 30_000 }, async () => {
+    const root = await registry.directory("root");
+    const logs = await registry.directory("logs");
+    await writeTree(root, { "readme.txt": "r\n", "logs2/other.txt": "prefix, not directory\n", "public/p.txt": "p\n" });
+    await writeTree(logs, { "today.log": "t\n", "archive/old.log": "o\n" });
+    const { endpoint } = await publisherOf(registry, root, { mounts: [{ location: root, alias: "/" }, { location: logs, alias: "/logs" }] });
+    const cases: [string[], string[]][] = [
+      [["/logs/"], ["logs/archive/old.log", "logs/today.log"]],
+      [["/logs"], ["logs/archive/old.log", "logs/today.log", "logs2/other.txt"]],
+      [["/public/", "/readme.txt"], ["public/p.txt", "readme.txt"]],
+      [["/"], ["logs/archive/old.log", "logs/today.log", "logs2/other.txt", "public/p.txt", "readme.txt"]],
+    ];
+    for (const [paths, expected] of cases) {
+      const inbox = await registry.directory("inbox");
+      const { subscriber } = await subscriberOf(registry, endpoint, inbox, { paths });
+      await subscriber.caughtUp();
+      expect([...(await treeDigests(inbox)).keys()]).toEqual(expected);
+    }
+  });
+
+  it("a subscription made while connected gets the existing files under it at once", async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    await writeTree(source, { "a/one.txt": "1\n", "b/two.txt": "2\n" });
+    const { endpoint } = await publisherOf(registry, source);
+    const { subscriber } = await subscriberOf(registry, endpoint, inbox, { paths: ["/a/"] });
+    await subscriber.caughtUp();
+    expect([...(await treeDigests(inbox)).keys()]).toEqual(["a/one.txt"]);
+    const caughtUp = subscriber.caughtUp();
+    await subscriber.subscribe("/b/");
+    await caughtUp;
+    expect([...(await treeDigests(inbox)).keys()]).toEqual(["a/one.txt", "b/two.txt"]);
+    await expect(subscriber.subscribe("../etc")).rejects.toThrow(/cannot subscribe/);
+  });
+
+  it("a returning subscriber gets what changed while it was away, and nothing it already has (F4, F9)", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    await writeTree(source, { "same.txt": "same\n", "diff.txt": "before\n", "gone.txt": "going\n", "local.txt": "publisher's\n" });
+    const { endpoint } = await publisherOf(registry, source);
+    const first = await subscriberOf(registry, endpoint, inbox);
+    await first.subscriber.caughtUp();
+    await first.subscriber.close();
+
+    await writeFile(join(source, "diff.txt"), "after\n");
+    await rm(join(source, "gone.txt"));
+    await writeTree(source, { "new.txt": "new\n" });
+    // Changed in the inbox behind the subscriber's back, with the same size: its digest must be recomputed.
+    await writeFile(join(inbox, "local.txt"), "tampered!!!\n");
+    await utimes(join(inbox, "local.txt"), new Date(), new Date(Date.now() + 5000));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const second = await subscriberOf(registry, endpoint, inbox);
+    await second.subscriber.caughtUp();
+    await mirrored(source, inbox);
+    const delivered = second.events.flatMap((event) => (event.type === "delivered" ? [event.filename] : [])).sort();
+    expect(delivered).toEqual(["/diff.txt", "/local.txt", "/new.txt"]);
+    expect(second.events.some((event) => event.type === "deleted" && event.filename === "/gone.txt")).toBe(true);
+  });
+});
+
+describe("configuration", () => {
+  it("accepts the Guide's publish/virtual as a synonym of alias (F10)", async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    await writeTree(source, { "x.log": "x\n" });
+    const configFile = join(await registry.directory("config"), "server.cfg");
+    await writeFile(configFile, [
+      "server", "    stable_age = 100", "publish", `    location = ${source}`, "    virtual = /logs",
+      "security", "    echo = I: anonymous access", "    anonymous = 1", "",
+    ].join("\n"));
+    const publisher = registry.add(await startPublisher({ config: configFile, logger: testLogger }), (p) => p.close());
+    const endpoint = await publisher.bind("tcp://127.0.0.1:*");
+    const { subscriber } = await subscriberOf(registry, endpoint, inbox);
+    await subscriber.caughtUp();
+    expect([...(await treeDigests(inbox)).keys()]).toEqual(["logs/x.log"]);
+  });
+
+  it.each([
+    [{ "publish/location": "/tmp", "publish/alias": "/a", "publish/virtual": "/b" }, /alias "\/a" and virtual "\/b"/],
+    [{ "publish/location": "/tmp" }, /has no alias/],
+    [{ "publish/location": "/tmp", "publish/alias": "logs" }, /must start with \//],
+    [{ "server/heartbeat": "1s" }, /server\/heartbeat must be a whole number/],
+    [{ "security/anonymous": "yes" }, /must be 0 or 1/],
+  ])("refuses a bad configuration at load time: %j", async (config, message) => {
+    await expect(startPublisher({ config, logger: testLogger })).rejects.toThrow(message);
+    await expect(startPublisher({ config, logger: testLogger })).rejects.toBeInstanceOf(ConfigurationError);
+  });
+});
+
+describe("files in flux", () => {
+  it("publishes a file only once it is stable, and never a hidden one", async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    const { endpoint } = await publisherOf(registry, source, { config: { "server/stable_age": 800 } });
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox);
+    await subscriber.caughtUp();
+    await mkdir(join(source, ".hidden"), { recursive: true });
+    await writeTree(source, { ".secret": "no", ".hidden/x": "no", "growing.log": "1\n" });
+    const written = Date.now();
+    for (let i = 2; i <= 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await appendFile(join(source, "growing.log"), `${i}\n`);
+    }
+    await eventSeen(events, (event) => event.type === "delivered", 10_000, "the file to arrive");
+    expect(Date.now() - written).toBeGreaterThanOrEqual(1100);
+    expect(events.filter((event) => event.type === "delivered").length).toBe(1);
+    await mirrored(source, inbox);
+    expect(await readFile(join(inbox, "growing.log"), "utf8")).toBe("1\n2\n3\n4\n");
+  });
+});
