@@ -6,6 +6,7 @@
  * @module
  */
 
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { ZplNode } from "../../runtime/zpl/index.js";
@@ -128,6 +129,9 @@ export class PlainAuthenticator {
     limits: { readonly maxConcurrent: number; readonly maxQueue: number },
     policy: LockoutPolicy,
   ) {
+    // Every authentication in progress waits on this one signal; the queue limit bounds them, not Node's
+    // default of ten listeners, whose warning would only be noise under a burst of logins.
+    setMaxListeners(0, this.aborter.signal);
     this.lockout = new LoginLockout(policy, clock);
     this.limiter = new ConcurrencyLimiter(limits.maxConcurrent, limits.maxQueue);
     this.dummy = dummyHash(commonParams(accounts));
