@@ -19,6 +19,18 @@ export function required(element: XmlElement, name: string, diagnostics: Diagnos
   return attribute;
 }
 
+/**
+ * The `name` attribute of an element, required and made of words: the identifiers derived from a name (type,
+ * function and constant names) are built from its letters and digits, so a name without any (`#`) is an
+ * error. `*` passes where `wildcard` allows it: an event handler for any event.
+ */
+export function requiredName(element: XmlElement, diagnostics: Diagnostics, wildcard = false): XmlAttribute | undefined {
+  const attribute = required(element, "name", diagnostics);
+  if (attribute === undefined || /[A-Za-z0-9]/.test(attribute.value) || (wildcard && attribute.value.trim() === "*")) return attribute;
+  diagnostics.error(attribute.at, `name "${attribute.value}" of <${element.name}> has no letter or digit, so no identifier can be made of it`);
+  return undefined;
+}
+
 /** Parses a decimal or `0x` hexadecimal integer literal; null if the text is not one. */
 export function parseInteger(text: string): bigint | null {
   const trimmed = text.trim();

@@ -3,7 +3,7 @@
  * reported with its position; the IR is returned only when there were no errors.
  */
 import type { FieldType, Framing } from "../runtime/wire/schema.js";
-import { checkAttributes, flagAttribute, integerAttribute, parseInteger, required } from "./attributes.js";
+import { checkAttributes, flagAttribute, integerAttribute, parseInteger, requiredName } from "./attributes.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
 import type { CodecIR, DefineIR, FieldIR, MessageIR } from "./ir.js";
@@ -42,7 +42,7 @@ interface PlacedField {
 export function buildCodecModel(root: XmlElement, source: string, diagnostics: Diagnostics): CodecIR | null {
   const errorsBefore = diagnostics.errors.length;
   checkAttributes(root, CLASS_ATTRIBUTES, diagnostics);
-  const nameAttribute = required(root, "name", diagnostics);
+  const nameAttribute = requiredName(root, diagnostics);
   const name = nameAttribute?.value.trim() ?? "unnamed";
   const className = lowerSnake(name);
   if (nameAttribute !== undefined && !/^[a-z_][a-z0-9_]*$/.test(className)) {
@@ -69,7 +69,7 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
     switch (child.name) {
       case "type": {
         checkAttributes(child, ["name"], diagnostics);
-        const typeName = required(child, "name", diagnostics);
+        const typeName = requiredName(child, diagnostics);
         if (typeName === undefined) break;
         if (types.has(lowerSnake(typeName.value))) diagnostics.error(typeName.at, `type "${typeName.value}" is defined twice`);
         types.set(lowerSnake(typeName.value), child);
@@ -104,7 +104,7 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
   if (framing === "frames" && command === "none" && messages.length !== 1) {
     diagnostics.error(commandAttribute?.at ?? root.at, `a model without a command frame (command="none") has exactly one message, not ${messages.length}`);
   }
-  if (messages.length === 0) diagnostics.error(root.at, "a codec model needs at least one <message>");
+  if (messageElements.length === 0) diagnostics.error(root.at, "a codec model needs at least one <message>");
   if (diagnostics.errors.length > errorsBefore) return null;
 
   const messageTypeNames = new Set(messages.map((message) => message.ir.typeName));
@@ -145,7 +145,7 @@ function buildDefines(elements: readonly XmlElement[], constPrefix: string, diag
   const defines: DefineIR[] = [];
   for (const element of elements) {
     checkAttributes(element, ["name", "value"], diagnostics);
-    const name = required(element, "name", diagnostics);
+    const name = requiredName(element, diagnostics);
     const value = element.attributes.get("value");
     if (name === undefined) continue;
     if (value === undefined) {
@@ -185,7 +185,7 @@ function buildMessages(elements: readonly XmlElement[], header: readonly PlacedF
   elements.forEach((element, position) => {
     checkAttributes(element, ["name", "id", "digest", "role"], diagnostics);
     // A message with a bad name or id is still checked through, so that one run reports every problem.
-    const nameAttribute = required(element, "name", diagnostics);
+    const nameAttribute = requiredName(element, diagnostics);
     const name = nameAttribute?.value.trim() ?? `(message ${position + 1})`;
     const key = upperSnake(name);
     const idAttribute = element.attributes.get("id");
@@ -277,7 +277,7 @@ function flattenField(raw: RawField, context: FieldContext): PlacedField[] {
   const { diagnostics } = context;
   const element = raw.element;
   checkAttributes(element, ["name", "type", "size", "value", "secret", "min"], diagnostics);
-  const nameAttribute = required(element, "name", diagnostics);
+  const nameAttribute = requiredName(element, diagnostics);
   const typeAttribute = element.attributes.get("type");
   if (typeAttribute === undefined || typeAttribute.value.trim() === "") {
     if (nameAttribute !== undefined) diagnostics.error(nameAttribute.at, `field ${nameAttribute.value} needs a type attribute`);

@@ -10,12 +10,12 @@ import { displayPath, loadModelFile, type ModelFileOptions } from "./load.js";
 /** The model kinds zproto-ts compiles, named after the zproto scripts that select them. */
 export type ModelKind = "codec" | "server" | "client";
 
-const SCRIPTS: Record<string, ModelKind> = {
-  zproto_codec_c: "codec",
-  zproto_codec_c_v1: "codec",
-  zproto_server_c: "server",
-  zproto_client_c: "client",
-};
+const SCRIPTS: ReadonlyMap<string, ModelKind> = new Map([
+  ["zproto_codec_c", "codec"],
+  ["zproto_codec_c_v1", "codec"],
+  ["zproto_server_c", "server"],
+  ["zproto_client_c", "client"],
+]);
 
 /** Options of {@link loadModel}. */
 export interface LoadOptions extends ModelFileOptions {
@@ -44,7 +44,7 @@ export function loadModel(path: string, options: LoadOptions = {}): LoadResult {
   let kind = options.kind;
   if (kind === undefined) {
     const script = root.attributes.get("script");
-    kind = script === undefined ? undefined : SCRIPTS[script.value.trim()];
+    kind = script === undefined ? undefined : SCRIPTS.get(script.value.trim());
     if (kind === undefined) {
       diagnostics.error(script?.at ?? root.at, script === undefined
         ? "<class> has no script attribute: say zproto_codec_c, zproto_server_c or zproto_client_c (or pass --kind)"

@@ -24,6 +24,9 @@ const parser = new XMLParser({
   captureMetaData: true,
   allowBooleanAttributes: true,
   commentPropName: COMMENT,
+  // Names like toString are kept as written (the default renames them __toString): nothing here looks names up
+  // on the objects the parser builds. It still refuses __proto__, constructor and prototype.
+  onDangerousProperty: (name: string) => name,
 });
 const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
@@ -67,8 +70,16 @@ export function parseXml(text: string, file: string, diagnostics: Diagnostics): 
     diagnostics.error({ file, line: valid.err.line || 1, column: valid.err.col || 1 }, `XML is not well-formed: ${valid.err.msg}`);
     return null;
   }
+  let document: Ordered[];
+  try {
+    document = parser.parse(text) as Ordered[];
+  } catch (error) {
+    // Well-formed XML the parser still refuses: elements nested too deep, a name like __proto__, an external entity.
+    diagnostics.error({ file, line: 1, column: 1 }, `XML cannot be read as a model: ${(error as Error).message}`);
+    return null;
+  }
   const reader = new ElementReader(text, file);
-  const roots = (parser.parse(text) as Ordered[]).map((node) => reader.element(node)).filter((e): e is ModelElement => e !== null);
+  const roots = document.map((node) => reader.element(node)).filter((e): e is ModelElement => e !== null);
   if (roots.length !== 1) {
     diagnostics.error({ file, line: 1, column: 1 }, "a model file has exactly one root element");
     return null;

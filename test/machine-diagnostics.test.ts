@@ -7,10 +7,11 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Project } from "ts-morph";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import type { MachineIR } from "../generator/ir.js";
-import { CLIENT_ENGINE_MEMBERS } from "../generator/machine-model.js";
+import { CLIENT_ENGINE_MEMBERS, ENGINE_HOOKS } from "../generator/reserved-names.js";
 import { loadModel } from "../generator/model.js";
 import { ClientEngine } from "../runtime/engine/client.js";
 import type { Codec } from "../runtime/wire/codec.js";
@@ -77,6 +78,59 @@ describe("client methods and the events they raise", () => {
       "4:9 error: method close would be the client's close(), which the engine uses; rename it",
       "6:27 error: <send> of GET would be the client's fetch(), which method fetch already is; rename one",
     ]);
+  });
+
+  it("refuse API names every JavaScript object has, and then, which would make the client a thenable", () => {
+    const path = machine("client", [
+      CLIENT_START,
+      '<state name="ready"><event name="then"/><event name="to string"/><event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="constructor"><accept reply="SUCCESS"/></method>',
+      '<method name="then"><accept reply="SUCCESS"/></method>',
+      '<method name="to string"><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"/>',
+      '<send><message name="GET" method="value of"/></send>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "7:9 error: method then would be the client's then(), which makes an object a thenable: await would call it instead of handing the object over; rename it",
+      "8:9 error: method to string would be the client's toString(), which every JavaScript object has; rename it",
+      "10:27 error: <send> of GET would be the client's valueOf(), which every JavaScript object has; rename it",
+    ]);
+  });
+
+  it("refuse actions named like the engine's hooks or like what every JavaScript object has", () => {
+    const path = machine("server", [
+      '<state name="serving">',
+      '<event name="GET"><action name="server configured"/><action name="terminated"/></event>',
+      '<event name="SET"><action name="then"/><action name="has own property"/><action name="look up"/></event>',
+      "</state>",
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      '3:27 error: action "server configured" would be named serverConfigured, which is a hook the engine calls; rename it',
+      '3:61 error: action "terminated" would be named terminated, which is a hook the engine calls; rename it',
+      '4:27 error: action "then" would be named then, which makes an object a thenable: await would call it instead of handing the object over; rename it',
+      '4:48 error: action "has own property" would be named hasOwnProperty, which every JavaScript object has; rename it',
+    ]);
+  });
+
+  it("know only the model language's argument types, not the names every JavaScript object has", () => {
+    const path = machine("client", [
+      CLIENT_START,
+      '<state name="ready"><event name="fetch"/><event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="constructor"><accept reply="SUCCESS"/></method>',
+      '<method name="fetch"><field name="key" type="constructor"/><field name="other" type="__proto__"/><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"/>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      '7:40 error: argument key has unknown type "constructor"',
+      '7:80 error: argument other has unknown type "__proto__"',
+    ]);
+  });
+
+  it("keeps the list of hooks in step with the engines' ServerHooks and ClientHooks", () => {
+    const project = new Project({ skipAddingFilesFromTsConfig: true });
+    const hooks = [["runtime/engine/server.ts", "ServerHooks"], ["runtime/engine/client.ts", "ClientHooks"]]
+      .flatMap(([file, name]) => project.addSourceFileAtPath(file).getInterfaceOrThrow(name).getMembers().map((member) => member.getSymbolOrThrow().getName()));
+    expect(new Set(hooks)).toEqual(ENGINE_HOOKS);
   });
 
   it("keeps the list of engine member names in step with the client engine", () => {

@@ -3,7 +3,7 @@
  * and `zproto` exits 1.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -125,6 +125,42 @@ describe("model diagnostics", () => {
         '4:19 role="clinet" on message C must be client or server (the peer that sends it)',
         "4:33 <field> needs a name attribute",
         '4:40 field unnamed has unknown type "strng"',
+      ]);
+    });
+
+    it("refuses names without a letter or digit, of which no identifier can be made, and still checks the rest", () => {
+      const path = model('<message name="#"><field name="x" type="strng"/></message>\n<message name="B"/>');
+      writeFileSync(path, readFileSync(path, "utf8").replace('name="m"', 'name="..."'));
+      expect(messages(path)).toEqual([
+        '1:8 name "..." of <class> has no letter or digit, so no identifier can be made of it',
+        '2:10 name "#" of <message> has no letter or digit, so no identifier can be made of it',
+        '2:35 field x has unknown type "strng"',
+      ]);
+    });
+
+    it("knows only the model language's own scripts and types, not the names every JavaScript object has", () => {
+      expect(messages(model('<message name="A"/>', 'script="constructor"'))).toEqual([
+        '1:17 script "constructor" is not one zproto-ts compiles (zproto_codec_c, zproto_server_c, zproto_client_c)',
+      ]);
+      expect(messages(model('<message name="A"/>', 'script="toString"'))).toEqual([
+        '1:17 script "toString" is not one zproto-ts compiles (zproto_codec_c, zproto_server_c, zproto_client_c)',
+      ]);
+    });
+
+    it("reports well-formed XML the parser still refuses, without throwing", () => {
+      const nested = model(`${"<message>".repeat(200)}${"</message>".repeat(200)}`);
+      expect(messages(nested)).toEqual(["1:1 XML cannot be read as a model: Maximum nested tags exceeded"]);
+      const external = model('<message name="A">&e;</message>');
+      writeFileSync(external, `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n${readFileSync(external, "utf8")}`);
+      expect(messages(external)).toEqual(["1:1 XML cannot be read as a model: External entities are not supported"]);
+      expect(messages(model('<message name="A"><__proto__/></message>'))[0]).toMatch(/^1:1 XML cannot be read as a model: .*"__proto__"/);
+    });
+
+    it("keeps names like toString as written", () => {
+      const path = model('<message name="A" toString="x"><valueOf/></message>');
+      expect(loadModel(path).diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
+        "2:19 unknown attribute toString on <message> is ignored",
+        "2:32 <valueOf> is not allowed in <message>; only <field>",
       ]);
     });
 

@@ -241,6 +241,19 @@ describe("a broken .zpl model", () => {
     ]);
   });
 
+  it("reads nodes named like what every JavaScript object has as elements and attributes like any other", () => {
+    const path = scratch("proto.zpl", "class = p\n    script = zproto_codec_c\n    __proto__ = x\n    message = A\n        __proto__\n            constructor = 1\n");
+    expect(errorsOf(path)).toEqual([
+      `${path}:3:5: warning: unknown attribute __proto__ on <class> is ignored`,
+      `${path}:5:9: error: <__proto__> is not allowed in <message>; only <field>`,
+    ]);
+    expect(convertModel(path, "xml").diagnostics.map(formatDiagnostic)).toEqual([
+      `${path}:3:5: error: __proto__ cannot be an element or attribute name in an XML model (the XML reader refuses it)`,
+      `${path}:5:9: error: __proto__ cannot be an element or attribute name in an XML model (the XML reader refuses it)`,
+      `${path}:6:13: error: constructor cannot be an element or attribute name in an XML model (the XML reader refuses it)`,
+    ]);
+  });
+
   it("reports ZPL syntax errors at their line and column, and refuses what is not a model without quoting it", () => {
     expect(errorsOf(scratch("indent.zpl", "class = x\n    script = zproto_codec_c\n      message = A\n"))).toEqual([
       `${join(SCRATCH, "broken", "indent.zpl")}:3:7: error: indentation must be a multiple of 4 spaces, found 6`,
