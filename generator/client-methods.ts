@@ -85,7 +85,7 @@ export function readMethods(
       const reply = required(accept, "reply", diagnostics);
       if (reply === undefined) continue;
       const key = upperSnake(reply.value.trim());
-      if (!replies.some((candidate) => candidate.name === key)) diagnostics.error(reply.at, `method ${event} accepts reply ${key}, which is not defined`);
+      if (!replies.some((candidate) => candidate.name === key)) diagnostics.unresolved(reply.at, `method ${event} accepts reply ${key}, which is not defined`);
       accepts.push(key);
     }
     const args = readArgs(element, diagnostics);
@@ -157,9 +157,11 @@ function methodResult(element: XmlElement, method: string, accepted: readonly Re
   const carriers = resolving.filter((reply) => reply.fields.some((field) => field.key === key));
   if (carriers.length === 0) {
     const failures = accepted.filter((reply) => reply.failure && reply.fields.some((field) => field.key === key)).map((reply) => reply.name);
-    diagnostics.error(at, failures.length > 0
-      ? `method ${method} returns ${key}, which only failure replies have (${failures.join(", ")}); a failure reply rejects the call instead`
-      : `method ${method} returns ${key}, which no accepted reply has`);
+    if (failures.length > 0) {
+      diagnostics.error(at, `method ${method} returns ${key}, which only failure replies have (${failures.join(", ")}); a failure reply rejects the call instead`);
+    } else {
+      diagnostics.unresolved(at, `method ${method} returns ${key}, which no accepted reply has`);
+    }
     return undefined;
   }
   const types = new Set(carriers.flatMap((reply) => reply.fields.filter((field) => field.key === key).map((field) => field.tsType)));

@@ -102,9 +102,9 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
   checkFieldConsistency(messages, diagnostics);
 
   if (framing === "frames" && command === "none" && messages.length !== 1) {
-    diagnostics.error(commandAttribute?.at ?? root.at, `a model without a command frame (command="none") has exactly one message, not ${messages.length}`);
+    diagnostics.unresolved(commandAttribute?.at ?? root.at, `a model without a command frame (command="none") has exactly one message, not ${messages.length}`);
   }
-  if (messageElements.length === 0) diagnostics.error(root.at, "a codec model needs at least one <message>");
+  if (messageElements.length === 0) diagnostics.unresolved(root.at, "a codec model needs at least one <message>");
   if (diagnostics.errors.length > errorsBefore) return null;
 
   const messageTypeNames = new Set(messages.map((message) => message.ir.typeName));
@@ -331,7 +331,7 @@ function buildField(element: XmlElement, writtenName: string, header: boolean, i
   const typeAttribute = element.attributes.get("type")!;
   const type = typeAttribute.value.trim() as FieldType;
   if (!FIELD_TYPES.includes(type)) {
-    diagnostics.error(typeAttribute.at, `field ${name} has unknown type "${typeAttribute.value}"`);
+    diagnostics.unresolved(typeAttribute.at, `field ${name} has unknown type "${typeAttribute.value}"`);
     return null;
   }
   if (framing === "frames" && PACKED_ONLY.includes(type)) {
@@ -423,7 +423,7 @@ function resolveNumberConstant(text: string, size: number, field: string, at: Lo
     const wanted = upperSnake(text.trim());
     const define = context.defines.find((d) => d.constName === wanted) ?? context.defines.find((d) => d.constName === `${context.constPrefix}_${wanted}`);
     if (define === undefined) {
-      context.diagnostics.error(at, `constant "${text}" of field ${field} is neither an integer nor a define of this model`);
+      context.diagnostics.unresolved(at, `constant "${text}" of field ${field} is neither an integer nor a define of this model`);
       return undefined;
     }
     value = typeof define.value === "number" ? BigInt(define.value) : parseInteger(define.value);

@@ -180,10 +180,14 @@ class ModelLoader {
         continue;
       }
       const included = this.include(child, including, stack);
-      if (included === null || size.exceeded) continue;
+      if (included === null || size.exceeded) {
+        this.diagnostics.incomplete = true;
+        continue;
+      }
       size.bytes += included.expandedBytes;
       if (size.bytes > MODEL_LIMITS.expandedBytes) {
         size.exceeded = true;
+        this.diagnostics.incomplete = true;
         this.diagnostics.error(child.attributes.get("filename")!.at, `with this include, ${displayPath(including.path)} grows past ` +
           `${MODEL_LIMITS.expandedBytes} bytes, the limit of a model with its includes expanded (each inclusion of a file counts)`);
         continue;
@@ -209,7 +213,7 @@ class ModelLoader {
     }
     if (!this.allowOutside && target.key !== this.home && !target.key.startsWith(this.home + sep)) {
       this.diagnostics.error(filename.at, `include ${filename.value} leaves the model's directory ${displayPath(this.home)}; ` +
-        "a model includes only files in its own directory tree unless allowed out (--allow-outside)");
+        "a model includes only files in its own directory tree unless allowed out (--include-root DIR, a directory holding both, or --allow-outside)");
       return null;
     }
     if (stack.length > MODEL_LIMITS.includeDepth) {

@@ -62,7 +62,7 @@ export function buildMachineModel(
       default: diagnostics.error(child.at, `<${child.name}> is not part of a ${kind} model`);
     }
   }
-  if (states.length === 0) diagnostics.error(root.at, "a state machine needs at least one <state>");
+  if (states.length === 0) diagnostics.unresolved(root.at, "a state machine needs at least one <state>");
   const byName = new Map<string, RawState>();
   for (const state of states) {
     if (byName.has(state.name)) diagnostics.error(state.element.at, `state ${state.name} is defined twice`);
@@ -71,7 +71,7 @@ export function buildMachineModel(
   const resolved = states.map((state) => resolveState(state, byName, diagnostics));
   for (const state of states) {
     for (const handler of state.handlers) {
-      if (handler.next !== undefined && !byName.has(handler.next)) diagnostics.error(handler.at, `next state ${handler.next} does not exist`);
+      if (handler.next !== undefined && !byName.has(handler.next)) diagnostics.unresolved(handler.at, `next state ${handler.next} does not exist`);
     }
   }
 
@@ -222,7 +222,7 @@ function messageReference(element: XmlElement, messages: ReadonlyMap<string, Mes
   }
   if (messages === null) return undefined;
   const message = messages.get(upperSnake(reference.value.trim()));
-  if (message === undefined) diagnostics.error(reference.at, `the protocol has no message ${reference.value}`);
+  if (message === undefined) diagnostics.unresolved(reference.at, `the protocol has no message ${reference.value}`);
   return message;
 }
 
@@ -234,7 +234,7 @@ function resolveState(state: RawState, byName: ReadonlyMap<string, RawState>, di
   while (parent !== undefined) {
     const superstate = byName.get(parent.name);
     if (superstate === undefined) {
-      if (parent === state.inherits) diagnostics.error(parent.at, `superstate ${parent.name} does not exist`);
+      if (parent === state.inherits) diagnostics.unresolved(parent.at, `superstate ${parent.name} does not exist`);
       break;
     }
     if (seen.has(superstate.name)) {

@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Project } from "ts-morph";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../generator/diagnostics.js";
@@ -254,6 +254,31 @@ describe("every problem of a machine in one run", () => {
       "2:23 error: <event> needs a name attribute",
       "2:45 error: <action> needs a message attribute naming a protocol message",
     ]);
+  });
+});
+
+describe("a machine with an include that cannot be read", () => {
+  it("reports the include, and not the states, replies and messages the missing part may hold", () => {
+    const body = [
+      CLIENT_START,
+      '<include filename="_states.xml"/>',
+      '<state name="ready" inherit="defaults"><event name="fetch" next="waiting"><action name="send" message="LOOKUP"/></event></state>',
+      '<method name="constructor"><accept reply="SUCCESS"/></method>',
+      '<method name="fetch" return="value"><accept reply="FOUND"/></method>',
+      '<reply name="SUCCESS"/>',
+    ].join("\n");
+    const complete = machine("client", body.replace('<include filename="_states.xml"/>', ""));
+    expect(diagnosticsOf(complete)).toEqual([
+      "1:50 warning: no state of kv_client handles message FOUND (role=\"server\": the server sends it); the client drops it",
+      "1:50 warning: no state of kv_client handles message MISSING (role=\"server\": the server sends it); the client drops it",
+      "6:21 error: superstate defaults does not exist",
+      "6:60 error: next state waiting does not exist",
+      "6:95 error: the protocol has no message LOOKUP",
+      "8:22 error: method fetch returns value, which no accepted reply has",
+      "8:45 error: method fetch accepts reply FOUND, which is not defined",
+    ]);
+    const incomplete = machine("client", body);
+    expect(diagnosticsOf(incomplete)).toEqual([`5:10 error: file ${join(dirname(incomplete), "_states.xml")} does not exist`]);
   });
 });
 

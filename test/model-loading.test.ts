@@ -46,7 +46,7 @@ describe("<include> reads only what a model may include", () => {
     const model = models({ "m.xml": including("../secret.txt") });
     const found = errors(model);
     expect(found).toEqual([`${model}:2:14: error: include ../secret.txt leaves the model's directory ${join(model, "..")}; ` +
-      "a model includes only files in its own directory tree unless allowed out (--allow-outside)"]);
+      "a model includes only files in its own directory tree unless allowed out (--include-root DIR, a directory holding both, or --allow-outside)"]);
     expect(found.join("\n")).not.toContain("TOKEN");
   });
 
