@@ -4,10 +4,11 @@
  * the built CLI (`npm test` builds first) as a child process, as a user would.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { planFiles } from "../generator/generate.js";
 
 const ZPROTO = "dist/bin/zproto.js";
 const COMMANDS = ["generate", "check", "encode", "decode", "print", "grammar", "diagram", "skeleton", "convert"];
@@ -27,7 +28,7 @@ describe("zproto help", () => {
       const help = zproto(command, "--help");
       expect(help.status, command).toBe(0);
       expect(help.stderr, command).toBe("");
-      expect(help.stdout.split("\n")[0], command).toMatch(new RegExp(`^Usage: zproto ${command} <model\\.xml`));
+      expect(help.stdout.split("\n")[0], command).toMatch(new RegExp(`^Usage: zproto ${command} <model[>|]`));
       expect(help.stdout, command).toContain("-h, --help");
       expect(zproto("help", command), command).toEqual(help);
       expect(zproto(command, "-h"), command).toEqual(help);
@@ -81,7 +82,7 @@ describe("a wrong command line", () => {
   });
 
   it("says what is missing or one too many", () => {
-    refused(["check"], "zproto check: needs a model file", "zproto help check");
+    refused(["check"], "zproto check: needs a model file or directory", "zproto help check");
     refused(["generate"], "zproto generate: needs a model file or directory", "zproto help generate");
     refused(["grammar", EXAMPLE, EXAMPLE], `zproto grammar: takes one model file; '${EXAMPLE}' is one too many`, "zproto help grammar");
     refused(["check", EXAMPLE, "--kind", "spaceship"], "zproto check: --kind must be codec, server or client", "zproto help check");
@@ -107,6 +108,29 @@ describe("zproto check", () => {
         "models/hello/hello_server.xml: ok (server machine, 3 states)\n",
       stderr: "",
     });
+  });
+});
+
+describe("zproto check on a directory", () => {
+  it("checks every model under it, as generate finds them, and its models include from anywhere in it", () => {
+    const run = zproto("check", "models/filemq", "models/sasl");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("models/filemq/fmq_server.xml:20:10: error: include ../sasl/_sasl_plain_server.xml leaves the model's directory models/filemq");
+    expect(run.stderr).toContain("error: directory models/sasl holds no models (.xml or .zpl files whose names do not start with _)");
+    const all = zproto("check", "models");
+    expect([all.status, all.stderr]).toEqual([0, ""]);
+    expect(all.stdout).toContain("models/filemq/fmq_server.xml: ok (server machine, ");
+    expect(all.stdout.split("\n").filter((line) => line.endsWith(")"))).toHaveLength(planFiles(["models"]).length);
+  });
+
+  it("refuses a directory without models, for check and generate alike, instead of doing nothing", () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    for (const command of ["check", "generate"]) {
+      expect(zproto(command, empty), command).toEqual({
+        status: 1, stdout: "", stderr: `${empty}:1:1: error: directory ${empty} holds no models (.xml or .zpl files whose names do not start with _)\n`,
+      });
+    }
   });
 });
 
