@@ -8,7 +8,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, stat
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import type { ModelElement, ParsedModel } from "./element.js";
-import { parseXml } from "./xml.js";
+import { parseXmlBytes } from "./xml.js";
 import { parseZplModel } from "./zpl-model.js";
 
 /** The two surface syntaxes of the model language. */
@@ -84,7 +84,7 @@ export function loadModelFile(
 }
 
 function parseBytes(bytes: Buffer, file: string, syntax: ModelSyntax, diagnostics: Diagnostics): ParsedModel | null {
-  return syntax === "zpl" ? parseZplModel(bytes, file, diagnostics) : parseXml(bytes.toString("utf8"), file, diagnostics);
+  return syntax === "zpl" ? parseZplModel(bytes, file, diagnostics) : parseXmlBytes(bytes, file, diagnostics);
 }
 
 /**

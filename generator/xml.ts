@@ -3,6 +3,7 @@
  * attribute was written. fast-xml-parser does the parsing; nothing of its output shape travels further than
  * this module.
  */
+import { isUtf8 } from "node:buffer";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import type { ModelAttribute, ModelElement, ParsedModel } from "./element.js";
@@ -48,6 +49,32 @@ export class LineIndex {
     }
     return { file, line: low + 1, column: offset - this.starts[low] + 1 };
   }
+}
+
+/**
+ * Parses an XML model file's bytes, which must be UTF-8: a byte that is not is an error at its position, so
+ * that no text of the model turns into U+FFFD on its way into generated code.
+ */
+export function parseXmlBytes(bytes: Buffer, file: string, diagnostics: Diagnostics): ParsedModel | null {
+  const text = bytes.toString("utf8");
+  if (!isUtf8(bytes)) {
+    const index = firstReplacement(bytes, text);
+    diagnostics.error(new LineIndex(text).locate(file, index.text), `invalid UTF-8 (byte 0x${bytes[index.byte].toString(16).toUpperCase().padStart(2, "0")}); save the model as UTF-8`);
+    return null;
+  }
+  return parseXml(text, file, diagnostics);
+}
+
+/** Where the decoder first replaced bytes that are not UTF-8, in `text` and in `bytes` (a U+FFFD written as such is not one). */
+function firstReplacement(bytes: Buffer, text: string): { text: number; byte: number } {
+  let byte = 0;
+  let index = 0;
+  for (const character of text) {
+    if (character === "\uFFFD" && !(bytes[byte] === 0xef && bytes[byte + 1] === 0xbf && bytes[byte + 2] === 0xbd)) break;
+    byte += Buffer.byteLength(character);
+    index += character.length;
+  }
+  return { text: index, byte };
 }
 
 /**

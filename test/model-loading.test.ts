@@ -170,3 +170,24 @@ describe("an empty model file", () => {
     }
   });
 });
+
+describe("the encoding of a model file", () => {
+  it("must be UTF-8 in either syntax: a byte that is not is an error at its line and column, not a U+FFFD in the code", () => {
+    const xml = models({ "latin1.xml": "" });
+    const directory = join(xml, "..");
+    // A U+FFFD written in the file is text like any other; the byte 0xE9 (é in Latin-1) after it is the error.
+    writeFileSync(xml, Buffer.concat([Buffer.from('<class name = "c" script = "zproto_codec_c">\n<message name = "A">\uFFFD caf'), Buffer.from([0xe9]), Buffer.from("</message>\n</class>\n")]));
+    expect(errors(xml)).toEqual([`${xml}:2:26: error: invalid UTF-8 (byte 0xE9); save the model as UTF-8`]);
+    const zpl = join(directory, "latin1.zpl");
+    writeFileSync(zpl, Buffer.concat([Buffer.from("class = c\n    script = zproto_codec_c\n    message = A\n        doc = caf"), Buffer.from([0xe9, 0x0a])]));
+    expect(errors(zpl)).toEqual([`${zpl}:4:18: error: invalid UTF-8 (byte 0xE9)`]);
+  });
+
+  it("may begin with a byte-order mark in XML; in ZPL, which has none, the error says so", () => {
+    const directory = join(models({ "bom.xml": '\uFEFF<class name = "c" script = "zproto_codec_c"><message name = "A"/></class>\n' }), "..");
+    expect(errors(join(directory, "bom.xml"))).toEqual([]);
+    const zpl = join(directory, "bom.zpl");
+    writeFileSync(zpl, "\uFEFFclass = c\n    script = zproto_codec_c\n    message = A\n");
+    expect(errors(zpl)).toEqual([`${zpl}:1:1: error: the text starts with a byte-order mark (BOM); save it as UTF-8 without BOM`]);
+  });
+});
