@@ -5,11 +5,13 @@
  * over each tag.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { convertModel } from "../generator/convert.js";
 import { formatDiagnostic, type Diagnostic } from "../generator/diagnostics.js";
+import type { CodecIR } from "../generator/ir.js";
 import { MODEL_LIMITS } from "../generator/load.js";
 import { generate } from "../generator/generate.js";
 import { loadModel, type LoadOptions } from "../generator/model.js";
@@ -190,4 +192,30 @@ describe("the encoding of a model file", () => {
     writeFileSync(zpl, "\uFEFFclass = c\n    script = zproto_codec_c\n    message = A\n");
     expect(errors(zpl)).toEqual([`${zpl}:1:1: error: the text starts with a byte-order mark (BOM); save it as UTF-8 without BOM`]);
   });
+});
+
+describe("text that costs a naive reader quadratic time", () => {
+  // Each of these took minutes before (a line-by-line shift(), regular expressions that backtrack over a long
+  // run of spaces); the test's time limit is generous, so only such a regression can make it run out.
+  it("reads and generates a model with 400,000 blank lines and 200,000 spaces inside a line, keeping the text", () => {
+    const spaces = " ".repeat(200_000);
+    const model = models({
+      "m.xml": `<class name = "c" script = "zproto_codec_c" title = "a${spaces}b">\n${"\n".repeat(400_000)}doc${spaces}end\n<message name = "A" />\n</class>\n`,
+    });
+    const result = generate([model], { out: join(model, "..", "out") });
+    expect(result.diagnostics).toEqual([]);
+    const code = readFileSync(join(model, "..", "out", "m.ts"), "utf8");
+    expect(code).toContain(` * a${spaces}b\n`);
+    expect(code).toContain(` * doc${spaces}end\n`);
+  }, 60_000);
+
+  it("converts a line of 200,000 double quotes and 200,000 single quotes to ZPL and back", () => {
+    const line = `x${'"'.repeat(200_000)}${"'".repeat(200_000)}`;
+    const model = models({ "q.xml": `<class name = "c" script = "zproto_codec_c">\n${line}\n<message name = "A" />\n</class>\n` });
+    const zpl = convertModel(model);
+    expect(zpl.diagnostics).toEqual([]);
+    const converted = join(model, "..", "q.zpl");
+    writeFileSync(converted, zpl.text!);
+    expect((loadModel(converted).model as CodecIR).doc).toBe(line);
+  }, 60_000);
 });
