@@ -1,5 +1,5 @@
 /**
- * `zproto print` and `zproto encode --zpl`: messages in their ZPL form (`spec/zpl.md` §4), on any model file,
+ * `zproto print` and `zproto encode --zpl`: messages in their ZPL form (docs/zpl.md, "The ZPL form of a message"), on any model file,
  * using the schema interpreter.
  */
 import { readFileSync } from "node:fs";

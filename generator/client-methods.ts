@@ -10,14 +10,14 @@ import { ENGINE_EVENTS } from "./event-sources.js";
 import type { ArgIR, MessageIR, MethodIR, ReplyIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import { CLIENT_ENGINE_MEMBERS, javascriptMeaning } from "./reserved-names.js";
-import type { XmlElement } from "./xml.js";
+import type { ModelElement } from "./element.js";
 
 const ARG_TYPES: ReadonlyMap<string, string> = new Map([
   ["integer", "number"], ["string", "string"], ["longstr", "string"], ["strings", "string[]"], ["hash", "Map<string, string>"],
   ["chunk", "Uint8Array"], ["frame", "Uint8Array"], ["uuid", "Uint8Array"], ["msg", "Uint8Array[]"], ["boolean", "boolean"],
 ]);
 
-function readArgs(element: XmlElement, diagnostics: Diagnostics): ArgIR[] {
+function readArgs(element: ModelElement, diagnostics: Diagnostics): ArgIR[] {
   const args: ArgIR[] = [];
   for (const child of element.children) {
     if (child.name !== "field") {
@@ -43,7 +43,7 @@ function readArgs(element: XmlElement, diagnostics: Diagnostics): ArgIR[] {
 }
 
 /** The `<reply>` elements of a client model. */
-export function readReplies(elements: readonly XmlElement[], diagnostics: Diagnostics): ReplyIR[] {
+export function readReplies(elements: readonly ModelElement[], diagnostics: Diagnostics): ReplyIR[] {
   const replies: ReplyIR[] = [];
   for (const element of elements) {
     checkAttributes(element, ["name", "failure"], diagnostics);
@@ -69,7 +69,7 @@ export interface PlacedMethod {
 
 /** The `<method>` elements of a client model, each checked against the replies and the protocol's events. */
 export function readMethods(
-  elements: readonly XmlElement[], replies: readonly ReplyIR[], messageByEvent: ReadonlyMap<string, MessageIR>, diagnostics: Diagnostics,
+  elements: readonly ModelElement[], replies: readonly ReplyIR[], messageByEvent: ReadonlyMap<string, MessageIR>, diagnostics: Diagnostics,
 ): PlacedMethod[] {
   const methods: PlacedMethod[] = [];
   for (const element of elements) {
@@ -127,7 +127,7 @@ function checkMethodEvent(
  * replies reject the call, so only the others count; one that lacks the field resolves with undefined, and
  * the type says so.
  */
-function methodResult(element: XmlElement, method: string, accepted: readonly ReplyIR[], diagnostics: Diagnostics): MethodIR["returns"] {
+function methodResult(element: ModelElement, method: string, accepted: readonly ReplyIR[], diagnostics: Diagnostics): MethodIR["returns"] {
   const returnAttribute = element.attributes.get("return");
   const virtualAttribute = element.attributes.get("virtual");
   const virtual = flagAttribute(element, "virtual", diagnostics);

@@ -1,5 +1,5 @@
 /**
- * Checks a codec model and normalises it into {@link CodecIR} (`spec/models.md` §2). Every problem is
+ * Checks a codec model and normalises it into {@link CodecIR} (docs/models.md, "Codec models"). Every problem is
  * reported with its position; the IR is returned only when there were no errors.
  */
 import type { FieldType, Framing } from "../runtime/wire/schema.js";
@@ -9,7 +9,7 @@ import { documentation } from "./docs.js";
 import type { CodecIR, DefineIR, FieldIR, MessageIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import { plural } from "../runtime/wire/plural.js";
-import type { XmlElement } from "./xml.js";
+import type { ModelElement } from "./element.js";
 
 const FIELD_TYPES: readonly FieldType[] = [
   "number", "octets", "string", "longstr", "strings", "hash", "chunk", "uuid", "frame", "msg", "dictionary", "shortstrings",
@@ -27,7 +27,7 @@ const EXPORTED_NAMES = new Set(["encode", "decode", "schema", "codec", "commandN
 
 /** A field as written, before composite types are flattened. */
 interface RawField {
-  readonly element: XmlElement;
+  readonly element: ModelElement;
   readonly name: string;
   readonly header: boolean;
 }
@@ -39,7 +39,7 @@ interface PlacedField {
 }
 
 /** Builds the IR of a codec model whose root `<class>` is `root`; null when the model has errors. */
-export function buildCodecModel(root: XmlElement, source: string, diagnostics: Diagnostics): CodecIR | null {
+export function buildCodecModel(root: ModelElement, source: string, diagnostics: Diagnostics): CodecIR | null {
   const errorsBefore = diagnostics.errors.length;
   checkAttributes(root, CLASS_ATTRIBUTES, diagnostics);
   const nameAttribute = requiredName(root, diagnostics);
@@ -59,9 +59,9 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
     else diagnostics.error(commandAttribute.at, `command must be "frame" or "none", not "${commandAttribute.value}"`);
   }
 
-  const types = new Map<string, XmlElement>();
-  const defineElements: XmlElement[] = [];
-  const messageElements: XmlElement[] = [];
+  const types = new Map<string, ModelElement>();
+  const defineElements: ModelElement[] = [];
+  const messageElements: ModelElement[] = [];
   const headerFields: RawField[] = [];
   let license = "";
   let grammar: string | undefined;
@@ -129,7 +129,7 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
   };
 }
 
-function framingOf(root: XmlElement, diagnostics: Diagnostics): Framing {
+function framingOf(root: ModelElement, diagnostics: Diagnostics): Framing {
   const pubsub = flagAttribute(root, "pubsub", diagnostics);
   const framing = root.attributes.get("framing");
   if (framing === undefined || framing.value === "binary") return pubsub ? "pubsub" : "binary";
@@ -141,7 +141,7 @@ function framingOf(root: XmlElement, diagnostics: Diagnostics): Framing {
   return "frames";
 }
 
-function buildDefines(elements: readonly XmlElement[], constPrefix: string, diagnostics: Diagnostics): DefineIR[] {
+function buildDefines(elements: readonly ModelElement[], constPrefix: string, diagnostics: Diagnostics): DefineIR[] {
   const defines: DefineIR[] = [];
   for (const element of elements) {
     checkAttributes(element, ["name", "value"], diagnostics);
@@ -171,12 +171,12 @@ function buildDefines(elements: readonly XmlElement[], constPrefix: string, diag
 interface FieldContext {
   readonly constPrefix: string;
   readonly defines: readonly DefineIR[];
-  readonly types: ReadonlyMap<string, XmlElement>;
+  readonly types: ReadonlyMap<string, ModelElement>;
   readonly framing: Framing;
   readonly diagnostics: Diagnostics;
 }
 
-function buildMessages(elements: readonly XmlElement[], header: readonly PlacedField[], context: FieldContext): { ir: MessageIR; fields: readonly PlacedField[]; at: Location }[] {
+function buildMessages(elements: readonly ModelElement[], header: readonly PlacedField[], context: FieldContext): { ir: MessageIR; fields: readonly PlacedField[]; at: Location }[] {
   const { diagnostics } = context;
   const messages: { ir: MessageIR; fields: readonly PlacedField[]; at: Location }[] = [];
   const byId = new Map<number, string>();
@@ -252,7 +252,7 @@ function checkMessageFields(message: string, fields: readonly PlacedField[], dia
   });
 }
 
-/** Same field name ⇒ same type and size in every message (`spec/models.md` §2.8). */
+/** Same field name ⇒ same type and size in every message (docs/models.md, "`<field>`"). */
 function checkFieldConsistency(messages: readonly { ir: MessageIR; fields: readonly PlacedField[] }[], diagnostics: Diagnostics): void {
   const first = new Map<string, { message: string; field: FieldIR }>();
   for (const message of messages) {
@@ -321,7 +321,7 @@ function flattenField(raw: RawField, context: FieldContext): PlacedField[] {
   return fields;
 }
 
-function buildField(element: XmlElement, writtenName: string, header: boolean, inComposite: boolean, context: FieldContext): PlacedField | null {
+function buildField(element: ModelElement, writtenName: string, header: boolean, inComposite: boolean, context: FieldContext): PlacedField | null {
   const { diagnostics, framing } = context;
   const at = element.attributes.get("name")?.at ?? element.at;
   const name = lowerSnake(writtenName.trim());
@@ -412,7 +412,7 @@ function buildField(element: XmlElement, writtenName: string, header: boolean, i
 }
 
 /** The entry key or sub-field a `<test>` names (zproto writes `key`; `name` is accepted too). */
-function testKey(test: XmlElement): string | undefined {
+function testKey(test: ModelElement): string | undefined {
   return test.attributes.get("key")?.value ?? test.attributes.get("name")?.value;
 }
 

@@ -1,8 +1,8 @@
 /** Documentation text of model elements: the text content, without the indentation of the XML. */
-import type { XmlElement } from "./xml.js";
+import type { ModelElement } from "./element.js";
 
 /** Dedented, trimmed documentation text of an element ("" when there is none). */
-export function documentation(element: XmlElement): string {
+export function documentation(element: ModelElement): string {
   return dedent(element.text);
 }
 

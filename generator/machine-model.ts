@@ -1,6 +1,6 @@
 /**
  * Checks a server or client state-machine model and normalises it into {@link MachineIR}
- * (`spec/models.md` §3, §4): superstates resolved recursively, names normalised, every reference checked.
+ * (docs/models.md, "State-machine models"): superstates resolved recursively, names normalised, every reference checked.
  */
 import { checkAttributes, flagAttribute, integerAttribute, required, requiredName } from "./attributes.js";
 import { checkApiNames, readMethods, readReplies, type SendFunction } from "./client-methods.js";
@@ -11,7 +11,7 @@ import type { ActionIR, EventIR, HandlerIR, MachineIR, MessageIR, StateIR, StepI
 import { loadProtocols, type CodecLoader } from "./machine-protocols.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import { ENGINE_HOOKS, javascriptMeaning } from "./reserved-names.js";
-import type { XmlElement } from "./xml.js";
+import type { ModelElement } from "./element.js";
 import { MAX_MESSAGE_SIZE_LIMIT, MIN_MESSAGE_SIZE_LIMIT } from "../runtime/engine/limits.js";
 
 export type { CodecLoader } from "./machine-protocols.js";
@@ -21,7 +21,7 @@ const COMMON_ATTRIBUTES = ["name", "title", "script", "protocol_class", "protoco
 type RawHandler = HandlerIR & { readonly at: Location; readonly eventAt: Location };
 
 interface RawState {
-  readonly element: XmlElement;
+  readonly element: ModelElement;
   readonly name: string;
   readonly inherits?: { readonly name: string; readonly at: Location };
   readonly handlers: RawHandler[];
@@ -31,7 +31,7 @@ interface RawState {
 
 /** Builds the IR of a machine model; null when it has errors. */
 export function buildMachineModel(
-  root: XmlElement, kind: "server" | "client", path: string, source: string, loadCodec: CodecLoader, diagnostics: Diagnostics,
+  root: ModelElement, kind: "server" | "client", path: string, source: string, loadCodec: CodecLoader, diagnostics: Diagnostics,
 ): MachineIR | null {
   const errorsBefore = diagnostics.errors.length;
   checkAttributes(root, kind === "server" ? COMMON_ATTRIBUTES : [...COMMON_ATTRIBUTES, "virtual"], diagnostics);
@@ -45,10 +45,10 @@ export function buildMachineModel(
 
   const spellings = new Spellings(diagnostics);
   const states: RawState[] = [];
-  const methodElements: XmlElement[] = [];
-  const replyElements: XmlElement[] = [];
-  const sendElements: XmlElement[] = [];
-  const recvElements: XmlElement[] = [];
+  const methodElements: ModelElement[] = [];
+  const replyElements: ModelElement[] = [];
+  const sendElements: ModelElement[] = [];
+  const recvElements: ModelElement[] = [];
   let license = "";
   for (const child of root.children) {
     switch (child.name) {
@@ -138,7 +138,7 @@ class Spellings {
   }
 }
 
-function readState(element: XmlElement, messages: ReadonlyMap<string, MessageIR> | null, spellings: Spellings, diagnostics: Diagnostics): RawState {
+function readState(element: ModelElement, messages: ReadonlyMap<string, MessageIR> | null, spellings: Spellings, diagnostics: Diagnostics): RawState {
   checkAttributes(element, ["name", "inherit"], diagnostics);
   const nameAttribute = requiredName(element, diagnostics);
   const name = spellings.note(nameAttribute?.value ?? "unnamed", nameAttribute?.at ?? element.at, "state");
@@ -186,7 +186,7 @@ function readState(element: XmlElement, messages: ReadonlyMap<string, MessageIR>
   };
 }
 
-function readSteps(element: XmlElement, messages: ReadonlyMap<string, MessageIR> | null, spellings: Spellings, diagnostics: Diagnostics): StepIR[] {
+function readSteps(element: ModelElement, messages: ReadonlyMap<string, MessageIR> | null, spellings: Spellings, diagnostics: Diagnostics): StepIR[] {
   const steps: StepIR[] = [];
   for (const child of element.children) {
     if (child.name !== "action") {
@@ -214,7 +214,7 @@ function readSteps(element: XmlElement, messages: ReadonlyMap<string, MessageIR>
 }
 
 /** The message `element` names; undefined after reporting it, or when the protocol is unknown (`messages` null). */
-function messageReference(element: XmlElement, messages: ReadonlyMap<string, MessageIR> | null, diagnostics: Diagnostics, attribute = "name"): MessageIR | undefined {
+function messageReference(element: ModelElement, messages: ReadonlyMap<string, MessageIR> | null, diagnostics: Diagnostics, attribute = "name"): MessageIR | undefined {
   const reference = element.attributes.get(attribute);
   if (reference === undefined) {
     diagnostics.error(element.at, `<${element.name}> needs a ${attribute} attribute naming a protocol message`);

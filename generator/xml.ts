@@ -8,10 +8,6 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import type { ModelAttribute, ModelElement, ParsedModel } from "./element.js";
 
-/** The element tree's names from when XML was the only syntax; the model builders still use them. */
-export type XmlAttribute = ModelAttribute;
-export type XmlElement = ModelElement;
-
 type Ordered = Record<string, unknown>;
 
 const COMMENT = "#comment";

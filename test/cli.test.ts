@@ -43,7 +43,8 @@ describe("zproto help", () => {
     expect(diagram).toContain("--format svg|dot");
     expect(skeleton).toContain("--engine FILE");
     expect(convert).toContain("--to xml|zpl");
-  });
+    // 27 node processes: on a loaded machine that takes longer than the default limit.
+  }, 120_000);
 
   it("lists every command in the program's help; without a command it says so on stderr and exits 2", () => {
     const help = zproto("--help");
