@@ -66,6 +66,13 @@ function loadCodec(path: string, from: Location, diagnostics: Diagnostics, optio
     diagnostics.error(root.at, `the root element of a codec model is <class>, not <${root.name}>`);
     return null;
   }
+  const script = root.attributes.get("script");
+  const kind = script === undefined ? undefined : SCRIPTS.get(script.value.trim());
+  if (kind !== undefined && kind !== "codec") {
+    // Checked as a codec, a machine model would bring an error for each of its states.
+    diagnostics.error(from, `${displayPath(path)} is a ${kind} model; protocol_class names codec models`);
+    return null;
+  }
   return buildCodecModel(root, displayPath(path), diagnostics);
 }
 
