@@ -129,8 +129,7 @@ describe("includes are read once and bounded", () => {
       files[`level${level}.xml`] = level === 0 ? `<class name = "c" script = "zproto_codec_c">\n${body}</class>\n` : `<fragment>\n${body}</fragment>\n`;
     }
     files["level6.xml"] = `<message name = "LEAF">${"Documentation that pads this file a little. ".repeat(6)}</message>\n`;
-    const found = errors(models(files)).filter((line) => !line.endsWith("a codec model needs at least one <message>"));
-    expect(found).toEqual([expect.stringMatching(
+    expect(errors(models(files))).toEqual([expect.stringMatching(
       new RegExp(`level(\\d)\\.xml:\\d+:14: error: with this include, .*level\\1\\.xml grows past ${MODEL_LIMITS.expandedBytes} bytes, the limit of a model with its includes expanded`))]);
   });
 
