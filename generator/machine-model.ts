@@ -1,6 +1,7 @@
 /**
- * Checks a server or client state-machine model and normalises it into {@link MachineIR}
- * (docs/models.md, "State-machine models"): superstates resolved recursively, names normalised, every reference checked.
+ * Checks a server or client state-machine model and normalises it into {@link MachineIR} (docs/models.md,
+ * "State-machine models"): superstates resolved recursively, names normalised, every reference checked. The
+ * API of a client model is read by client-methods.ts.
  */
 import { checkAttributes, flagAttribute, integerAttribute, required, requiredName } from "./attributes.js";
 import { checkApiNames, readMethods, readReplies, type SendFunction } from "./client-methods.js";
