@@ -135,6 +135,18 @@ describe("zproto check on a directory", () => {
   });
 });
 
+describe("zproto print | zproto encode --zpl -", () => {
+  it("reads back what print wrote of a capture larger than the 1 MiB a configuration file may have", () => {
+    const frames = "aaa004007b0000000000000000";
+    const lines = `${JSON.stringify({ frames: [frames] })}\n`.repeat(20_000);
+    const printed = spawnSync("node", [ZPROTO, "print", EXAMPLE], { input: lines, encoding: "utf8", maxBuffer: 64 << 20 });
+    expect(printed.stdout.length).toBeGreaterThan(1 << 20);
+    const encoded = spawnSync("node", [ZPROTO, "encode", EXAMPLE, "--zpl", "-"], { input: printed.stdout, encoding: "utf8", maxBuffer: 64 << 20 });
+    expect([encoded.status, encoded.stderr]).toEqual([0, ""]);
+    expect(encoded.stdout).toBe(`${JSON.stringify({ frames: [frames] })}\n`.repeat(20_000));
+  }, 60_000);
+});
+
 describe("zproto diagram --out", () => {
   it("creates the folder it writes into, as generate does", () => {
     const out = join(dir, "not", "there", "yet", "server.svg");
