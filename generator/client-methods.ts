@@ -96,7 +96,13 @@ export function readMethods(
     if (immediate && args.length > 0) {
       diagnostics.error(element.attributes.get("immediate")!.at, `immediate method ${name} raises no event, so no action would see its arguments (${args.map((arg) => arg.name).join(", ")})`);
     }
-    const returns = methodResult(element, name, replies.filter((reply) => accepts.includes(reply.name)), diagnostics);
+    const lifecycle = event === "constructor" || event === "destructor";
+    const returnAttribute = element.attributes.get("return");
+    if (lifecycle && returnAttribute !== undefined) {
+      // create() resolves with the client and close() with nothing: a value to return has nowhere to go.
+      diagnostics.warning(returnAttribute.at, `return on the ${event} has no effect: ${event === "constructor" ? "create() resolves with the client itself" : "close() resolves with nothing"}; an action can keep the value on the client`);
+    }
+    const returns = lifecycle ? undefined : methodResult(element, name, replies.filter((reply) => accepts.includes(reply.name)), diagnostics);
     if (nameAttribute === undefined) continue;
     let functionName = event === "constructor" ? "connect" : event === "destructor" ? "destroy" : camelCase(name);
     if (isReservedWord(functionName)) functionName += "Method";

@@ -243,6 +243,25 @@ describe("what a method call resolves with", () => {
   });
 });
 
+describe("constructor and destructor results", () => {
+  it("warn that return on the constructor or the destructor has no effect, and type neither call by it", () => {
+    const path = machine("client", [
+      CLIENT_START,
+      '<state name="ready"><event name="destructor"><action name="signal success"/><action name="terminate"/></event>',
+      '<event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="constructor" return="greeting"><accept reply="SUCCESS"/></method>',
+      '<method name="destructor" return="greeting"><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"><field name="greeting" type="string"/></reply>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "7:28 warning: return on the constructor has no effect: create() resolves with the client itself; an action can keep the value on the client",
+      "8:27 warning: return on the destructor has no effect: close() resolves with nothing; an action can keep the value on the client",
+    ]);
+    const model = loadModel(path).model as MachineIR;
+    expect(model.methods.map((method) => method.returns)).toEqual([undefined, undefined]);
+  });
+});
+
 describe("every problem of a machine in one run", () => {
   it("checks a machine whose protocol is missing, and the actions of a nameless event", () => {
     const path = machine("server", [
