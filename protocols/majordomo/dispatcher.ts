@@ -45,9 +45,13 @@ export interface WorkerEntry {
   inFlight: PendingRequest | undefined;
   /** Whether `inFlight` was sent to it yet. */
   delivered: boolean;
+  /** HEARTBEATs received since it was given its request. */
+  beatsThisRequest: number;
   /**
-   * It sent HEARTBEAT while busy, as our workers do and the Guide's cannot: its silence then means the same
-   * busy or idle, and the short liveness window applies instead of `busy_timeout`.
+   * It heartbeats while it works, as our workers do and the Guide's cannot: its silence then means the same
+   * busy or idle, and the short liveness window applies instead of `busy_timeout`. It takes a second
+   * HEARTBEAT within one request to show it: the first may have been sent, by a worker that heartbeats only
+   * while it waits, just before the request reached it.
    */
   beatsWhileBusy: boolean;
 }
@@ -139,7 +143,7 @@ export class Dispatcher {
   register(routingId: Buffer, service: string, raise: (event: WorkerEvent) => void): WorkerEntry {
     const worker: WorkerEntry = {
       routingId, service: this.service(service), raise, state: "idle", lastSeen: this.now(), inFlight: undefined, delivered: false,
-      beatsWhileBusy: false,
+      beatsThisRequest: 0, beatsWhileBusy: false,
     };
     worker.service.workers.add(worker);
     this.workers.add(worker);
@@ -158,7 +162,7 @@ export class Dispatcher {
   /** A HEARTBEAT from a worker (B13); every other command counts as one too, see {@link replied}. */
   heartbeat(worker: WorkerEntry): void {
     worker.lastSeen = this.now();
-    if (worker.state === "busy") worker.beatsWhileBusy = true;
+    if (worker.state === "busy" && ++worker.beatsThisRequest >= 2) worker.beatsWhileBusy = true;
   }
 
   /** The request a worker's `dispatch` event sends it, now counted as delivered; undefined if it has none. */
@@ -262,6 +266,7 @@ export class Dispatcher {
       worker.state = "busy";
       worker.inFlight = request;
       worker.delivered = false;
+      worker.beatsThisRequest = 0;
       worker.raise("dispatch");
     }
     if (service.queue.length > 0) this.expireRequests(service, now);

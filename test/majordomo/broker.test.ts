@@ -148,6 +148,8 @@ describe("heartbeats and liveness", () => {
     const client = new RawPeer(teardown, endpoint);
     await client.send(mdp.request("echo", "job"));
     expect(kind(await beating.next())).toBe("WORKER REQUEST");
+    // Two HEARTBEATs while it holds the request: one alone could have crossed the request on the wire.
+    await beating.send(mdp.heartbeat());
     await beating.send(mdp.heartbeat());
     beating.close();
     // busy_timeout is 15 minutes; a worker that heartbeats while busy is dead after 300 ms of silence.
@@ -155,6 +157,24 @@ describe("heartbeats and liveness", () => {
     keepAlive(teardown, rescuer);
     expect(await serveOne(rescuer)).toEqual(["job"]);
     expect((await client.next()).slice(3)).toEqual(frames("job"));
+  });
+
+  it("keeps a Guide worker whose HEARTBEAT crossed its request busy for busy_timeout, not the liveness window", async () => {
+    // The Guide's workers heartbeat while they wait and never while they work: a HEARTBEAT sent just before
+    // the request reached the worker arrives while the broker counts it busy, and says nothing about the work.
+    const { endpoint, log } = await startBroker(teardown, FAST);
+    const guide = await rawWorker(teardown, endpoint, "echo");
+    const client = new RawPeer(teardown, endpoint);
+    await client.send(mdp.request("echo", "job"));
+    const request = await guide.next();
+    expect(kind(request)).toBe("WORKER REQUEST");
+    await guide.send(mdp.heartbeat());
+    // Computing, silent for three liveness windows.
+    expect(await guide.nothingFor(900)).toEqual([]);
+    await guide.send(mdp.reply(request[3], "done"));
+    expect((await client.next()).slice(3)).toEqual(frames("done"));
+    expect(guide.count("DISCONNECT")).toBe(0);
+    expect(log.messages("info").some((line) => line.includes("silent too long"))).toBe(false);
   });
 
   it("sends HEARTBEAT to busy workers too with heartbeat_busy = 1", async () => {
