@@ -282,6 +282,30 @@ describe("where the Guide's brokers fail, ours holds", () => {
     expect(stranger.inbox).toEqual([]);
   });
 
+  it("rate-limits what it logs about bad messages, so one peer cannot flood the log (B1)", async () => {
+    const { endpoint, log } = await startBroker(teardown);
+    const client = new RawPeer(teardown, endpoint);
+    const started = Date.now();
+    await client.send(mdp.request("svc", "first"));
+    for (let i = 0; i < 200; i++) {
+      await client.send(frames("", "MDPC01", "svc")); // no body: malformed
+      await client.send(mdp.heartbeat()); // a worker command from a client
+      await client.send(mdp.request("\x07", "x")); // a service name that is not printable
+    }
+    // Peers that start with a bad message: each one is a new session, which must not reset the limit.
+    const strangers = Array.from({ length: 5 }, () => new RawPeer(teardown, endpoint));
+    for (let i = 0; i < 40; i++) for (const stranger of strangers) await stranger.send(mdp.reply(Buffer.from("x"), "y"));
+    await eventually(() => strangers.every((stranger) => stranger.count("DISCONNECT") === 40), 10_000, "every DISCONNECT");
+    const warnings = log.lines.filter((line) => line.level === "warn").length;
+    // Three kinds of bad message (malformed, unexpected, bad name), each at most 10 lines a second.
+    expect(warnings).toBeLessThanOrEqual(3 * 10 * (Math.ceil((Date.now() - started) / 1000) + 1));
+    await stillServes(endpoint);
+    // What was held back is counted in the next line of its kind.
+    await sleep(1100);
+    await client.send(frames("", "MDPC01", "svc"));
+    await eventually(() => log.lines.some((line) => Number(line.fields?.suppressed ?? 0) > 0), 5000, "a line counting what was suppressed");
+  });
+
   it("disconnects a worker that replies for a client it does not serve, and redelivers the request (B10)", async () => {
     const { endpoint } = await startBroker(teardown);
     const client = new RawPeer(teardown, endpoint);
