@@ -6,7 +6,8 @@
 import { RateLimiter } from "../../runtime/engine/log.js";
 import type { ServerOptions } from "../../runtime/engine/server.js";
 import { Broker, type BrokerActions, type BrokerContext } from "../../generated/majordomo/mdp01_broker.js";
-import { Dispatcher, isMmiService, isValidServiceName, peerName, type ServiceSnapshot, type WorkerEntry } from "./dispatcher.js";
+import { Dispatcher, peerName, type ServiceSnapshot, type WorkerEntry } from "./dispatcher.js";
+import { isMmiService, isValidServiceName } from "./service-name.js";
 import { brokerSettings, type BrokerSettings } from "./settings.js";
 
 /** What the broker keeps per peer: nothing for a client, its registration for a worker. */

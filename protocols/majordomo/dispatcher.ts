@@ -83,17 +83,6 @@ const MMI_FOUND = "200";
 const MMI_NOT_FOUND = "404";
 const MMI_NOT_IMPLEMENTED = "501";
 
-/** Whether a service name is one the broker itself answers (RFC 8: the `mmi.` prefix). */
-export function isMmiService(service: string): boolean {
-  return service.startsWith("mmi.");
-}
-
-/** Whether a name can be a service: 1–255 octets of printable text (spec'd for MDP/0.1 clients and workers). */
-export function isValidServiceName(service: string): boolean {
-  // Control characters (C0, DEL, C1) make names that logs and tools cannot show.
-  return service.length > 0 && !/[\u0000-\u001f\u007f-\u009f]/.test(service);
-}
-
 /** The routing id as logs show it. */
 export function peerName(routingId: Buffer): string {
   return routingId.toString("hex");

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AsyncClient } from "../../protocols/majordomo/async-client.js";
 import { Client, RequestTimeout } from "../../protocols/majordomo/client.js";
 import { Worker, type WorkerHandler, type WorkerOptions } from "../../protocols/majordomo/worker.js";
-import { TimeoutError } from "../../runtime/engine/errors.js";
+import { EngineClosed, TimeoutError } from "../../runtime/engine/errors.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
 import { RawRouter, Teardown, frames, kind, mdp, startBroker } from "./support.js";
 
@@ -193,7 +193,10 @@ describe("Client failures", () => {
   it("refuses bad arguments with a clear error", async () => {
     const router = await RawRouter.start(teardown);
     const requester = await client(router.endpoint);
-    await expect(requester.request("", "x")).rejects.toThrow("a request needs a service name");
+    await expect(requester.request("", "x")).rejects.toThrow('service name "" must be 1-255 octets of printable text');
+    // Names the broker would drop: refused at once, not after every attempt has timed out.
+    await expect(requester.request("bell\x07", "x")).rejects.toThrow(RangeError);
+    await expect(requester.request("x".repeat(256), "x")).rejects.toThrow(RangeError);
     await expect(requester.request("echo", "x", { timeout: 0 })).rejects.toThrow(RangeError);
     await expect(requester.request("echo", "x", { retries: -1 })).rejects.toThrow("retries must be a whole number");
     await expect(Worker.start(router.endpoint, "mmi.echo", echo)).rejects.toThrow("mmi.* services are the broker's own");
@@ -221,6 +224,16 @@ describe("AsyncClient", () => {
       received.push(text(reply.body)[0]);
     }
     expect(received.sort((a, b) => Number(a) - Number(b))).toEqual(sent);
+    expect(requester.outstanding).toBe(0);
+  });
+
+  it("refuses service names the broker would drop, and sends after close", async () => {
+    const router = await RawRouter.start(teardown);
+    const requester = await AsyncClient.connect(router.endpoint, { logger: testLogger });
+    teardown.add(() => requester.close({ timeout: 2000 }));
+    for (const name of ["", "bell\x07", "x".repeat(256)]) expect(() => requester.send(name, "x")).toThrow(RangeError);
+    await requester.close();
+    expect(() => requester.send("echo", "x")).toThrow(EngineClosed);
     expect(requester.outstanding).toBe(0);
   });
 
