@@ -12,6 +12,8 @@ import { Client } from "../protocols/majordomo/client.js";
 import { Worker, type WorkerHandler } from "../protocols/majordomo/worker.js";
 import { zplTracer } from "../protocols/majordomo/trace.js";
 import { createLogger, type MessageTracer } from "../runtime/engine/index.js";
+import { loadConfig } from "../runtime/engine/config.js";
+import type { ZplNode } from "../runtime/zpl/tree.js";
 import { UsageError, exitOnBrokenPipe, packageVersion, runProgram, type Command, type OptionSpec, type OptionValues } from "./cli.js";
 
 const VERBOSE: OptionSpec = { type: "boolean", help: "trace every message received and sent, in its ZPL form, on stderr" };
@@ -47,7 +49,8 @@ const brokerCommand: Command = {
   summary: "run a broker for clients and workers on one ROUTER socket",
   description: `
 Runs a Majordomo broker (MDP/0.1 with MMI) until SIGINT or SIGTERM, and prints each endpoint it binds
-on stdout (useful with tcp://127.0.0.1:* for a free port). Its log goes to stderr.
+on stdout, those of the configuration file first (useful with tcp://127.0.0.1:* for a free port). An
+endpoint that cannot be bound ends it with one line and status 1. Its log goes to stderr.
 
 The configuration file is ZPL, section broker: heartbeat, liveness, request_expiry, busy_timeout,
 redeliver, service_expiry, max_queue, heartbeat_busy and bind/endpoint (see docs/majordomo.md).`,
@@ -59,9 +62,9 @@ redeliver, service_expiry, max_queue, heartbeat_busy and bind/endpoint (see docs
   operands: { noun: "operand", many: false, min: 0 },
   async run(operands, options) {
     if (operands.length > 0) throw new UsageError(`takes no operands, only options ('${operands[0]}')`);
-    const binds = Array.isArray(options.bind) ? options.bind : [];
-    const config = typeof options.config === "string" ? options.config : undefined;
-    if (binds.length === 0 && config === undefined) throw new UsageError("needs --bind ENDPOINT or a --config file that binds one");
+    const config = typeof options.config === "string" ? await loadConfig(options.config) : undefined;
+    const endpoints = [...(config !== undefined ? takeBindEndpoints(config) : []), ...(Array.isArray(options.bind) ? options.bind : [])];
+    if (endpoints.length === 0) throw new UsageError("needs --bind ENDPOINT or a --config file that binds one");
     const trace = tracer(options, "broker");
     const server = createBroker({
       logger: createLogger({ name: "majordomo broker" }),
@@ -70,8 +73,7 @@ redeliver, service_expiry, max_queue, heartbeat_busy and bind/endpoint (see docs
     });
     try {
       await server.start();
-      for (const endpoint of binds) process.stdout.write(`${await server.bind(endpoint)}\n`);
-      if (binds.length === 0 && server.port === undefined) throw new Error(`${config} binds no endpoint (broker/bind/endpoint)`);
+      for (const endpoint of endpoints) process.stdout.write(`${await server.bind(endpoint)}\n`);
       await interrupted();
     } finally {
       await server.close();
@@ -79,6 +81,17 @@ redeliver, service_expiry, max_queue, heartbeat_busy and bind/endpoint (see docs
     return 0;
   },
 };
+
+/**
+ * Takes the endpoints a configuration binds (`broker/bind/endpoint`) out of it, for the command to bind
+ * itself: the engine would log a failed bind and go on, and print nothing a script could read.
+ */
+function takeBindEndpoints(config: ZplNode): string[] {
+  const endpoints = config.all("broker/bind/endpoint").map((node) => node.value ?? "").filter((endpoint) => endpoint !== "");
+  const broker = config.locate("broker");
+  if (broker !== undefined) broker.children = broker.children.filter((child) => child.name !== "bind");
+  return endpoints;
+}
 
 /** Runs the command with the body on stdin; resolves with its stdout, rejects unless it exits with 0. */
 function commandHandler(command: string, args: readonly string[]): WorkerHandler {

@@ -108,16 +108,30 @@ describe("majordomo broker, worker, request and services", () => {
     expect(broker.stderr).toContain('--> sent\nmdp01_worker_msg\n    message = "MDP01_WORKER_MSG_WORKER_REQUEST"\n');
   });
 
-  it("run a broker from a ZPL configuration file, and stop on SIGTERM with status 0", async () => {
+  it("run a broker from a ZPL configuration file, print every endpoint it binds, and stop on SIGTERM with status 0", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mdp-cli-"));
     teardown.add(() => rmSync(dir, { recursive: true, force: true }));
     const config = join(dir, "broker.zpl");
-    writeFileSync(config, "broker\n    heartbeat = 200\n    bind\n        endpoint = tcp://127.0.0.1:*\n");
+    const ipc = `ipc://${join(dir, "broker.ipc")}`;
+    writeFileSync(config, `broker\n    heartbeat = 200\n    bind\n        endpoint = tcp://127.0.0.1:*\n        endpoint = ${ipc}\n`);
     const broker = majordomo(teardown, ["broker", "--config", config]);
-    await broker.waitFor((process) => process.stderr.includes("bound tcp://127.0.0.1:"), 10_000, "the bind");
-    const endpoint = /bound (tcp:\/\/127\.0\.0\.1:\d+)/.exec(broker.stderr)?.[1] ?? "";
-    expect((await runMajordomo(teardown, ["services", endpoint, "none"])).stdout).toBe("none 404\n");
+    await broker.waitFor((process) => process.stdout.split("\n").length > 2, 10_000, "both endpoints");
+    const [tcp, second] = broker.stdout.split("\n");
+    expect(tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(second).toBe(ipc);
+    for (const endpoint of [tcp, ipc]) expect((await runMajordomo(teardown, ["services", endpoint, "none"])).stdout).toBe("none 404\n");
     expect(await broker.stop()).toBe(0);
+  });
+
+  it("fails in one line when an endpoint of its configuration cannot be bound", async () => {
+    const { endpoint } = await cliBroker(teardown);
+    const dir = mkdtempSync(join(tmpdir(), "mdp-cli-"));
+    teardown.add(() => rmSync(dir, { recursive: true, force: true }));
+    const config = join(dir, "broker.zpl");
+    writeFileSync(config, `broker\n    bind\n        endpoint = ${endpoint}\n`);
+    const run = await runMajordomo(teardown, ["broker", "--config", config, "--bind", "tcp://127.0.0.1:*"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n").at(-1)).toBe(`majordomo: cannot bind "${endpoint}": Address already in use (EADDRINUSE)`);
   });
 
   it("refuses a configuration with a bad value in one line", async () => {
