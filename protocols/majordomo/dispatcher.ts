@@ -239,7 +239,11 @@ export class Dispatcher {
     this.workers.clear();
   }
 
-  /** B16: oldest request to the worker idle longest, while both exist; expired requests and dead workers are dropped on the way. */
+  /**
+   * B16: oldest request to the worker idle longest, while both exist; expired requests and dead workers are
+   * dropped on the way. Requests left waiting expire at the next tick: scanning the queue here would cost a
+   * walk of it for every request that arrives while the workers are busy, when the broker is busiest.
+   */
   private dispatch(service: Service): void {
     if (this.closed) return;
     const now = this.now();
@@ -258,7 +262,6 @@ export class Dispatcher {
       worker.beatsThisRequest = 0;
       worker.raise("dispatch");
     }
-    if (service.queue.length > 0) this.expireRequests(service, now);
   }
 
   /** Deletes a silent worker and tells its machine, which sends DISCONNECT in case it is alive after all. */
