@@ -111,10 +111,10 @@ describe("heartbeats and liveness", () => {
     const { endpoint, broker } = await startBroker(teardown, FAST);
     // The live worker is first in the idle line; the dead one behind it must be purged all the same.
     const live = await rawWorker(teardown, endpoint, "echo");
+    keepAlive(teardown, live);
     await eventually(() => broker.services()[0]?.idle === 1, 5000, "the live worker");
     const silent = await rawWorker(teardown, endpoint, "echo");
     await eventually(() => broker.services()[0]?.idle === 2, 5000, "the silent worker");
-    keepAlive(teardown, live);
     await eventually(() => silent.count("DISCONNECT") === 1, 5000, "the silent worker to be disconnected");
     expect(silent.count("HEARTBEAT")).toBeGreaterThanOrEqual(1);
     expect(broker.services()[0]).toMatchObject({ workers: 1, idle: 1 });
@@ -280,6 +280,8 @@ describe("where the Guide's brokers fail, ours holds", () => {
     expect(kind(await impostor.next())).toBe("DISCONNECT");
     await stillServes(endpoint);
     expect(stranger.inbox).toEqual([]);
+    // The requests for an empty or unprintable service name were dropped, not queued.
+    expect(broker.services().map((service) => service.name).sort()).toEqual(["echo", "other"]);
   });
 
   it("rate-limits what it logs about bad messages, so one peer cannot flood the log (B1)", async () => {
@@ -331,6 +333,7 @@ describe("where the Guide's brokers fail, ours holds", () => {
     await client.send(mdp.request("echo", "next"));
     expect(await serveOne(worker)).toEqual(["next"]);
     expect((await client.next()).slice(3)).toEqual(frames("next"));
+    expect(worker.count("DISCONNECT")).toBe(0);
   });
 
   it("expires requests for a service without workers (B5, M5)", async () => {
