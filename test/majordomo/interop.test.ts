@@ -46,6 +46,7 @@ describe("Python client and worker, our broker", () => {
     await worker.waitFor((process) => process.stdout.includes("READY echo"));
     expect(await pythonClient(endpoint, ["echo", "hello", "world"])).toMatchObject({ code: 0, replies: [{ service: "echo", body: ["py:hello", "world"] }] });
     expect(await pythonClient(endpoint, ["echo", "via REQ", "--req"])).toMatchObject({ code: 0, replies: [{ service: "echo", body: ["py:via REQ"] }] });
+    expect(worker.stdout).not.toContain("INVALID");
   });
 
   it("get MMI answers", async () => {
@@ -67,6 +68,7 @@ describe("Python client and worker, our broker", () => {
     expect(worker.stdout).not.toMatch(/SILENT|DISCONNECT/);
     expect(broker.services()).toEqual([{ name: "echo", queued: 0, workers: 1, idle: 1 }]);
     expect((await pythonClient(endpoint, ["echo", "still there"])).replies[0]?.body).toEqual(["still there"]);
+    expect(worker.stdout).not.toContain("INVALID");
   });
 
   it("lose nothing when a worker crashes holding a request and another starts: the broker redelivers", async () => {
@@ -116,6 +118,7 @@ describe("our client and worker, Python broker", () => {
     expect(text(await client.request("mmi.service", "echo"))).toEqual(["200"]);
     expect(text(await client.request("mmi.service", "nothing"))).toEqual(["404"]);
     expect(text(await client.request("mmi.other", "echo"))).toEqual(["501"]);
+    expect(broker.stdout).not.toContain("INVALID");
   });
 
   it("keep our idle worker alive past the broker's liveness window with heartbeats", async () => {
@@ -127,6 +130,7 @@ describe("our client and worker, Python broker", () => {
     expect(broker.stdout.match(/^READY echo$/gm)).toHaveLength(1);
     expect(worker.state).toBe("ready");
     expect(text(await (await ourClient(endpoint)).request("echo", "still there"))).toEqual(["still there"]);
+    expect(broker.stdout).not.toContain("INVALID");
   });
 
   it("lose nothing when our worker is killed mid-request and restarted: the client retries on a new socket", async () => {
