@@ -18,6 +18,9 @@ import { UsageError, exitOnBrokenPipe, packageVersion, runProgram, type Command,
 
 const VERBOSE: OptionSpec = { type: "boolean", help: "trace every message received and sent, in its ZPL form, on stderr" };
 const JSON_OUTPUT: OptionSpec = { type: "boolean", help: "print JSON lines instead of text" };
+const MAX_MESSAGE_SIZE: OptionSpec = {
+  type: "string", value: "OCTETS", help: "largest frame this side accepts (default 1048576); a peer sending a larger one is disconnected",
+};
 
 /** A whole-number option, or its default. */
 function count(options: OptionValues, name: string, fallback: number): number {
@@ -25,6 +28,11 @@ function count(options: OptionValues, name: string, fallback: number): number {
   if (text === undefined) return fallback;
   if (typeof text !== "string" || !/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, not ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** The engine option of --max-message-size, when given (the engine checks its range). */
+function frameLimit(options: OptionValues): { maxMessageSize?: number } {
+  return options["max-message-size"] === undefined ? {} : { maxMessageSize: count(options, "max-message-size", 0) };
 }
 
 /** Writes traces to stderr when --verbose is given. */
@@ -45,7 +53,7 @@ function interrupted(): Promise<void> {
 
 const brokerCommand: Command = {
   name: "broker",
-  synopsis: "--bind ENDPOINT... [--config FILE] [--verbose]",
+  synopsis: "--bind ENDPOINT... [--config FILE] [--max-message-size OCTETS] [--verbose]",
   summary: "run a broker for clients and workers on one ROUTER socket",
   description: `
 Runs a Majordomo broker (MDP/0.1 with MMI) until SIGINT or SIGTERM, and prints each endpoint it binds
@@ -57,6 +65,7 @@ redeliver, service_expiry, max_queue, heartbeat_busy and bind/endpoint (see docs
   options: {
     bind: { type: "string", value: "ENDPOINT", multiple: true, help: "endpoint to bind, e.g. tcp://*:5555 (may repeat)" },
     config: { type: "string", value: "FILE", help: "ZPL configuration file (section broker)" },
+    "max-message-size": MAX_MESSAGE_SIZE,
     verbose: VERBOSE,
   },
   operands: { noun: "operand", many: false, min: 0 },
@@ -68,6 +77,7 @@ redeliver, service_expiry, max_queue, heartbeat_busy and bind/endpoint (see docs
     const trace = tracer(options, "broker");
     const server = createBroker({
       logger: createLogger({ name: "majordomo broker" }),
+      ...frameLimit(options),
       ...(config !== undefined ? { config } : {}),
       ...(trace ? { traceMessages: trace } : {}),
     });
@@ -131,6 +141,7 @@ Heartbeat and liveness must match the broker's.`,
     heartbeat: { type: "string", value: "MS", help: "heartbeat interval, as the broker's (default 2500)" },
     liveness: { type: "string", value: "N", help: "heartbeats of silence before the broker counts as gone (default 3)" },
     reconnect: { type: "string", value: "MS", help: "wait before registering again (default 2500, doubling up to 30000)" },
+    "max-message-size": MAX_MESSAGE_SIZE,
     verbose: VERBOSE,
   },
   operands: { noun: "operand", many: true, min: 0 },
@@ -142,6 +153,7 @@ Heartbeat and liveness must match the broker's.`,
     const serving = await Worker.start(endpoint, service, commandHandler(command[0], command.slice(1)), {
       logger: createLogger({ name: `majordomo worker ${service}` }),
       heartbeat: count(options, "heartbeat", 2500), liveness: count(options, "liveness", 3), reconnect: count(options, "reconnect", 2500),
+      ...frameLimit(options),
       ...(trace ? { traceMessages: trace } : {}),
     });
     await interrupted();
@@ -155,6 +167,7 @@ async function connect(options: OptionValues, endpoint: string): Promise<Client>
   return Client.connect(endpoint, {
     logger: createLogger({ name: "majordomo", level: "warn" }),
     timeout: count(options, "timeout", 2500), retries: count(options, "retries", 3),
+    ...frameLimit(options),
     ...(trace ? { traceMessages: trace } : {}),
   });
 }
@@ -167,7 +180,7 @@ function jsonFrame(frame: Buffer): { text: string } | { hex: string } {
 
 const requestCommand: Command = {
   name: "request",
-  synopsis: "ENDPOINT SERVICE BODY... [--timeout MS] [--retries N] [--json] [--verbose]",
+  synopsis: "ENDPOINT SERVICE BODY... [--timeout MS] [--retries N] [--max-message-size OCTETS] [--json] [--verbose]",
   summary: "send a request and print the reply",
   description: `
 Sends one request to SERVICE through the broker at ENDPOINT, one frame per BODY (- reads that frame from
@@ -179,6 +192,7 @@ the service, the service did not reply, or the broker did not answer.`,
     timeout: { type: "string", value: "MS", help: "how long each attempt waits (default 2500)" },
     retries: { type: "string", value: "N", help: "attempts after the first (default 3)" },
     json: { type: "boolean", help: 'print {"service", "body": [{"text"} or {"hex"}]} instead' },
+    "max-message-size": MAX_MESSAGE_SIZE,
     verbose: VERBOSE,
   },
   operands: { noun: "operand", many: true, min: 0 },

@@ -13,8 +13,8 @@ const teardown = new Teardown();
 afterEach(() => teardown.run());
 
 /** A worker process serving `service` with a shell command, once it is registered (MMI says 200). */
-async function cliWorker(endpoint: string, service: string, command: string[]): Promise<ReturnType<typeof majordomo>> {
-  const worker = majordomo(teardown, ["worker", endpoint, service, "--reconnect", "200", "--", ...command]);
+async function cliWorker(endpoint: string, service: string, command: string[], options: string[] = []): Promise<ReturnType<typeof majordomo>> {
+  const worker = majordomo(teardown, ["worker", endpoint, service, "--reconnect", "200", ...options, "--", ...command]);
   for (let tries = 0; ; tries++) {
     const probe = await runMajordomo(teardown, ["services", endpoint, service, "--timeout", "1000"]);
     if (probe.code === 0) return worker;
@@ -65,6 +65,16 @@ describe("majordomo broker, worker, request and services", () => {
     expect(JSON.parse(json.stdout)).toEqual({ service: "upper", body: [{ text: "AB" }] });
     const piped = await runMajordomo(teardown, ["request", endpoint, "upper", "-"], "from stdin\n");
     expect(piped.stdout).toBe("FROM STDIN\n");
+  });
+
+  it("carry frames over the default 1 MiB limit when every side is given --max-message-size", async () => {
+    const limit = ["--max-message-size", String(4 << 20)];
+    const { endpoint } = await cliBroker(teardown, limit);
+    await cliWorker(endpoint, "echo", ["cat"], limit);
+    const big = `${"x".repeat(2 << 20)}\n`;
+    const reply = await runMajordomo(teardown, ["request", endpoint, "echo", "-", ...limit], big);
+    expect(reply.code).toBe(0);
+    expect(reply.stdout.length).toBe(big.length);
   });
 
   it("answer MMI questions one line per name, exit 1 when a name has no worker", async () => {
