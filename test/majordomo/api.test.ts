@@ -8,14 +8,12 @@ import { Client, RequestTimeout } from "../../protocols/majordomo/client.js";
 import { Worker, type WorkerHandler, type WorkerOptions } from "../../protocols/majordomo/worker.js";
 import { EngineClosed, TimeoutError } from "../../runtime/engine/errors.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
-import { RawRouter, Teardown, frames, kind, mdp, startBroker } from "./support.js";
+import { FAST, HEARTBEAT_MS, LIVENESS, LIVENESS_WINDOW_MS, RawRouter, Teardown, frames, kind, mdp, startBroker } from "./support.js";
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
 
-/** Broker and worker timings for tests: heartbeat 100 ms, liveness 3. */
-const FAST = { "broker/heartbeat": 100, "broker/liveness": 3 };
-const FAST_WORKER: WorkerOptions = { heartbeat: 100, liveness: 3, reconnect: 100, logger: testLogger };
+const FAST_WORKER: WorkerOptions = { heartbeat: HEARTBEAT_MS, liveness: LIVENESS, reconnect: 100, logger: testLogger };
 
 const echo: WorkerHandler = (body) => body;
 const text = (body: readonly Uint8Array[]): string[] => body.map((frame) => Buffer.from(frame).toString());
@@ -60,9 +58,10 @@ describe("Worker and Client", () => {
   });
 
   it("keep heartbeating while a handler runs longer than the liveness window", async () => {
-    const { endpoint, broker } = await startBroker(teardown, { ...FAST, "broker/heartbeat_busy": 1, "broker/busy_timeout": 300 });
+    // Without heartbeats the worker would be purged after busy_timeout, and then after a liveness window.
+    const { endpoint, broker } = await startBroker(teardown, { ...FAST, "broker/busy_timeout": LIVENESS_WINDOW_MS });
     await worker(endpoint, "slow", async (body) => {
-      await sleep(1200);
+      await sleep(LIVENESS_WINDOW_MS * 2.5);
       return body;
     });
     const requester = await client(endpoint, { timeout: 5000, retries: 0 });
@@ -73,7 +72,7 @@ describe("Worker and Client", () => {
   it("stay alive past the broker's liveness window while idle, by heartbeats", async () => {
     const { endpoint, broker } = await startBroker(teardown, FAST);
     const offering = await worker(endpoint, "echo", echo);
-    await sleep(1500);
+    await sleep(LIVENESS_WINDOW_MS * 2.5);
     expect(offering.state).toBe("ready");
     expect(broker.services()[0]).toMatchObject({ workers: 1, idle: 1 });
   });

@@ -11,13 +11,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createBroker } from "../../protocols/majordomo/broker.js";
 import { DEFAULT_BROKER_SETTINGS } from "../../protocols/majordomo/settings.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
-import { RawPeer, Teardown, ask, frames, keepAlive, kind, mdp, rawWorker, serveOne, startBroker } from "./support.js";
+import { FAST, LIVENESS_WINDOW_MS, RawPeer, Teardown, ask, frames, keepAlive, kind, mdp, rawWorker, serveOne, startBroker } from "./support.js";
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
 
-/** Short timings for tests: heartbeat 100 ms, an idle worker is dead after 300 ms of silence. */
-const FAST = { "broker/heartbeat": 100, "broker/liveness": 3 };
 
 describe("routing", () => {
   it("carries a request to a worker and its reply back, with the frames of RFC 7", async () => {
@@ -89,7 +87,7 @@ describe("MMI (RFC 8)", () => {
     expect(await ask(client, "mmi.workers", "echo")).toEqual(["MDPC01", "mmi.workers", "501"]);
     worker.close();
     // Gone: forgotten at the first HEARTBEAT that finds no connection (the server engine ends the session of a
-    // peer that left), at the latest once silent for heartbeat × liveness (300 ms); no longer served.
+    // peer that left), at the latest once silent for heartbeat × liveness; no longer served.
     const closed = Date.now();
     let answer = "200";
     while (answer === "200" && Date.now() - closed < 5000) answer = (await ask(client, "mmi.service", "echo"))[2];
@@ -118,8 +116,8 @@ describe("heartbeats and liveness", () => {
     await eventually(() => silent.count("DISCONNECT") === 1, 5000, "the silent worker to be disconnected");
     expect(silent.count("HEARTBEAT")).toBeGreaterThanOrEqual(1);
     expect(broker.services()[0]).toMatchObject({ workers: 1, idle: 1 });
-    // Alive well past three liveness windows, and it gets the work.
-    await sleep(1000);
+    // Alive past another liveness window, and it gets the work.
+    await sleep(LIVENESS_WINDOW_MS * 1.5);
     expect(live.count("DISCONNECT")).toBe(0);
     expect(live.count("HEARTBEAT")).toBeGreaterThanOrEqual(5);
     const client = new RawPeer(teardown, endpoint);
@@ -152,7 +150,7 @@ describe("heartbeats and liveness", () => {
     await beating.send(mdp.heartbeat());
     await beating.send(mdp.heartbeat());
     beating.close();
-    // busy_timeout is 15 minutes; a worker that heartbeats while busy is dead after 300 ms of silence.
+    // busy_timeout is 15 minutes; a worker that heartbeats while busy is dead after a liveness window of silence.
     const rescuer = await rawWorker(teardown, endpoint, "echo");
     keepAlive(teardown, rescuer);
     expect(await serveOne(rescuer)).toEqual(["job"]);
@@ -162,7 +160,8 @@ describe("heartbeats and liveness", () => {
   it("keeps a Guide worker whose HEARTBEAT crossed its request busy for busy_timeout, not the liveness window", async () => {
     // The Guide's workers heartbeat while they wait and never while they work: a HEARTBEAT sent just before
     // the request reached the worker arrives while the broker counts it busy, and says nothing about the work.
-    const { endpoint, log } = await startBroker(teardown, FAST);
+    // A short window (300 ms) is safe here: a pause of the machine could only delay a purge, not cause one.
+    const { endpoint, log } = await startBroker(teardown, { "broker/heartbeat": 100, "broker/liveness": 3 });
     const guide = await rawWorker(teardown, endpoint, "echo");
     const client = new RawPeer(teardown, endpoint);
     await client.send(mdp.request("echo", "job"));
@@ -215,8 +214,8 @@ describe("where the Guide's brokers fail, ours holds", () => {
     await worker.send(mdp.ready("echo"));
     expect(kind(await worker.next())).toBe("DISCONNECT");
     await eventually(() => broker.services()[0]?.workers === 0, 5000, "the worker to be deleted");
-    // Past the purge that crashes the Python broker (~7.5 s there; 300 ms here).
-    await sleep(500);
+    // Past the purge that crashes the Python broker (one liveness window later).
+    await sleep(LIVENESS_WINDOW_MS * 1.2);
     const client = new RawPeer(teardown, endpoint);
     expect(await ask(client, "mmi.service", "echo")).toEqual(["MDPC01", "mmi.service", "404"]);
     await stillServes(endpoint);
