@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { Dealer } from "zeromq";
 import { createBroker } from "../../protocols/majordomo/broker.js";
 import { DEFAULT_BROKER_SETTINGS } from "../../protocols/majordomo/settings.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
@@ -42,6 +43,25 @@ describe("routing", () => {
     expect(served).toEqual([["1"], ["2"], ["3"]]);
     const replies = [await client.next(), await client.next(), await client.next()].map((reply) => reply[3].toString());
     expect(replies).toEqual(["1", "2", "3"]);
+  });
+
+  it("serves a burst of requests past the per-peer limits (1,000 queued messages) in order, at the worker's pace", async () => {
+    const { endpoint, broker, log } = await startBroker(teardown);
+    const client = new RawPeer(teardown, endpoint);
+    const count = 3000;
+    for (let n = 0; n < count; n++) await client.send(mdp.request("slow", String(n)));
+    await eventually(() => broker.services()[0]?.queued === count, 10_000, "the burst to be queued");
+    // An echo worker that answers each request as it comes: the broker gives it one at a time.
+    const worker = new Dealer({ linger: 0 });
+    teardown.add(() => worker.close());
+    worker.connect(endpoint);
+    await worker.send(mdp.ready("slow"));
+    void (async () => {
+      for await (const [, , command, address, , ...body] of worker) if (command[0] === 2) await worker.send(mdp.reply(address, ...body));
+    })().catch(() => undefined);
+    await eventually(() => client.inbox.length === count, 20_000, "every reply");
+    expect(client.inbox.map((reply) => reply[3].toString())).toEqual(Array.from({ length: count }, (_, n) => String(n)));
+    expect(log.messages("warn")).toEqual([]);
   });
 
   it("gives each request to the worker idle longest", async () => {
