@@ -3,7 +3,7 @@
  * The `majordomo` command: run a Majordomo (MDP/0.1) broker or a worker that serves requests with a shell
  * command, send a request, or ask the broker which services it has (MMI).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { codec as brokerCodec } from "../generated/majordomo/mdp01_broker.js";
 import { schema as clientSchema } from "../generated/majordomo/mdp01_client_msg.js";
 import { schema as workerSchema } from "../generated/majordomo/mdp01_worker_msg.js";
@@ -43,11 +43,11 @@ function tracer(options: OptionValues, schema: "broker" | "client" | "worker"): 
   return zplTracer(schemaOf, (text) => process.stderr.write(text));
 }
 
-/** Resolves on SIGINT or SIGTERM. */
-function interrupted(): Promise<void> {
+/** Resolves with the signal on SIGINT or SIGTERM. */
+function interrupted(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
   });
 }
 
@@ -103,17 +103,32 @@ function takeBindEndpoints(config: ZplNode): string[] {
   return endpoints;
 }
 
+/** How long a command may go on after the worker passed it SIGINT or SIGTERM, before it is killed. */
+const STOP_GRACE_MS = 5000;
+
+/** A worker's commands: the handler that runs one per request, and a way to signal those still running. */
+interface CommandRunner {
+  readonly handler: WorkerHandler;
+  signal(signal: NodeJS.Signals): void;
+}
+
 /** Runs the command with the body on stdin; resolves with its stdout, rejects unless it exits with 0. */
-function commandHandler(command: string, args: readonly string[]): WorkerHandler {
-  return (body) => new Promise((resolve, reject) => {
+function commandRunner(command: string, args: readonly string[]): CommandRunner {
+  const running = new Set<ChildProcess>();
+  const handler: WorkerHandler = (body) => new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
     child.stdin.on("error", () => undefined);
-    child.once("error", (error) => reject(new Error(`cannot run ${command}: ${error.message}`)));
+    child.once("error", (error) => {
+      running.delete(child);
+      reject(new Error(`cannot run ${command}: ${error.message}`));
+    });
     child.once("close", (code, signal) => {
+      running.delete(child);
       if (code === 0) {
         resolve(Buffer.concat(out));
         return;
@@ -124,6 +139,7 @@ function commandHandler(command: string, args: readonly string[]): WorkerHandler
     for (const frame of body) child.stdin.write(frame);
     child.stdin.end();
   });
+  return { handler, signal: (signal) => running.forEach((child) => child.kill(signal)) };
 }
 
 const workerCommand: Command = {
@@ -134,7 +150,8 @@ const workerCommand: Command = {
 Serves SERVICE at the broker at ENDPOINT until SIGINT or SIGTERM: runs COMMAND once per request, with the
 request body on its stdin (frames one after the other), and answers with its stdout as one frame. A
 command that exits with a non-zero status answers nothing, and the failure is logged on stderr; the
-broker hands the request to a worker once more (broker/redeliver), then drops it.
+broker hands the request to a worker once more (broker/redeliver), then drops it. On SIGINT or SIGTERM
+a running command gets the same signal (and SIGKILL 5 s later), then the worker says DISCONNECT and exits.
 
 Heartbeat and liveness must match the broker's.`,
   options: {
@@ -150,14 +167,24 @@ Heartbeat and liveness must match the broker's.`,
     if (endpoint === undefined || service === undefined) throw new UsageError("needs ENDPOINT and SERVICE");
     if (command.length === 0) throw new UsageError("needs a command after --, e.g. -- tr a-z A-Z");
     const trace = tracer(options, "worker");
-    const serving = await Worker.start(endpoint, service, commandHandler(command[0], command.slice(1)), {
+    const commands = commandRunner(command[0], command.slice(1));
+    const serving = await Worker.start(endpoint, service, commands.handler, {
       logger: createLogger({ name: `majordomo worker ${service}` }),
       heartbeat: count(options, "heartbeat", 2500), liveness: count(options, "liveness", 3), reconnect: count(options, "reconnect", 2500),
       ...frameLimit(options),
       ...(trace ? { traceMessages: trace } : {}),
     });
-    await interrupted();
-    await serving.close();
+    // A running command gets the signal too, as a shell's foreground job would: it ends (answering nothing
+    // unless it exits 0), the worker says DISCONNECT and the broker hands its request on at once. Otherwise
+    // the worker would wait for the command, however long, while the broker waited for the worker.
+    const signal = await interrupted();
+    commands.signal(signal);
+    const killer = setTimeout(() => commands.signal("SIGKILL"), STOP_GRACE_MS);
+    try {
+      await serving.close({ timeout: STOP_GRACE_MS + 1000 });
+    } finally {
+      clearTimeout(killer);
+    }
     return 0;
   },
 };

@@ -2,15 +2,22 @@
  * The `majordomo` CLI as a user runs it: the built command in child processes (broker, worker with a shell
  * command, request, services), its help, its exit statuses and its one-line failures.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../support/engines.js";
 import { Teardown } from "./support.js";
 import { cliBroker, majordomo, runMajordomo } from "./processes.js";
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
+
+/** The process ids of a process's children (Linux /proc). */
+function childrenOf(pid: number | undefined): number[] {
+  const file = `/proc/${pid}/task/${pid}/children`;
+  return existsSync(file) ? readFileSync(file, "utf8").trim().split(/\s+/).filter((id) => id !== "").map(Number) : [];
+}
 
 /** A worker process serving `service` with a shell command, once it is registered (MMI says 200). */
 async function cliWorker(endpoint: string, service: string, command: string[], options: string[] = []): Promise<ReturnType<typeof majordomo>> {
@@ -104,6 +111,18 @@ describe("majordomo broker, worker, request and services", () => {
     expect(refused.stderr).toBe('majordomo: service "picky" did not reply (1 attempt of 1000 ms; the broker says it has a worker)\n');
     await worker.waitFor((process) => process.stderr.includes("sh exited with status 3: refused bad"), 10_000, "the failure to be logged");
     expect((await runMajordomo(teardown, ["request", endpoint, "picky", "good\n"])).stdout).toBe("ok good\n");
+  });
+
+  it("stop a worker on SIGTERM while its command runs: the command gets the signal, the broker the DISCONNECT", async () => {
+    const { endpoint, broker } = await cliBroker(teardown);
+    const worker = await cliWorker(endpoint, "stuck", ["sleep", "30"]);
+    const request = majordomo(teardown, ["request", endpoint, "stuck", "x", "--timeout", "30000", "--retries", "0"]);
+    await eventually(() => childrenOf(worker.child.pid).length > 0, 10_000, "the command to run");
+    expect(await worker.stop("SIGTERM")).toBe(0);
+    expect(worker.stderr).toContain("sleep was killed by SIGTERM");
+    // Handed on at once because the worker said DISCONNECT, not once its silence expired.
+    await broker.waitFor((process) => process.stderr.includes("worker gone holding a request"), 10_000, "the request to be handed on");
+    await request.stop();
   });
 
   it("trace every message in its ZPL form with --verbose", async () => {
