@@ -112,7 +112,10 @@ interface CommandRunner {
   signal(signal: NodeJS.Signals): void;
 }
 
-/** Runs the command with the body on stdin; resolves with its stdout, rejects unless it exits with 0. */
+/**
+ * Runs the command once per request, the body on its stdin: the handler resolves with its stdout and rejects
+ * unless it exits with 0. Keeps the commands running, so that a signal to the worker can reach them.
+ */
 function commandRunner(command: string, args: readonly string[]): CommandRunner {
   const running = new Set<ChildProcess>();
   const handler: WorkerHandler = (body) => new Promise((resolve, reject) => {

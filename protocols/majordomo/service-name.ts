@@ -17,8 +17,7 @@ export function isValidServiceName(service: string): boolean {
   return service.length > 0 && Buffer.byteLength(service) <= MAX_OCTETS && !/[\u0000-\u001f\u007f-\u009f]/.test(service);
 }
 
-/** Returns `service` if it can be a service name; throws RangeError otherwise. */
-export function checkServiceName(service: string): string {
+/** Throws RangeError, naming the rule, unless `service` can be a service name. */
+export function checkServiceName(service: string): void {
   if (!isValidServiceName(service)) throw new RangeError(`service name ${JSON.stringify(service)} must be 1-${MAX_OCTETS} octets of printable text`);
-  return service;
 }
