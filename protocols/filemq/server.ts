@@ -91,7 +91,7 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
     clientTerminated(ctx) {
       runtime.sessions.delete(ctx);
       runtime.emit({ type: "left", client: ctx.id });
-      void ctx.client.outbox.reset();
+      void ctx.client.outbox.close();
     },
 
     tryAnonymousAccess(ctx) {

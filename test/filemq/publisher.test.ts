@@ -5,7 +5,7 @@
  * input that neither stops nor starves the server (F1).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -28,6 +28,17 @@ async function subscribed(endpoint: string, path = "/", options: Map<string, str
   expect(await client.request({ message: "OHAI" })).toEqual({ message: "OHAI_OK" });
   expect(await client.request({ message: "ICANHAZ", path, options, cache })).toEqual({ message: "ICANHAZ_OK" });
   return client;
+}
+
+/** Descriptors of this process open on `path`. */
+function openOn(path: string): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
 }
 
 const cheezburgers = (messages: readonly FmqMsg[]): Cheezburger[] => messages.filter((m): m is Cheezburger => m.message === "CHEEZBURGER");
@@ -183,6 +194,36 @@ describe("heartbeats and expiry (§8)", () => {
     expect(client.all.some((m) => m.message === "RTFM")).toBe(false);
     await eventually(() => publisher.clientCount === 0, 6000, "the silent client to expire");
     expect(Date.now() - started).toBeGreaterThanOrEqual(5500);
+  });
+});
+
+describe("subscribers that leave in the middle of a file", () => {
+  it("neither crash the publisher nor leave the file open, and others are served", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "big.bin": randomBytes(40_000_000) });
+    const { endpoint, publisher } = await publisherOf(registry, source);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // Each leaves at a different point of its transfer, so that some leave while a chunk is being read.
+      for (let i = 0; i < 30; i++) {
+        const client = await subscribed(endpoint);
+        await client.send({ message: "NOM", credit: 50_000_000n });
+        await client.nextOf("CHEEZBURGER");
+        await new Promise((resolve) => setTimeout(resolve, (i % 8) * 7));
+        client.close();
+      }
+      await eventually(() => publisher.clientCount === 0, 10_000, "every session to end");
+      await eventually(() => openOn(join(source, "big.bin")) === 0, 5000, "the file to be closed");
+      const inbox = await registry.directory("inbox");
+      const { subscriber } = await subscriberOf(registry, endpoint, inbox);
+      await subscriber.caughtUp();
+      await mirrored(source, inbox);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
 
