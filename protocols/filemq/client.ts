@@ -24,6 +24,8 @@ export type SubscriberEvent =
   | { readonly type: "deleted"; readonly filename: string; readonly path: string }
   /** The server sent a filename the subscriber will not write (logged; nothing was written). */
   | { readonly type: "refused"; readonly filename: string; readonly reason: string }
+  /** The inbox could not write (or delete) a file: disk full, say (logged; nothing of it is visible). */
+  | { readonly type: "failed"; readonly filename: string; readonly reason: string }
   /** The inbox holds everything the server had for the subscriptions (see {@link FileMqSubscriber.caughtUp}). */
   | { readonly type: "caught-up" }
   /** The session ended; a new one follows after a backoff. */
@@ -212,7 +214,10 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
           emit({ type: "deleted", filename: outcome.filename, path: outcome.path });
           break;
         case "refused":
-          emit({ type: "refused", filename: outcome.filename, reason: outcome.reason });
+        case "failed":
+          emit({ type: outcome.kind, filename: outcome.filename, reason: outcome.reason });
+          break;
+        case "dropped":
           break;
       }
     },

@@ -316,6 +316,15 @@ export class Inbox {
   }
 }
 
+/**
+ * Work left running in the background: its failure is thrown where it is awaited (the next write, or the
+ * commit), and until then it must not count as unhandled, which would end the process (a full disk, say).
+ */
+function background<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
+}
+
 /** One file being received: written in order into its temporary file, then renamed into place. */
 export class InboxFile {
   /** Octets written so far: the offset the next chunk must have. */
@@ -346,12 +355,12 @@ export class InboxFile {
     }
     // Large chunks are written in the background, a few at a time at their own offsets, so the next chunk
     // can arrive meanwhile; at most WRITES_AHEAD chunks are held in memory waiting for the disk.
-    this.pending.push(this.writeAt(chunk, position));
+    this.pending.push(background(this.writeAt(chunk, position)));
     if (this.pending.length >= WRITES_AHEAD) await this.pending.shift();
     // A big file is flushed as it grows, so the flush before the rename has little left to do.
     if (this.inbox.fsync && this.written - this.flushed >= FLUSH_EVERY && this.syncing === undefined) {
       this.flushed = this.written;
-      this.syncing = datasyncAsync(this.descriptor).finally(() => (this.syncing = undefined));
+      this.syncing = background(datasyncAsync(this.descriptor).finally(() => (this.syncing = undefined)));
     }
   }
 
@@ -385,10 +394,10 @@ export class InboxFile {
       renameSync(this.temporary, this.target);
     } catch (error) {
       if (!["EISDIR", "ENOTEMPTY", "EEXIST"].includes((error as NodeJS.ErrnoException).code ?? "")) throw this.discard(error);
-      // The publisher replaced a directory by this file: the directory is stale.
-      await rm(this.target, { recursive: true, force: true });
-      this.inbox.forget(this.filename.slice(1));
       try {
+        // The publisher replaced a directory by this file: the directory is stale.
+        await rm(this.target, { recursive: true, force: true });
+        this.inbox.forget(this.filename.slice(1));
         renameSync(this.temporary, this.target);
       } catch (again) {
         throw this.discard(again);

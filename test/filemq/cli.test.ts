@@ -85,6 +85,22 @@ describe("command line", () => {
   });
 });
 
+describe("a full disk", () => {
+  it("makes no partial file visible, goes on with the other files, and --once exits 1 saying so", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    // Under RLIMIT_FSIZE a write past the limit fails (EFBIG) as it would on a full disk. One file is written
+    // in one small chunk, the other in large chunks written in the background.
+    await writeTree(source, { "big.bin": randomBytes(200_000), "huge.bin": randomBytes(3_000_000), "small.txt": "fits\n", "zz-after.txt": "after\n" });
+    const { endpoint } = await publisherOf(registry, source);
+    const subscriber = filemq(["subscribe", endpoint, "--inbox", inbox, "--once", "--json"], { wrapper: ["prlimit", "--fsize=150000"] });
+    expect((await subscriber.exited).code).toBe(1);
+    expect(subscriber.stderr.at(-1)).toBe(`filemq subscribe: caught up, but 2 files could not be written into ${inbox}`);
+    expect(subscriber.events().filter((event) => event.event === "failed").map((event) => event.filename)).toEqual(["/big.bin", "/huge.bin"]);
+    expect(await allPaths(inbox)).toEqual([".cache", "small.txt", "zz-after.txt"]);
+  });
+});
+
 describe("crashes and restarts", () => {
   it("a subscriber killed with SIGKILL mid-transfer and restarted ends identical; no partial file is ever visible", { timeout: 60_000 }, async () => {
     const source = await registry.directory("src");

@@ -112,6 +112,7 @@ export function subscriberLine(event: SubscriberEvent): string | undefined {
     case "delivered": return `delivered ${event.filename} (${formatBytes(event.size)})`;
     case "deleted": return `deleted ${event.filename}`;
     case "refused": return `refused ${JSON.stringify(event.filename)} from the server: ${event.reason}`;
+    case "failed": return `cannot write ${event.filename}: ${event.reason}`;
     case "caught-up": return "caught up";
     case "disconnected": return `disconnected: ${event.reason}`;
     case "connection-failed": return `connection failed: ${event.reason}`;
