@@ -17,7 +17,7 @@ import { freeEndpoint } from "../engine/support.js";
 const registry = new Registry();
 afterEach(() => registry.closeAll());
 
-function filemq(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): FilemqProcess {
+function filemq(args: readonly string[], options: ConstructorParameters<typeof FilemqProcess>[1] = {}): FilemqProcess {
   return registry.add(new FilemqProcess(args, options), (process) => process.stop());
 }
 
