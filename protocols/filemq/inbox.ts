@@ -8,7 +8,7 @@
  * carries), not while files arrive, and stay valid while a file's size and modification time do.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fdatasync, fstatSync, openSync, renameSync, unlinkSync, write, writeSync } from "node:fs";
+import { closeSync, fdatasync, fstatSync, openSync, realpathSync, renameSync, unlinkSync, write, writeSync } from "node:fs";
 import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir, stat, unlink, writeFile, rename } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join, sep } from "node:path";
@@ -203,7 +203,13 @@ export class Inbox {
     if (problem !== undefined) throw new PathRefused(filename, problem);
     const segments = segmentsOf(filename);
     const parent = segments.slice(0, -1).join("/");
-    if (this.checked.has(parent)) return join(this.root, ...segments.slice(0, -1));
+    if (this.checked.has(parent)) {
+      // Checked before, but anyone may have swapped a directory on the way for a link since: one realpath
+      // call tells (the root is resolved, so any link on the way changes the answer).
+      const directory = join(this.root, ...segments.slice(0, -1));
+      if (resolvedPath(directory) === directory) return directory;
+      this.uncheck(parent);
+    }
     let directory = this.root;
     for (const [index, segment] of segments.slice(0, -1).entries()) {
       directory = join(directory, segment);
@@ -313,6 +319,15 @@ export class Inbox {
     const temporary = join(this.root, `.fmq-${randomBytes(8).toString("hex")}.part`);
     await writeFile(temporary, lines.join(""));
     await rename(temporary, join(this.root, CACHE_FILE));
+  }
+}
+
+/** The path with every symbolic link resolved, or undefined if it does not exist. */
+function resolvedPath(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
   }
 }
 

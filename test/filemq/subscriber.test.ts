@@ -4,7 +4,7 @@
  * server's filenames and deletes (F6), chunks out of order and sequence gaps (restart with RESYNC), RTFM and
  * silence (reconnect with backoff and replayed subscriptions, F5), SRSLY (no retry), and the caught-up signal.
  */
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FmqMsgDraft } from "../../generated/filemq/fmq_msg.js";
@@ -115,6 +115,20 @@ describe("a hostile server (F6)", () => {
     // Nothing of that ended the session.
     expect(server.count("OHAI")).toBe(1);
     expect(await allPaths(join(inbox, ".."))).not.toContain("escape");
+  });
+
+  it("does not follow a symbolic link put in place of a directory it made earlier", async () => {
+    const { server, inbox, events, peer } = await session();
+    const outside = await registry.directory("outside");
+    const sequence = { next: 0n };
+    await sendFile(server, peer, sequence, "/d/first.txt", "first\n");
+    await eventSeen(events, (event) => event.type === "delivered", 5000, "first.txt");
+    // Someone on the subscriber's machine swaps the directory for a link to elsewhere.
+    await rename(join(inbox, "d"), join(inbox, "d-moved"));
+    await symlink(outside, join(inbox, "d"));
+    await sendFile(server, peer, sequence, "/d/second.txt", "second\n");
+    await eventSeen(events, (event) => event.type === "refused" && event.filename === "/d/second.txt", 5000, "the refusal");
+    expect(await allPaths(outside)).toEqual([]);
   });
 });
 
