@@ -85,6 +85,22 @@ describe("command line", () => {
   });
 });
 
+describe("a reader that goes away", () => {
+  it("stops a subscriber writing --json into a pipe cleanly, as a signal would", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    const { endpoint } = await publisherOf(registry, source);
+    const subscriber = filemq(["subscribe", endpoint, "--inbox", inbox, "--json"]);
+    await subscriber.event((event) => event.event === "connected");
+    // `filemq subscribe --json | head -1`: the reader is gone when the next event is written.
+    subscriber.child.stdout?.destroy();
+    await writeTree(source, { "later.txt": "after the reader left\n" });
+    expect((await subscriber.exited).code).toBe(0);
+    expect(subscriber.stderr).toEqual([]);
+    expect((await allPaths(inbox)).filter((name) => name.endsWith(".part"))).toEqual([]);
+  });
+});
+
 describe("a full disk", () => {
   it("makes no partial file visible, goes on with the other files, and --once exits 1 saying so", { timeout: 30_000 }, async () => {
     const source = await registry.directory("src");
