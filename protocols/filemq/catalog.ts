@@ -85,6 +85,8 @@ export class Catalog {
   private readonly unpublishable = new Set<string>();
   /** Files seen but not stable yet. */
   private readonly unstable = new Set<string>();
+  /** Mount directories found missing, reported once until they are there again. */
+  private readonly missing = new Set<string>();
 
   constructor(
     /** A file is stable once not modified for this long (ms). */
@@ -127,6 +129,7 @@ export class Catalog {
     const collector = new Collector(now);
     const found = new Map<string, PublishedFile>();
     for (const mount of this.mountList) {
+      if (!this.present(mount)) continue;
       for (const file of await listFiles(mount, mount.location, "", this.warn)) {
         if (found.has(file.vpath)) this.warnHidden(file);
         else found.set(file.vpath, file);
@@ -174,6 +177,17 @@ export class Catalog {
       else this.consider(file, collector);
     }
     return collector.result();
+  }
+
+  /** Whether a mount's directory is there; said once when it is not (its files, if any were, go as deletes). */
+  private present(mount: Mount): boolean {
+    if (statSync(mount.location, { throwIfNoEntry: false })?.isDirectory() === true) {
+      this.missing.delete(mount.location);
+      return true;
+    }
+    if (!this.missing.has(mount.location)) this.warn(`${mount.location} is not a directory: nothing is published from it until it is one`);
+    this.missing.add(mount.location);
+    return false;
   }
 
   /** Known files at or under a physical path. */
@@ -249,8 +263,8 @@ async function listFiles(mount: Mount, top: string, topPrefix: string, warn: (me
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch (error) {
-      // A directory removed during the scan simply has no files; a mount that is missing is worth a word.
-      if (directory === mount.location || (error as NodeJS.ErrnoException).code !== "ENOENT") warn(`cannot read ${directory}: ${(error as Error).message}`);
+      // A directory removed during the scan simply has no files.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") warn(`cannot read ${directory}: ${(error as Error).message}`);
       continue;
     }
     for (const entry of entries) {

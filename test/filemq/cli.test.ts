@@ -37,6 +37,9 @@ describe("command line", () => {
     const unknown = await runFilemq(["subscribe", "--frobnicate"]);
     expect(unknown.code).toBe(2);
     expect((await runFilemq(["fetch"])).code).toBe(2);
+    const nothing = await runFilemq(["publish", "/nonexistent/directory", "--bind", "tcp://127.0.0.1:*"]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toEqual(["filemq publish: /nonexistent/directory is not a directory"]);
     const noPassword = await runFilemq(["subscribe", "tcp://127.0.0.1:1", "--inbox", "/tmp/x", "--user", "guest"], { env: { FILEMQ_PASSWORD: undefined } });
     expect(noPassword.code).toBe(2);
     expect(noPassword.stderr[0]).toMatch(/--user needs a password: --password-file FILE or the FILEMQ_PASSWORD/);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../protocols/filemq/server-config.js";
 import { startPublisher } from "../../protocols/filemq/server.js";
+import { MemoryLogger } from "../support/engines.js";
 import { Registry, eventSeen, mirrored, publisherOf, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
 
 const registry = new Registry();
@@ -159,6 +160,25 @@ describe("configuration", () => {
   ])("refuses a bad configuration at load time: %j", async (config, message) => {
     await expect(startPublisher({ config, logger: testLogger })).rejects.toThrow(message);
     await expect(startPublisher({ config, logger: testLogger })).rejects.toBeInstanceOf(ConfigurationError);
+  });
+});
+
+describe("a published directory that is missing", () => {
+  it("is reported once, not at every rescan, and published once it appears", { timeout: 15_000 }, async () => {
+    const parent = await registry.directory("parent");
+    const source = join(parent, "later");
+    const logger = new MemoryLogger();
+    const { endpoint, publisher } = await publisherOf(registry, source, { logger });
+    const { subscriber } = await subscriberOf(registry, endpoint, await registry.directory("inbox"));
+    await subscriber.caughtUp();
+    const about = (): string[] => logger.messages("warn").filter((message) => message.includes(source));
+    const before = about();
+    expect(before).toContain(`${source} is not a directory: nothing is published from it until it is one`);
+    for (let i = 0; i < 3; i++) await publisher.rescan();
+    expect(about()).toEqual(before);
+    await writeTree(source, { "now.txt": "here\n" });
+    await publisher.rescan();
+    await mirrored(source, subscriber.inbox.root);
   });
 });
 
