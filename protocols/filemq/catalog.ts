@@ -109,10 +109,9 @@ export class Catalog {
     for (const entry of this.entries.values()) if (entry.announced !== undefined && entry.file.vpath.startsWith(prefix)) yield entry.file;
   }
 
-  /** An announced file. */
-  file(vpath: string): PublishedFile | undefined {
-    const entry = this.entries.get(vpath);
-    return entry?.announced !== undefined ? entry.file : undefined;
+  /** Whether a file is there under this virtual path, announced or not yet stable. */
+  has(vpath: string): boolean {
+    return this.entries.has(vpath);
   }
 
   /** The SHA-1 of a file's contents, computed once per size and modification time. */

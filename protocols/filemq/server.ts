@@ -166,7 +166,8 @@ function progressEvent(client: number, step: Extract<DispatchStep, { fields: unk
  * RESYNC (§11.4): queues every announced file under the path except those whose digest the subscriber's
  * cache already has. Cache keys are resolved against the path with exactly one `/` (so root subscriptions
  * work, unlike C); keys naming files the publisher does not have get a delete, so that the subscriber's
- * mirror loses what was deleted while it was away.
+ * mirror loses what was deleted while it was away (a file still being written is there: it gets no delete,
+ * and its create once it is stable).
  */
 async function resync(catalog: Catalog, outbox: Outbox, request: Icanhaz): Promise<void> {
   const cached = new Map<string, string>();
@@ -180,7 +181,7 @@ async function resync(catalog: Catalog, outbox: Outbox, request: Icanhaz): Promi
     if (digest !== undefined && sameDigest(await catalog.digest(file).catch(() => ""), digest)) continue;
     outbox.queuePatch({ op: "create", vpath: file.vpath, file });
   }
-  for (const vpath of cached.keys()) if (catalog.file(vpath) === undefined) outbox.queuePatch({ op: "delete", vpath });
+  for (const vpath of cached.keys()) if (!catalog.has(vpath)) outbox.queuePatch({ op: "delete", vpath });
 }
 
 /** How soon after a change the watchers rescan, so that a burst of changes costs one scan. */

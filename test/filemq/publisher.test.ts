@@ -13,7 +13,8 @@ import type { Cheezburger, FmqMsg } from "../../generated/filemq/fmq_msg.js";
 import { digestFile } from "../../protocols/filemq/digests.js";
 import { readVectors, framesOf } from "../support/vectors.js";
 import { RawClient } from "./peers.js";
-import { Registry, eventually, mirrored, publisherOf, subscriberOf, writeTree } from "./support.js";
+import { startPublisher } from "../../protocols/filemq/server.js";
+import { FAST_CONFIG, Registry, eventually, mirrored, publisherOf, subscriberOf, testLogger, writeTree } from "./support.js";
 
 const registry = new Registry();
 afterEach(() => registry.closeAll());
@@ -161,6 +162,18 @@ describe("RESYNC (F4, §11.4)", () => {
     await eventually(() => cheezburgers(client.all).length === 3, 3000, "the changed file and the delete");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(cheezburgers(client.all).map((m) => [m.operation, m.filename, m.chunk.length])).toEqual([[1, "/diff.txt", 4], [1, "/diff.txt", 0], [2, "/vanished.txt", 0]]);
+  });
+
+  it("deletes no cached file the publisher has but has not announced yet (still being written)", async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "fresh.txt": "being written\n" });
+    // A long stability age: the file is there, but not stable when the client resyncs.
+    const publisher = registry.add(await startPublisher({ logger: testLogger, mounts: [{ location: source, alias: "/" }], config: { ...FAST_CONFIG, "server/stable_age": 60_000 } }), (p) => p.close());
+    const endpoint = await publisher.bind("tcp://127.0.0.1:*");
+    const client = await subscribed(endpoint, "/", new Map([["RESYNC", "1"]]), new Map([["fresh.txt", "2C98A5F1E0D7C6B5A4938271605F4E3D2C1B0A99"]]));
+    await client.send({ message: "NOM", credit: 5_000_000n });
+    expect(await client.request({ message: "HUGZ" })).toEqual({ message: "HUGZ_OK" });
+    expect(cheezburgers(client.all)).toEqual([]);
   });
 
   it("without RESYNC sends only what changes after the subscription", async () => {
