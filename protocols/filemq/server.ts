@@ -5,7 +5,7 @@
  * virtual path starts with one of its subscriptions, from any mount, within the credit it granted.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve, sep } from "node:path";
 import { createLogger, loadConfig, type CallOptions, type ConfigSource, type Logger, type ServerOptions, type ServerSecurity } from "../../runtime/engine/index.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { FmqServer, type FmqServerActions, type FmqServerContext } from "../../generated/filemq/fmq_server.js";
@@ -285,6 +285,16 @@ export class FileMqPublisher {
       this.fullScanQueued = false;
       return this.catalog.scan();
     });
+  }
+
+  /**
+   * Looks at one file soon, as file watching would: for an application that writes into a published
+   * directory and knows what it changed (a relay's subscriber), so the change goes out without a rescan.
+   */
+  fileChanged(path: string): void {
+    const absolute = resolve(path);
+    const mount = this.catalog.mounts.find((candidate) => absolute.startsWith(candidate.location + sep));
+    if (mount !== undefined) this.changed(mount, relative(mount.location, absolute));
   }
 
   /** @internal Runs `cleanup` when the publisher closes (an authenticator it owns, say). */

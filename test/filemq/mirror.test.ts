@@ -183,6 +183,20 @@ describe("a published directory that is missing", () => {
 });
 
 describe("files in flux", () => {
+  it("announces a file it is told about at once, without file watching or a rescan (as a relay tells it)", async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    const { endpoint, publisher } = await publisherOf(registry, source, { watch: false, config: { "server/monitor": 3600 } });
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox);
+    await subscriber.caughtUp();
+    await writeTree(source, { "told/about.txt": "news\n" });
+    publisher.fileChanged(join(source, "told/about.txt"));
+    await eventSeen(events, (event) => event.type === "delivered" && event.filename === "/told/about.txt", 5000, "the file");
+    await rm(join(source, "told/about.txt"));
+    publisher.fileChanged(join(source, "told/about.txt"));
+    await eventSeen(events, (event) => event.type === "deleted" && event.filename === "/told/about.txt", 5000, "its delete");
+  });
+
   it("publishes a file only once it is stable, and never a hidden one", async () => {
     const source = await registry.directory("src");
     const inbox = await registry.directory("inbox");
