@@ -8,7 +8,7 @@
  */
 import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
-import { digestFile, stillValid, type Digest, type StampedDigest } from "./digests.js";
+import { digestFile, stillValid, type Digest, type FileStamp } from "./digests.js";
 import { joinVirtual, pathProblem } from "./paths.js";
 
 /** A directory published under a virtual path. */
@@ -79,7 +79,7 @@ class Collector {
  */
 export class Catalog {
   private readonly entries = new Map<string, Entry>();
-  private readonly digests = new Map<string, StampedDigest>();
+  private readonly digests = new Map<string, FileStamp & { readonly digest: Promise<Digest> }>();
   private readonly mountList: Mount[] = [];
   /** Files whose virtual path no subscriber would accept (§12.1), reported once each. */
   private readonly unpublishable = new Set<string>();
@@ -114,13 +114,20 @@ export class Catalog {
     return this.entries.has(vpath);
   }
 
-  /** The SHA-1 of a file's contents, computed once per size and modification time. */
-  async digest(file: PublishedFile): Promise<Digest> {
+  /**
+   * The SHA-1 of a file's contents, computed once per size and modification time, however many subscribers
+   * ask at once (all of them do when they come back after a publisher restart).
+   */
+  digest(file: PublishedFile): Promise<Digest> {
     const known = this.digests.get(file.path);
-    if (stillValid(known, file) && known !== undefined) return known.digest;
-    const digest = await digestFile(file.path);
-    this.digests.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, digest });
-    return digest;
+    if (known !== undefined && stillValid(known, file)) return known.digest;
+    const entry = { size: file.size, mtimeMs: file.mtimeMs, digest: digestFile(file.path) };
+    this.digests.set(file.path, entry);
+    // A failure is not remembered: the next request tries again.
+    entry.digest.catch(() => {
+      if (this.digests.get(file.path) === entry) this.digests.delete(file.path);
+    });
+    return entry.digest;
   }
 
   /** Compares every mount's tree with what was announced. */
