@@ -54,11 +54,6 @@ export class Outbox {
   private stepping: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  /** Patches queued, not counting the file being sent. */
-  get queued(): number {
-    return this.queue.size;
-  }
-
   /** Whether anything is left to send. */
   get idle(): boolean {
     return this.current === undefined && this.queue.size === 0;
