@@ -186,6 +186,22 @@ describe("liveness (§8, F5)", () => {
     expect((await server.nextOf("ICANHAZ")).message.path).toBe("/b/");
   });
 
+  it("tells a server sending files that need no new credit that it is alive, at least every heartbeat", async () => {
+    // Small files use the credit slowly, so no NOM is due for a long while; a subscriber slow to write them
+    // (fsync on a busy disk) answers the server's HUGZ only after the files queued before it, too late.
+    const { server, peer } = await session({ heartbeat: 300 });
+    const sequence = { next: 0n };
+    const started = Date.now();
+    for (let i = 0; Date.now() - started < 1500; i++) {
+      await sendFile(server, peer, sequence, `/small/${i}.txt`, "x");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await eventually(() => server.count("NOM") >= 1 + 3, 3000, "NOMs while the files arrive");
+    const later = server.received.items.filter((item) => item.message.message === "NOM").slice(1);
+    expect(later.every((item) => item.message.message === "NOM" && item.message.credit === 0n)).toBe(true);
+    expect(server.count("HUGZ")).toBe(0);
+  });
+
   it("reconnects after RTFM (the C client stopped for good), with a backoff that doubles", async () => {
     const { server, peer, events } = await session({ backoff: { initial: 300, max: 5000 }, heartbeat: 20_000 });
     const rtfm: FmqMsgDraft = { message: "RTFM", reason: "who are you?" };
