@@ -6,6 +6,9 @@ import { runFilemq } from "../protocols/filemq/cli/main.js";
 
 const interrupted = new Promise<string>((resolve) => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve(signal));
+  // A reader that went away (`filemq subscribe --json | head -1`) ends a command cleanly, as SIGPIPE ends
+  // other tools; unhandled, the write error would end the process before a subscriber could clean up.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "stdout error"));
 });
 
 runFilemq(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, interrupted }).then(

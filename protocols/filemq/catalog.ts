@@ -8,7 +8,7 @@
  */
 import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
-import { digestFile, stillValid, type Digest, type StampedDigest } from "./digests.js";
+import { digestFile, stillValid, type Digest, type FileStamp } from "./digests.js";
 import { joinVirtual, pathProblem } from "./paths.js";
 
 /** A directory published under a virtual path. */
@@ -79,12 +79,14 @@ class Collector {
  */
 export class Catalog {
   private readonly entries = new Map<string, Entry>();
-  private readonly digests = new Map<string, StampedDigest>();
+  private readonly digests = new Map<string, FileStamp & { readonly digest: Promise<Digest> }>();
   private readonly mountList: Mount[] = [];
   /** Files whose virtual path no subscriber would accept (§12.1), reported once each. */
   private readonly unpublishable = new Set<string>();
   /** Files seen but not stable yet. */
   private readonly unstable = new Set<string>();
+  /** Mount directories found missing, reported once until they are there again. */
+  private readonly missing = new Set<string>();
 
   constructor(
     /** A file is stable once not modified for this long (ms). */
@@ -107,19 +109,25 @@ export class Catalog {
     for (const entry of this.entries.values()) if (entry.announced !== undefined && entry.file.vpath.startsWith(prefix)) yield entry.file;
   }
 
-  /** An announced file. */
-  file(vpath: string): PublishedFile | undefined {
-    const entry = this.entries.get(vpath);
-    return entry?.announced !== undefined ? entry.file : undefined;
+  /** Whether a file is there under this virtual path, announced or not yet stable. */
+  has(vpath: string): boolean {
+    return this.entries.has(vpath);
   }
 
-  /** The SHA-1 of a file's contents, computed once per size and modification time. */
-  async digest(file: PublishedFile): Promise<Digest> {
+  /**
+   * The SHA-1 of a file's contents, computed once per size and modification time, however many subscribers
+   * ask at once (all of them do when they come back after a publisher restart).
+   */
+  digest(file: PublishedFile): Promise<Digest> {
     const known = this.digests.get(file.path);
-    if (stillValid(known, file) && known !== undefined) return known.digest;
-    const digest = await digestFile(file.path);
-    this.digests.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, digest });
-    return digest;
+    if (known !== undefined && stillValid(known, file)) return known.digest;
+    const entry = { size: file.size, mtimeMs: file.mtimeMs, digest: digestFile(file.path) };
+    this.digests.set(file.path, entry);
+    // A failure is not remembered: the next request tries again.
+    entry.digest.catch(() => {
+      if (this.digests.get(file.path) === entry) this.digests.delete(file.path);
+    });
+    return entry.digest;
   }
 
   /** Compares every mount's tree with what was announced. */
@@ -127,6 +135,7 @@ export class Catalog {
     const collector = new Collector(now);
     const found = new Map<string, PublishedFile>();
     for (const mount of this.mountList) {
+      if (!this.present(mount)) continue;
       for (const file of await listFiles(mount, mount.location, "", this.warn)) {
         if (found.has(file.vpath)) this.warnHidden(file);
         else found.set(file.vpath, file);
@@ -174,6 +183,17 @@ export class Catalog {
       else this.consider(file, collector);
     }
     return collector.result();
+  }
+
+  /** Whether a mount's directory is there; said once when it is not (its files, if any were, go as deletes). */
+  private present(mount: Mount): boolean {
+    if (statSync(mount.location, { throwIfNoEntry: false })?.isDirectory() === true) {
+      this.missing.delete(mount.location);
+      return true;
+    }
+    if (!this.missing.has(mount.location)) this.warn(`${mount.location} is not a directory: nothing is published from it until it is one`);
+    this.missing.add(mount.location);
+    return false;
   }
 
   /** Known files at or under a physical path. */
@@ -249,8 +269,8 @@ async function listFiles(mount: Mount, top: string, topPrefix: string, warn: (me
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch (error) {
-      // A directory removed during the scan simply has no files; a mount that is missing is worth a word.
-      if (directory === mount.location || (error as NodeJS.ErrnoException).code !== "ENOENT") warn(`cannot read ${directory}: ${(error as Error).message}`);
+      // A directory removed during the scan simply has no files.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") warn(`cannot read ${directory}: ${(error as Error).message}`);
       continue;
     }
     for (const entry of entries) {

@@ -24,6 +24,8 @@ export type SubscriberEvent =
   | { readonly type: "deleted"; readonly filename: string; readonly path: string }
   /** The server sent a filename the subscriber will not write (logged; nothing was written). */
   | { readonly type: "refused"; readonly filename: string; readonly reason: string }
+  /** The inbox could not write (or delete) a file: disk full, say (logged; nothing of it is visible). */
+  | { readonly type: "failed"; readonly filename: string; readonly reason: string }
   /** The inbox holds everything the server had for the subscriptions (see {@link FileMqSubscriber.caughtUp}). */
   | { readonly type: "caught-up" }
   /** The session ended; a new one follows after a backoff. */
@@ -70,6 +72,8 @@ export interface SubscriberState {
   retryTimer: NodeJS.Timeout | undefined;
   /** When the last chunk arrived, or the session or a subscription started. */
   lastActivity: number;
+  /** When the last NOM went out. */
+  lastNom: number;
   /** CHEEZBURGERs received in this session. */
   received: number;
   hugzSent: number;
@@ -103,6 +107,7 @@ export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly st
     backoffMs,
     retryTimer: undefined,
     lastActivity: Date.now(),
+    lastNom: 0,
     received: 0,
     hugzSent: 0,
     hugzAnswered: 0,
@@ -179,8 +184,13 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     },
 
     refillCredit(ctx) {
-      const grant = ctx.client.credit.refill();
-      if (grant === 0) return;
+      const state = ctx.client;
+      const grant = state.credit.refill();
+      // Small files use the credit slowly, so a subscriber busy writing many of them may owe no NOM for a
+      // long while, and its answer to the server's HUGZ waits behind them: a NOM, of no credit if none is
+      // due, goes out at least every heartbeat so that the server does not give the session up meanwhile.
+      if (grant === 0 && Date.now() - state.lastNom < settings.heartbeatMs) return;
+      state.lastNom = Date.now();
       ctx.outgoing.credit = BigInt(grant);
       ctx.outgoing.sequence = 0n;
       ctx.next("send_credit");
@@ -212,7 +222,10 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
           emit({ type: "deleted", filename: outcome.filename, path: outcome.path });
           break;
         case "refused":
-          emit({ type: "refused", filename: outcome.filename, reason: outcome.reason });
+        case "failed":
+          emit({ type: outcome.kind, filename: outcome.filename, reason: outcome.reason });
+          break;
+        case "dropped":
           break;
       }
     },

@@ -102,6 +102,7 @@ function describe(event: SubscriberEvent): string | undefined {
     case "delivered": return `  arrived   ${event.filename.padEnd(26)} ${formatBytes(event.size)}`;
     case "deleted": return `  deleted   ${event.filename}`;
     case "refused": return `  refused   ${event.filename}: ${event.reason}`;
+    case "failed": return `  failed    ${event.filename}: ${event.reason}`;
     case "disconnected": return `  (disconnected: ${event.reason})`;
     case "connection-failed": return `  (connection failed: ${event.reason})`;
     case "denied": return `  (denied: ${event.reason})`;

@@ -26,11 +26,6 @@ export interface FileStamp {
   readonly mtimeMs: number;
 }
 
-/** A digest with the stamp of the file contents it was computed from. */
-export interface StampedDigest extends FileStamp {
-  readonly digest: Digest;
-}
-
 /** Whether a stamped digest still describes a file with this stamp. */
 export function stillValid(entry: FileStamp | undefined, stamp: FileStamp): boolean {
   return entry !== undefined && entry.size === stamp.size && entry.mtimeMs === stamp.mtimeMs;

@@ -8,7 +8,7 @@
  * carries), not while files arrive, and stay valid while a file's size and modification time do.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fdatasync, fstatSync, openSync, renameSync, unlinkSync, write, writeSync } from "node:fs";
+import { closeSync, fdatasync, fstatSync, openSync, realpathSync, renameSync, unlinkSync, write, writeSync } from "node:fs";
 import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir, stat, unlink, writeFile, rename } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join, sep } from "node:path";
@@ -203,7 +203,13 @@ export class Inbox {
     if (problem !== undefined) throw new PathRefused(filename, problem);
     const segments = segmentsOf(filename);
     const parent = segments.slice(0, -1).join("/");
-    if (this.checked.has(parent)) return join(this.root, ...segments.slice(0, -1));
+    if (this.checked.has(parent)) {
+      // Checked before, but anyone may have swapped a directory on the way for a link since: one realpath
+      // call tells (the root is resolved, so any link on the way changes the answer).
+      const directory = join(this.root, ...segments.slice(0, -1));
+      if (resolvedPath(directory) === directory) return directory;
+      this.uncheck(parent);
+    }
     let directory = this.root;
     for (const [index, segment] of segments.slice(0, -1).entries()) {
       directory = join(directory, segment);
@@ -316,6 +322,24 @@ export class Inbox {
   }
 }
 
+/** The path with every symbolic link resolved, or undefined if it does not exist. */
+function resolvedPath(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Work left running in the background: its failure is thrown where it is awaited (the next write, or the
+ * commit), and until then it must not count as unhandled, which would end the process (a full disk, say).
+ */
+function background<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
+}
+
 /** One file being received: written in order into its temporary file, then renamed into place. */
 export class InboxFile {
   /** Octets written so far: the offset the next chunk must have. */
@@ -346,12 +370,12 @@ export class InboxFile {
     }
     // Large chunks are written in the background, a few at a time at their own offsets, so the next chunk
     // can arrive meanwhile; at most WRITES_AHEAD chunks are held in memory waiting for the disk.
-    this.pending.push(this.writeAt(chunk, position));
+    this.pending.push(background(this.writeAt(chunk, position)));
     if (this.pending.length >= WRITES_AHEAD) await this.pending.shift();
     // A big file is flushed as it grows, so the flush before the rename has little left to do.
     if (this.inbox.fsync && this.written - this.flushed >= FLUSH_EVERY && this.syncing === undefined) {
       this.flushed = this.written;
-      this.syncing = datasyncAsync(this.descriptor).finally(() => (this.syncing = undefined));
+      this.syncing = background(datasyncAsync(this.descriptor).finally(() => (this.syncing = undefined)));
     }
   }
 
@@ -385,10 +409,10 @@ export class InboxFile {
       renameSync(this.temporary, this.target);
     } catch (error) {
       if (!["EISDIR", "ENOTEMPTY", "EEXIST"].includes((error as NodeJS.ErrnoException).code ?? "")) throw this.discard(error);
-      // The publisher replaced a directory by this file: the directory is stale.
-      await rm(this.target, { recursive: true, force: true });
-      this.inbox.forget(this.filename.slice(1));
       try {
+        // The publisher replaced a directory by this file: the directory is stale.
+        await rm(this.target, { recursive: true, force: true });
+        this.inbox.forget(this.filename.slice(1));
         renameSync(this.temporary, this.target);
       } catch (again) {
         throw this.discard(again);

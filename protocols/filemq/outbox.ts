@@ -5,7 +5,7 @@
  * current patch only, and never spends credit the subscriber did not grant. Files are read one chunk at a
  * time, so memory stays bounded whatever their size.
  */
-import { closeSync, openSync, read, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, read, readSync } from "node:fs";
 import { promisify } from "node:util";
 import { FMQ_MSG_FILE_CREATE, FMQ_MSG_FILE_DELETE, type Cheezburger } from "../../generated/filemq/fmq_msg.js";
 import type { Patch, PublishedFile } from "./catalog.js";
@@ -16,7 +16,7 @@ export type CheezburgerFields = Omit<Cheezburger, "message">;
 
 /** What "get next patch" found to do. */
 export type DispatchStep =
-  /** A chunk of the file being sent (empty at its end), whose size was `size` when it was last scanned. */
+  /** A chunk of the file being sent (empty at its end), whose size was `size` when it was opened. */
   | { readonly event: "send_chunk"; readonly fields: CheezburgerFields; readonly size: number }
   | { readonly event: "send_delete"; readonly fields: CheezburgerFields }
   /** The current patch was dropped (its file is gone): look at the next one. */
@@ -31,14 +31,13 @@ export const MAX_CREDIT = Number.MAX_SAFE_INTEGER;
 
 /** The file being sent. */
 interface OpenFile {
-  readonly file: PublishedFile;
-  descriptor: number | undefined;
+  readonly vpath: string;
+  readonly descriptor: number;
   offset: number;
-  size: number;
-  /** The next chunk, being read ahead while the previous one travels (one chunk at most). */
-  ahead: { readonly offset: number; readonly data: Promise<Buffer> } | undefined;
-  /** A read in flight: the descriptor stays open until it is done. */
-  reading: Promise<unknown> | undefined;
+  /** Its size when it was opened: what is sent of it, so that the copy a subscriber gets is one version. */
+  readonly size: number;
+  /** The next chunk, read while the previous one travels (one chunk at most). */
+  ahead: Promise<Buffer> | undefined;
 }
 
 /** One subscriber's queue, credit and transfer. */
@@ -51,11 +50,9 @@ export class Outbox {
   sequence = 0n;
   private readonly queue = new Map<string, Patch>();
   private current: OpenFile | undefined;
-
-  /** Patches queued, not counting the file being sent. */
-  get queued(): number {
-    return this.queue.size;
-  }
+  /** The step in flight, if any (settled when none). */
+  private stepping: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   /** Whether anything is left to send. */
   get idle(): boolean {
@@ -90,8 +87,18 @@ export class Outbox {
     return true;
   }
 
-  /** Get next patch (§10.2). */
-  async step(): Promise<DispatchStep> {
+  /**
+   * Get next patch (§10.2). Steps run one at a time (the engine runs one event per client at a time), and
+   * {@link Outbox.reset} waits for the one in flight before it closes the file.
+   */
+  step(): Promise<DispatchStep> {
+    if (this.closed) return Promise.resolve({ event: "finished" });
+    const step = this.nextStep();
+    this.stepping = step.catch(() => undefined);
+    return step;
+  }
+
+  private async nextStep(): Promise<DispatchStep> {
     if (this.current === undefined) {
       const patch = this.queue.values().next().value;
       if (patch === undefined) return { event: "finished" };
@@ -99,41 +106,42 @@ export class Outbox {
       if (patch.op === "delete") {
         return { event: "send_delete", fields: this.cheezburger(FMQ_MSG_FILE_DELETE, patch.vpath, 0, 0, EMPTY) };
       }
-      // The size the scan found: a file that grows meanwhile gets a new patch once its change is stable.
-      this.current = { file: patch.file, descriptor: undefined, offset: 0, size: patch.file.size, ahead: undefined, reading: undefined };
+      this.current = openFile(patch.file);
+      // Gone (or unreadable) since the scan: a later scan sends its delete.
+      if (this.current === undefined) return { event: "next_patch" };
     }
     const current = this.current;
-    if (current.descriptor === undefined) {
-      try {
-        current.descriptor = openSync(current.file.path, "r");
-      } catch {
-        // Gone (or unreadable) since the scan: a later scan sends its delete.
-        await this.closeCurrent();
-        return { event: "next_patch" };
-      }
-    }
     const wanted = Math.min(CHUNK_SIZE, current.size - current.offset);
     if (wanted > 0) {
       if (wanted > this.credit) return { event: "no_credit" };
-      const chunk = await this.readChunk(current, current.descriptor, wanted);
+      let chunk: Buffer;
+      try {
+        chunk = await (current.ahead ?? readChunk(current.descriptor, wanted, current.offset));
+      } catch {
+        // Unreadable now: dropped like a file gone (a subscriber in the middle of it starts over).
+        await this.closeCurrent();
+        return { event: "next_patch" };
+      }
+      current.ahead = undefined;
       if (chunk.length > 0) {
-        const fields = this.cheezburger(FMQ_MSG_FILE_CREATE, current.file.vpath, current.offset, 0, chunk);
+        const fields = this.cheezburger(FMQ_MSG_FILE_CREATE, current.vpath, current.offset, 0, chunk);
         current.offset += chunk.length;
         this.credit -= chunk.length;
         // Large files: the next chunk is read from disk while this one travels.
         const next = Math.min(CHUNK_SIZE, current.size - current.offset);
-        if (next > SYNC_IO_LIMIT) current.ahead = { offset: current.offset, data: this.track(current, readAsync(current.descriptor, next, current.offset)) };
+        if (next > SYNC_IO_LIMIT) current.ahead = readAhead(current.descriptor, next, current.offset);
         return { event: "send_chunk", fields, size: current.size };
       }
-      // The file got shorter since it was opened: it ends here.
+      // The file got shorter since it was opened (rewritten in place): it ends here.
     }
-    const end = this.cheezburger(FMQ_MSG_FILE_CREATE, current.file.vpath, current.offset, 1, EMPTY);
+    const end = this.cheezburger(FMQ_MSG_FILE_CREATE, current.vpath, current.offset, 1, EMPTY);
     await this.closeCurrent();
     return { event: "send_chunk", fields: end, size: current.size };
   }
 
-  /** Forgets everything: subscriptions, queue, credit, sequence, and the file being sent (a new session). */
+  /** Forgets everything for a new session: subscriptions, queue, credit, sequence, and the file being sent. */
   async reset(): Promise<void> {
+    await this.stepping;
     this.subscriptions.length = 0;
     this.queue.clear();
     this.credit = 0;
@@ -141,44 +149,72 @@ export class Outbox {
     await this.closeCurrent();
   }
 
+  /**
+   * The subscriber left, maybe while a step was in flight (its event may even go on for a while): no step
+   * does anything from now on, and the file is closed once the step in flight is done with it.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reset();
+  }
+
   private cheezburger(operation: number, filename: string, offset: number, eof: number, chunk: Uint8Array): CheezburgerFields {
     return { sequence: this.sequence++, operation, filename, offset: BigInt(offset), eof, headers: new Map(), chunk };
-  }
-
-  /** The chunk at the file's offset: the one read ahead if there is one, else read now. */
-  private async readChunk(current: OpenFile, descriptor: number, wanted: number): Promise<Buffer> {
-    const ahead = current.ahead;
-    current.ahead = undefined;
-    if (ahead !== undefined && ahead.offset === current.offset) return ahead.data;
-    await ahead?.data.catch(() => undefined);
-    if (wanted > SYNC_IO_LIMIT) return this.track(current, readAsync(descriptor, wanted, current.offset));
-    const buffer = Buffer.allocUnsafe(wanted);
-    return buffer.subarray(0, readSync(descriptor, buffer, 0, wanted, current.offset));
-  }
-
-  /** Remembers a read in flight on the file, so that its descriptor is closed only after it. */
-  private track<T>(current: OpenFile, read: Promise<T>): Promise<T> {
-    current.reading = read;
-    return read;
   }
 
   private async closeCurrent(): Promise<void> {
     const current = this.current;
     this.current = undefined;
-    // A read still in flight must finish before its descriptor can be closed (and reused).
-    await current?.reading?.catch(() => undefined);
-    if (current?.descriptor !== undefined) closeSync(current.descriptor);
+    if (current === undefined) return;
+    // A read ahead still in flight must finish before its descriptor can be closed (and reused).
+    await current.ahead?.catch(() => undefined);
+    closeSync(current.descriptor);
   }
 }
 
 const EMPTY = new Uint8Array(0);
 
 /**
+ * Opens a file to send, or undefined if it is gone. Its size is taken from the open file, not from the scan:
+ * a file replaced since the scan (renamed over, as editors and FileMQ's own subscribers write) is then sent
+ * whole, never as the new contents cut to the old size.
+ */
+function openFile(file: PublishedFile): OpenFile | undefined {
+  let descriptor: number;
+  try {
+    descriptor = openSync(file.path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    return { vpath: file.vpath, descriptor, offset: 0, size: fstatSync(descriptor).size, ahead: undefined };
+  } catch {
+    closeSync(descriptor);
+    return undefined;
+  }
+}
+
+/**
  * Reads up to this size are synchronous: opening, closing and small reads cost microseconds, far less than
  * a thread-pool round trip each; a whole chunk goes through the thread pool so the event loop never waits long.
  */
 const SYNC_IO_LIMIT = 256 * 1024;
-const readAsync = (descriptor: number, length: number, position: number): Promise<Buffer> => {
+
+/** The chunk at `position`: small ones read at once, large ones in the thread pool. */
+function readChunk(descriptor: number, length: number, position: number): Buffer | Promise<Buffer> {
+  if (length > SYNC_IO_LIMIT) return readAsync(descriptor, length, position);
+  const buffer = Buffer.allocUnsafe(length);
+  return buffer.subarray(0, readSync(descriptor, buffer, 0, length, position));
+}
+
+/** A read started ahead of need; its failure surfaces when the chunk is taken, or is ignored if it never is. */
+function readAhead(descriptor: number, length: number, position: number): Promise<Buffer> {
+  const data = readAsync(descriptor, length, position);
+  data.catch(() => undefined);
+  return data;
+}
+
+function readAsync(descriptor: number, length: number, position: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
   return promisify(read)(descriptor, buffer, 0, length, position).then((result) => buffer.subarray(0, result.bytesRead));
-};
+}

@@ -2,7 +2,8 @@
  * A FileMQ relay: a subscriber mirrors an upstream publisher into an inbox, and a publisher serves that inbox
  * downstream, so one publisher feeds a tree of relays and their subscribers. Files reach the inbox whole (a
  * temporary dot-file renamed into place) and dot-files are never published, so a file appears downstream
- * only once it is complete upstream; each delivery or delete upstream makes the publisher rescan at once.
+ * only once it is complete upstream; each delivery or delete upstream makes the publisher look at that file
+ * at once (file watching would too, a moment later, where it works).
  */
 import type { CallOptions, Logger } from "../../runtime/engine/index.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
@@ -55,7 +56,7 @@ export async function startRelay(options: RelayOptions): Promise<FileMqRelay> {
     throw error;
   }
   subscriber.on((event) => {
-    if (event.type === "delivered" || event.type === "deleted") void publisher.rescan().catch(() => undefined);
+    if (event.type === "delivered" || event.type === "deleted") publisher.fileChanged(event.path);
   });
   return {
     subscriber,

@@ -5,7 +5,7 @@
  * virtual path starts with one of its subscriptions, from any mount, within the credit it granted.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve, sep } from "node:path";
 import { createLogger, loadConfig, type CallOptions, type ConfigSource, type Logger, type ServerOptions, type ServerSecurity } from "../../runtime/engine/index.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { FmqServer, type FmqServerActions, type FmqServerContext } from "../../generated/filemq/fmq_server.js";
@@ -91,7 +91,7 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
     clientTerminated(ctx) {
       runtime.sessions.delete(ctx);
       runtime.emit({ type: "left", client: ctx.id });
-      void ctx.client.outbox.reset();
+      void ctx.client.outbox.close();
     },
 
     tryAnonymousAccess(ctx) {
@@ -166,7 +166,8 @@ function progressEvent(client: number, step: Extract<DispatchStep, { fields: unk
  * RESYNC (§11.4): queues every announced file under the path except those whose digest the subscriber's
  * cache already has. Cache keys are resolved against the path with exactly one `/` (so root subscriptions
  * work, unlike C); keys naming files the publisher does not have get a delete, so that the subscriber's
- * mirror loses what was deleted while it was away.
+ * mirror loses what was deleted while it was away (a file still being written is there: it gets no delete,
+ * and its create once it is stable).
  */
 async function resync(catalog: Catalog, outbox: Outbox, request: Icanhaz): Promise<void> {
   const cached = new Map<string, string>();
@@ -180,7 +181,7 @@ async function resync(catalog: Catalog, outbox: Outbox, request: Icanhaz): Promi
     if (digest !== undefined && sameDigest(await catalog.digest(file).catch(() => ""), digest)) continue;
     outbox.queuePatch({ op: "create", vpath: file.vpath, file });
   }
-  for (const vpath of cached.keys()) if (catalog.file(vpath) === undefined) outbox.queuePatch({ op: "delete", vpath });
+  for (const vpath of cached.keys()) if (!catalog.has(vpath)) outbox.queuePatch({ op: "delete", vpath });
 }
 
 /** How soon after a change the watchers rescan, so that a burst of changes costs one scan. */
@@ -284,6 +285,16 @@ export class FileMqPublisher {
       this.fullScanQueued = false;
       return this.catalog.scan();
     });
+  }
+
+  /**
+   * Looks at one file soon, as file watching would: for an application that writes into a published
+   * directory and knows what it changed (a relay's subscriber), so the change goes out without a rescan.
+   */
+  fileChanged(path: string): void {
+    const absolute = resolve(path);
+    const mount = this.catalog.mounts.find((candidate) => absolute.startsWith(candidate.location + sep));
+    if (mount !== undefined) this.changed(mount, relative(mount.location, absolute));
   }
 
   /** @internal Runs `cleanup` when the publisher closes (an authenticator it owns, say). */

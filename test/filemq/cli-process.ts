@@ -17,8 +17,10 @@ export class FilemqProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private partial = { stdout: "", stderr: "" };
 
-  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; netns?: string } = {}) {
-    const command = options.netns === undefined ? [process.execPath, FILEMQ, ...args] : ["ip", "netns", "exec", options.netns, process.execPath, FILEMQ, ...args];
+  /** `netns` runs it in a network namespace; `wrapper` under a command such as `prlimit --fsize=N`. */
+  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; netns?: string; wrapper?: readonly string[] } = {}) {
+    const wrapper = options.netns !== undefined ? ["ip", "netns", "exec", options.netns] : options.wrapper ?? [];
+    const command = [...wrapper, process.execPath, FILEMQ, ...args];
     this.child = spawn(command[0], command.slice(1), { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     for (const stream of ["stdout", "stderr"] as const) {
       this.child[stream]?.setEncoding("utf8");

@@ -17,7 +17,7 @@ import { freeEndpoint } from "../engine/support.js";
 const registry = new Registry();
 afterEach(() => registry.closeAll());
 
-function filemq(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): FilemqProcess {
+function filemq(args: readonly string[], options: ConstructorParameters<typeof FilemqProcess>[1] = {}): FilemqProcess {
   return registry.add(new FilemqProcess(args, options), (process) => process.stop());
 }
 
@@ -37,6 +37,9 @@ describe("command line", () => {
     const unknown = await runFilemq(["subscribe", "--frobnicate"]);
     expect(unknown.code).toBe(2);
     expect((await runFilemq(["fetch"])).code).toBe(2);
+    const nothing = await runFilemq(["publish", "/nonexistent/directory", "--bind", "tcp://127.0.0.1:*"]);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toEqual(["filemq publish: /nonexistent/directory is not a directory"]);
     const noPassword = await runFilemq(["subscribe", "tcp://127.0.0.1:1", "--inbox", "/tmp/x", "--user", "guest"], { env: { FILEMQ_PASSWORD: undefined } });
     expect(noPassword.code).toBe(2);
     expect(noPassword.stderr[0]).toMatch(/--user needs a password: --password-file FILE or the FILEMQ_PASSWORD/);
@@ -82,6 +85,38 @@ describe("command line", () => {
     expect((await subscriber.exited).code).toBe(0);
     expect(await allPaths(inbox)).toEqual([".cache", "dir"]);
     await server.nextOf("KTHXBAI");
+  });
+});
+
+describe("a reader that goes away", () => {
+  it("stops a subscriber writing --json into a pipe cleanly, as a signal would", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    const { endpoint } = await publisherOf(registry, source);
+    const subscriber = filemq(["subscribe", endpoint, "--inbox", inbox, "--json"]);
+    await subscriber.event((event) => event.event === "connected");
+    // `filemq subscribe --json | head -1`: the reader is gone when the next event is written.
+    subscriber.child.stdout?.destroy();
+    await writeTree(source, { "later.txt": "after the reader left\n" });
+    expect((await subscriber.exited).code).toBe(0);
+    expect(subscriber.stderr).toEqual([]);
+    expect((await allPaths(inbox)).filter((name) => name.endsWith(".part"))).toEqual([]);
+  });
+});
+
+describe("a full disk", () => {
+  it("makes no partial file visible, goes on with the other files, and --once exits 1 saying so", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    // Under RLIMIT_FSIZE a write past the limit fails (EFBIG) as it would on a full disk. One file is written
+    // in one small chunk, the other in large chunks written in the background.
+    await writeTree(source, { "big.bin": randomBytes(200_000), "huge.bin": randomBytes(3_000_000), "small.txt": "fits\n", "zz-after.txt": "after\n" });
+    const { endpoint } = await publisherOf(registry, source);
+    const subscriber = filemq(["subscribe", endpoint, "--inbox", inbox, "--once", "--json"], { wrapper: ["prlimit", "--fsize=150000"] });
+    expect((await subscriber.exited).code).toBe(1);
+    expect(subscriber.stderr.at(-1)).toBe(`filemq subscribe: caught up, but 2 files could not be written into ${inbox}`);
+    expect(subscriber.events().filter((event) => event.event === "failed").map((event) => event.filename)).toEqual(["/big.bin", "/huge.bin"]);
+    expect(await allPaths(inbox)).toEqual([".cache", "small.txt", "zz-after.txt"]);
   });
 });
 

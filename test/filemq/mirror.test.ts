@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../protocols/filemq/server-config.js";
 import { startPublisher } from "../../protocols/filemq/server.js";
+import { MemoryLogger } from "../support/engines.js";
 import { Registry, eventSeen, mirrored, publisherOf, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
 
 const registry = new Registry();
@@ -162,7 +163,40 @@ describe("configuration", () => {
   });
 });
 
+describe("a published directory that is missing", () => {
+  it("is reported once, not at every rescan, and published once it appears", { timeout: 15_000 }, async () => {
+    const parent = await registry.directory("parent");
+    const source = join(parent, "later");
+    const logger = new MemoryLogger();
+    const { endpoint, publisher } = await publisherOf(registry, source, { logger });
+    const { subscriber } = await subscriberOf(registry, endpoint, await registry.directory("inbox"));
+    await subscriber.caughtUp();
+    const about = (): string[] => logger.messages("warn").filter((message) => message.includes(source));
+    const before = about();
+    expect(before).toContain(`${source} is not a directory: nothing is published from it until it is one`);
+    for (let i = 0; i < 3; i++) await publisher.rescan();
+    expect(about()).toEqual(before);
+    await writeTree(source, { "now.txt": "here\n" });
+    await publisher.rescan();
+    await mirrored(source, subscriber.inbox.root);
+  });
+});
+
 describe("files in flux", () => {
+  it("announces a file it is told about at once, without file watching or a rescan (as a relay tells it)", async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    const { endpoint, publisher } = await publisherOf(registry, source, { watch: false, config: { "server/monitor": 3600 } });
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox);
+    await subscriber.caughtUp();
+    await writeTree(source, { "told/about.txt": "news\n" });
+    publisher.fileChanged(join(source, "told/about.txt"));
+    await eventSeen(events, (event) => event.type === "delivered" && event.filename === "/told/about.txt", 5000, "the file");
+    await rm(join(source, "told/about.txt"));
+    publisher.fileChanged(join(source, "told/about.txt"));
+    await eventSeen(events, (event) => event.type === "deleted" && event.filename === "/told/about.txt", 5000, "its delete");
+  });
+
   it("publishes a file only once it is stable, and never a hidden one", async () => {
     const source = await registry.directory("src");
     const inbox = await registry.directory("inbox");

@@ -5,7 +5,7 @@
  * input that neither stops nor starves the server (F1).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,7 +13,8 @@ import type { Cheezburger, FmqMsg } from "../../generated/filemq/fmq_msg.js";
 import { digestFile } from "../../protocols/filemq/digests.js";
 import { readVectors, framesOf } from "../support/vectors.js";
 import { RawClient } from "./peers.js";
-import { Registry, eventually, mirrored, publisherOf, subscriberOf, writeTree } from "./support.js";
+import { startPublisher } from "../../protocols/filemq/server.js";
+import { FAST_CONFIG, Registry, eventually, mirrored, publisherOf, subscriberOf, testLogger, writeTree } from "./support.js";
 
 const registry = new Registry();
 afterEach(() => registry.closeAll());
@@ -28,6 +29,17 @@ async function subscribed(endpoint: string, path = "/", options: Map<string, str
   expect(await client.request({ message: "OHAI" })).toEqual({ message: "OHAI_OK" });
   expect(await client.request({ message: "ICANHAZ", path, options, cache })).toEqual({ message: "ICANHAZ_OK" });
   return client;
+}
+
+/** Descriptors of this process open on `path`. */
+function openOn(path: string): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
 }
 
 const cheezburgers = (messages: readonly FmqMsg[]): Cheezburger[] => messages.filter((m): m is Cheezburger => m.message === "CHEEZBURGER");
@@ -152,6 +164,18 @@ describe("RESYNC (F4, §11.4)", () => {
     expect(cheezburgers(client.all).map((m) => [m.operation, m.filename, m.chunk.length])).toEqual([[1, "/diff.txt", 4], [1, "/diff.txt", 0], [2, "/vanished.txt", 0]]);
   });
 
+  it("deletes no cached file the publisher has but has not announced yet (still being written)", async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "fresh.txt": "being written\n" });
+    // A long stability age: the file is there, but not stable when the client resyncs.
+    const publisher = registry.add(await startPublisher({ logger: testLogger, mounts: [{ location: source, alias: "/" }], config: { ...FAST_CONFIG, "server/stable_age": 60_000 } }), (p) => p.close());
+    const endpoint = await publisher.bind("tcp://127.0.0.1:*");
+    const client = await subscribed(endpoint, "/", new Map([["RESYNC", "1"]]), new Map([["fresh.txt", "2C98A5F1E0D7C6B5A4938271605F4E3D2C1B0A99"]]));
+    await client.send({ message: "NOM", credit: 5_000_000n });
+    expect(await client.request({ message: "HUGZ" })).toEqual({ message: "HUGZ_OK" });
+    expect(cheezburgers(client.all)).toEqual([]);
+  });
+
   it("without RESYNC sends only what changes after the subscription", async () => {
     const source = await registry.directory("src");
     await writeTree(source, { "old.txt": "old\n" });
@@ -186,6 +210,36 @@ describe("heartbeats and expiry (§8)", () => {
   });
 });
 
+describe("subscribers that leave in the middle of a file", () => {
+  it("neither crash the publisher nor leave the file open, and others are served", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "big.bin": randomBytes(40_000_000) });
+    const { endpoint, publisher } = await publisherOf(registry, source);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // Each leaves at a different point of its transfer, so that some leave while a chunk is being read.
+      for (let i = 0; i < 30; i++) {
+        const client = await subscribed(endpoint);
+        await client.send({ message: "NOM", credit: 50_000_000n });
+        await client.nextOf("CHEEZBURGER");
+        await new Promise((resolve) => setTimeout(resolve, (i % 8) * 7));
+        client.close();
+      }
+      await eventually(() => publisher.clientCount === 0, 10_000, "every session to end");
+      await eventually(() => openOn(join(source, "big.bin")) === 0, 5000, "the file to be closed");
+      const inbox = await registry.directory("inbox");
+      const { subscriber } = await subscriberOf(registry, endpoint, inbox);
+      await subscriber.caughtUp();
+      await mirrored(source, inbox);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
+
 describe("malformed input (F1)", () => {
   it("drops every malformed vector and garbage, answers nothing to them, and keeps serving everyone", { timeout: 30_000 }, async () => {
     const source = await registry.directory("src");
@@ -202,9 +256,11 @@ describe("malformed input (F1)", () => {
     await hostile.sendFrames([Buffer.from("aaa3010646494c454d510002", "hex")]);
     await subscriber.caughtUp();
     await mirrored(source, inbox);
-    // Still served, and none of the garbage drew an answer.
-    expect(await hostile.request({ message: "HUGZ" })).toEqual({ message: "HUGZ_OK" });
-    expect(hostile.all.filter((m) => m.message !== "HUGZ" && m.message !== "HUGZ_OK" && m.message !== "OHAI_OK")).toEqual([]);
+    // Still served, and none of the garbage drew an answer. The hostile client sat silent meanwhile, so the
+    // server heartbeats it and may have ended its session: it opens one again, which works either way.
+    await hostile.send({ message: "OHAI" });
+    expect(await hostile.nextOf("OHAI_OK")).toEqual({ message: "OHAI_OK" });
+    expect(hostile.all.filter((m) => m.message !== "HUGZ" && m.message !== "OHAI_OK")).toEqual([]);
     expect(readFileSync(join(inbox, "small.txt"), "utf8")).toBe("small\n");
     await rm(join(source, "small.txt"));
     await eventually(() => { try { readFileSync(join(inbox, "small.txt")); return false; } catch { return true; } }, 5000, "the delete to arrive");

@@ -4,7 +4,7 @@
  * server's filenames and deletes (F6), chunks out of order and sequence gaps (restart with RESYNC), RTFM and
  * silence (reconnect with backoff and replayed subscriptions, F5), SRSLY (no retry), and the caught-up signal.
  */
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FmqMsgDraft } from "../../generated/filemq/fmq_msg.js";
@@ -110,10 +110,25 @@ describe("a hostile server (F6)", () => {
     expect(await readFile(join(outside, "victim"), "utf8")).toBe("keep me\n");
     expect((await allPaths(inbox)).filter((name) => name !== ".cache")).toEqual(["link", "ok.txt"]);
     expect(await readFile(join(inbox, ".cache"), "utf8")).not.toMatch(/attack/);
-    expect(events.filter((event) => event.type === "refused").length).toBeGreaterThanOrEqual(attacks.length + 2);
+    // One event per refused file (its further chunks are dropped quietly) and per refused delete.
+    expect(events.filter((event) => event.type === "refused").length).toBe(attacks.length + 3);
     // Nothing of that ended the session.
     expect(server.count("OHAI")).toBe(1);
     expect(await allPaths(join(inbox, ".."))).not.toContain("escape");
+  });
+
+  it("does not follow a symbolic link put in place of a directory it made earlier", async () => {
+    const { server, inbox, events, peer } = await session();
+    const outside = await registry.directory("outside");
+    const sequence = { next: 0n };
+    await sendFile(server, peer, sequence, "/d/first.txt", "first\n");
+    await eventSeen(events, (event) => event.type === "delivered", 5000, "first.txt");
+    // Someone on the subscriber's machine swaps the directory for a link to elsewhere.
+    await rename(join(inbox, "d"), join(inbox, "d-moved"));
+    await symlink(outside, join(inbox, "d"));
+    await sendFile(server, peer, sequence, "/d/second.txt", "second\n");
+    await eventSeen(events, (event) => event.type === "refused" && event.filename === "/d/second.txt", 5000, "the refusal");
+    expect(await allPaths(outside)).toEqual([]);
   });
 });
 
@@ -169,6 +184,22 @@ describe("liveness (§8, F5)", () => {
     await server.send(again.routingId, { message: "OHAI_OK" });
     expect((await server.nextOf("ICANHAZ")).message.path).toBe("/a/");
     expect((await server.nextOf("ICANHAZ")).message.path).toBe("/b/");
+  });
+
+  it("tells a server sending files that need no new credit that it is alive, at least every heartbeat", async () => {
+    // Small files use the credit slowly, so no NOM is due for a long while; a subscriber slow to write them
+    // (fsync on a busy disk) answers the server's HUGZ only after the files queued before it, too late.
+    const { server, peer } = await session({ heartbeat: 300 });
+    const sequence = { next: 0n };
+    const started = Date.now();
+    for (let i = 0; Date.now() - started < 1500; i++) {
+      await sendFile(server, peer, sequence, `/small/${i}.txt`, "x");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await eventually(() => server.count("NOM") >= 1 + 3, 3000, "NOMs while the files arrive");
+    const later = server.received.items.filter((item) => item.message.message === "NOM").slice(1);
+    expect(later.every((item) => item.message.message === "NOM" && item.message.credit === 0n)).toBe(true);
+    expect(server.count("HUGZ")).toBe(0);
   });
 
   it("reconnects after RTFM (the C client stopped for good), with a backoff that doubles", async () => {

@@ -4,9 +4,9 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Logger } from "../../runtime/engine/index.js";
 import { subscribe, type FileMqSubscriber, type SubscriberEvent, type SubscriberOptions } from "../../protocols/filemq/client.js";
 import { startPublisher, type FileMqPublisher, type PublisherOptions } from "../../protocols/filemq/server.js";
@@ -64,12 +64,19 @@ export async function subscriberOf(registry: Registry, endpoint: string, inbox: 
   return { subscriber, events };
 }
 
-/** Writes files (relative path → contents), creating directories. */
+/**
+ * Writes files (relative path → contents), creating directories. Each file is written under a hidden name
+ * and renamed into place, so a publisher never sees one half-written: with the short stability age of
+ * these tests, a busy machine can pause this process between creating a file and writing it for longer
+ * than that, and the publisher then rightly announces the empty file, and the written one after it.
+ */
 export async function writeTree(root: string, files: Readonly<Record<string, string | Uint8Array>>): Promise<void> {
   for (const [relative, contents] of Object.entries(files)) {
     const path = join(root, relative);
+    const hidden = join(dirname(path), `.${basename(path)}.writing`);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, contents);
+    await writeFile(hidden, contents);
+    await rename(hidden, path);
   }
 }
 

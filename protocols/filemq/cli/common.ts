@@ -16,7 +16,7 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Resolves on SIGINT or SIGTERM (`process.once` in the real CLI). */
+  /** Resolves on SIGINT or SIGTERM, or when stdout fails (its reader went away), with what happened. */
   readonly interrupted: Promise<string>;
 }
 

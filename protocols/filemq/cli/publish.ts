@@ -1,6 +1,7 @@
 /**
  * `filemq publish`: serves a directory (and the configuration's `publish` sections) until stopped.
  */
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { loadZplFile } from "../../../runtime/zpl/parse.js";
 import { ZplNode } from "../../../runtime/zpl/tree.js";
@@ -31,8 +32,8 @@ Options:
 Access is anonymous unless the configuration has a security section (security/plain = 1 with accounts
 requires SASL PLAIN logins). Stops on SIGINT or SIGTERM.
 
-Exit status: 0 when stopped by a signal; 1 when it cannot start (bad configuration, endpoint in use);
-2 for a bad command line.
+Exit status: 0 when stopped by a signal; 1 when it cannot start (no such directory, bad configuration,
+endpoint in use); 2 for a bad command line.
 `;
 
 export const publishCommand: Omit<Command, "usage"> = {
@@ -50,6 +51,7 @@ export const publishCommand: Omit<Command, "usage"> = {
     const [directory, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
     if (directory === undefined && values.config === undefined) throw new UsageError("what to publish? give a directory, or --config with publish sections");
+    if (directory !== undefined && (await stat(directory).catch(() => undefined))?.isDirectory() !== true) throw new CommandFailed(`${directory} is not a directory`);
     const mounts: Mount[] = directory === undefined ? [] : [{ location: resolve(directory), alias: (values.alias as string | undefined) ?? "/" }];
     const config = await serverConfig(values.config as string | undefined);
     curveServerOption(config, values);

@@ -77,7 +77,7 @@ class PlainLines<Event> implements Report<Event> {
 abstract class LiveDisplay<Event> implements Report<Event> {
   protected readonly bars: MultiBar;
 
-  constructor(io: CliIo, private readonly line: (event: Event) => string | undefined) {
+  constructor(private readonly io: CliIo, private readonly line: (event: Event) => string | undefined) {
     this.bars = new MultiBar({
       stream: io.stdout,
       format: " {label} {bar} {percentage}% {detail}",
@@ -91,19 +91,27 @@ abstract class LiveDisplay<Event> implements Report<Event> {
 
   show(event: Event): void {
     const text = this.line(event);
-    if (text !== undefined) this.bars.log(`${text}\n`);
+    if (text !== undefined) this.print(text);
     this.update(event);
   }
 
   note(text: string): void {
-    this.bars.log(`${text}\n`);
+    this.print(text);
   }
 
   close(): void {
+    // The bars print the lines given to them at their next redraw, which stop() does not do.
+    if (this.bars.isActive) this.bars.update();
     this.bars.stop();
   }
 
   protected abstract update(event: Event): void;
+
+  /** A line above the bars; with no bar yet, the bars would hold it back until one comes, so it goes out now. */
+  private print(text: string): void {
+    if (this.bars.isActive) this.bars.log(`${text}\n`);
+    else this.io.stdout.write(`${text}\n`);
+  }
 }
 
 export function subscriberLine(event: SubscriberEvent): string | undefined {
@@ -112,6 +120,7 @@ export function subscriberLine(event: SubscriberEvent): string | undefined {
     case "delivered": return `delivered ${event.filename} (${formatBytes(event.size)})`;
     case "deleted": return `deleted ${event.filename}`;
     case "refused": return `refused ${JSON.stringify(event.filename)} from the server: ${event.reason}`;
+    case "failed": return `cannot write ${event.filename}: ${event.reason}`;
     case "caught-up": return "caught up";
     case "disconnected": return `disconnected: ${event.reason}`;
     case "connection-failed": return `connection failed: ${event.reason}`;

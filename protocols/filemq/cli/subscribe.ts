@@ -2,6 +2,7 @@
  * `filemq subscribe`: mirrors a publisher into an inbox until stopped, or with `--once` until the inbox
  * holds the publisher's whole tree.
  */
+import { plural } from "../../../runtime/wire/plural.js";
 import { subscribe, type SubscriberEvent } from "../client.js";
 import { commandLogger, credentialsOption, curveClientOption, messageTracer, onePositional, UsageError } from "./common.js";
 import type { Command } from "./main.js";
@@ -38,8 +39,8 @@ The publisher answers messages in order, so a HUGZ-OK with no file data before i
 more queued: the inbox holds everything published under the paths. This works with any FILEMQ/1 publisher.
 
 Exit status: 0 when caught up (--once) or stopped by SIGINT/SIGTERM (no temporary file is left);
-1 when access is denied, the publisher cannot be reached or refuses the CURVE handshake (--once), or
-something fails; 2 for a bad command line.
+1 when access is denied, the publisher cannot be reached or refuses the CURVE handshake (--once), a file
+could not be written into the inbox (--once; disk full, say), or something fails; 2 for a bad command line.
 `;
 
 /** What ends a subscribe command: an exit status and, for failures, the line saying why. */
@@ -82,12 +83,16 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     let end: (ending: Ending) => void = () => undefined;
     const ended = new Promise<Ending>((resolve) => (end = resolve));
     let connected = false;
+    /** Files the inbox could not write: with --once, the mirror is then incomplete. */
+    const failed = new Set<string>();
     const onEvent = (event: SubscriberEvent): void => {
       report.show(event);
       if (event.type === "connected") connected = true;
+      else if (event.type === "delivered" || event.type === "deleted") failed.delete(event.filename);
+      else if (event.type === "failed") failed.add(event.filename);
       else if (event.type === "denied") end({ status: 1, message: `${endpoint}: ${event.reason}` });
       else if (event.type === "connection-failed" && once) end({ status: 1, message: event.reason });
-      else if (event.type === "caught-up" && once) end({ status: 0 });
+      else if (event.type === "caught-up" && once) end(failed.size === 0 ? { status: 0 } : { status: 1, message: `caught up, but ${plural(failed.size, "file")} could not be written into ${inbox}` });
     };
     const tracer = messageTracer(logger, verbose);
     const subscriber = await subscribe(endpoint, {
