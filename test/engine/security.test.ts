@@ -143,9 +143,34 @@ describe("PLAIN", () => {
     expect(JSON.stringify(logger.lines)).not.toContain("hunter2");
     expect(greeted()).toBe(0);
   });
+
+  it("refuses the handshake when the verifier does not answer within verifyTimeout, and lets the next one in", async () => {
+    let calls = 0;
+    const { endpoint, greeted, logger } = await securedServer({
+      mechanism: "plain",
+      verifyTimeout: 300,
+      // The first verification never settles (a user store that hangs); the next ones answer.
+      verify: (username) => (++calls === 1 ? new Promise<boolean>(() => undefined) : Promise.resolve(username === "ada")),
+    });
+    const started = Date.now();
+    expectRefused((await outcome(connect(endpoint, "Ada", { mechanism: "plain", username: "ada", password: "pw" }))).error);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(logger.messages("error")).toContainEqual(expect.stringMatching(/^handshake of the PLAIN peer at 127\.0\.0\.1 not decided \(answered 500\): ZAP decision timed out after 300 ms$/));
+    const client = await connect(endpoint, "Ada", { mechanism: "plain", username: "ada", password: "pw" });
+    expect(await client.greet("Ada")).toBe("Hello again, Ada!");
+    expect(greeted()).toBe(2);
+  });
 });
 
 describe("the ZAP handler", () => {
+  it("is opened by a secured server's start, not its construction: a server never started holds nothing open", async () => {
+    const idle = resources.add(new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...curveKeyPair() } }), (s) => s.close(), "server");
+    const own = resources.add(new Router({ linger: 0 }), (s) => s.close());
+    await own.bind(ZAP_ENDPOINT);
+    own.close();
+    await idle.close();
+  });
+
   it("closes with the last secured server, and a server refuses to start while another ZAP handler holds the endpoint", async () => {
     const keys = curveKeyPair();
     const server = new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...keys } });
