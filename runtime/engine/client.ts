@@ -89,7 +89,6 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly expiry: SilenceTimer;
   private readonly wakeupTimer = new Wakeup();
   private defaultTimeout = 5000;
-  private verbose: boolean;
   private terminatedFlag = false;
   private closed = false;
   private readonly handlesMalformed: boolean;
@@ -109,7 +108,6 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   ) {
     this.machine = new Machine(table);
     this.logger = options.logger ?? createLogger({ name: table.name });
-    this.verbose = options.verbose ?? false;
     this.handlesMalformed = this.machine.handles("malformed");
     this.handlesHeartbeat = this.machine.handles("heartbeat");
     this.handlesExpired = this.machine.handles("expired");
@@ -120,10 +118,10 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       ...(options.security !== undefined ? clientSocketSecurity(options.security) : {}),
     };
     this.tracer = guardedTracer(options.traceMessages, (error) => this.limiter.log(this.logger, "warn", "tracer", `message tracer failed: ${errorText(error)}`));
+    this.queue = new EventQueue((pending) => this.run(pending), (error) => this.logger.log("error", `event failed: ${errorText(error)}`));
     this.heartbeat = new SilenceTimer(true, () => this.queue.push({ event: "heartbeat" }));
     this.expiry = new SilenceTimer(true, () => this.queue.push({ event: "expired" }));
     this.context = new ClientContext<M, Fields, Event, Client, Args, Replies>(this, this.machine.initial);
-    this.queue = new EventQueue((pending) => this.run(pending), (error) => this.logger.log("error", `event failed: ${errorText(error)}`));
     this.calls = new MethodCalls<Args>(this.logger, (method) => this.refusal(method), (event, call, args) => this.queue.push({ event, call, args }));
     this.runner = createRunner<AnyClientContext<M, Fields, Event, Client, Args, Replies>>({
       actions: this.actions,
@@ -138,9 +136,9 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
         this.firstFailure ??= failure;
         guarded(this.logger, "onActionFailed threw", () => this.options.onActionFailed?.(failure));
       },
-      tracing: () => this.verbose,
       trace: (context, what) => this.logger.log("info", what, { state: context.state }),
     });
+    this.runner.tracing = options.verbose ?? false;
     this.context.client = this.actions.createClient(this.context);
   }
 
@@ -165,7 +163,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       this.config = await loadConfig(this.options.config);
       if (this.options.timeout === undefined) this.defaultTimeout = durationSetting(this.config, "client/timeout", 5000);
       const verbose = this.config.get("client/verbose");
-      if (verbose !== undefined) this.verbose = verbose === "1" || this.verbose;
+      if (verbose !== undefined) this.runner.tracing = verbose === "1" || this.runner.tracing;
       if (Object.prototype.hasOwnProperty.call(this.methods, "constructor")) {
         await this.call("constructor", args, options);
       }

@@ -93,8 +93,11 @@ export interface StepRunner<Context extends MachineState<string>> {
   unhandled(context: Context, event: string): void;
   /** A user action failed; returns the event to raise instead, if the model has one. */
   failed(context: Context, action: string, error: unknown): string | undefined;
-  /** Whether {@link StepRunner.trace} wants to hear about every step (verbose mode). */
-  readonly tracing: boolean;
+  /**
+   * Whether {@link StepRunner.trace} wants to hear about every step (verbose mode). A plain property that the
+   * engine sets when its verbosity changes: it is read at every step.
+   */
+  tracing: boolean;
   /** Verbose tracing of states, events and actions. */
   trace(context: Context, what: string): void;
 }

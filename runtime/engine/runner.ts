@@ -1,7 +1,8 @@
 /**
  * The step runner both engines give the executor (machine.ts): how a user action is called, how an unhandled
- * event and a failed action are logged, and how verbose mode traces. Only sending, terminating and tracing
- * differ between a server and a client; they pass those in.
+ * event and a failed action are logged, and whether verbose mode traces (the runner's `tracing`, which the
+ * engine switches). Only sending, terminating and the trace line differ between a server and a client; they
+ * pass those in.
  */
 import { ActionFailed, errorText } from "./errors.js";
 import type { LogFields, LogLevel } from "./log.js";
@@ -25,8 +26,6 @@ export interface RunnerSetup<C extends ActionContext> {
   terminate(context: C): void;
   /** A failure, once logged and set as `context.failure` (the engine reports it to `onActionFailed`). */
   failed(failure: ActionFailed): void;
-  /** Whether verbose mode is on now (it can change at any time). */
-  tracing(): boolean;
   /** One verbose trace line. */
   trace(context: C, what: string): void;
 }
@@ -51,9 +50,8 @@ export function createRunner<C extends ActionContext>(setup: RunnerSetup<C>): St
       setup.failed(failure);
       return setup.handlesException ? "exception" : undefined;
     },
-    get tracing() {
-      return setup.tracing();
-    },
+    // Verbose mode starts off; the engine switches it (a data property: read at every step).
+    tracing: false,
     trace: setup.trace,
   };
 }

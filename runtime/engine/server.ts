@@ -13,7 +13,7 @@ import { ZplNode } from "../zpl/tree.js";
 import { writeZpl } from "../zpl/write.js";
 import { loadConfig, durationSetting, watchConfig } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
-import { EngineClosed, MAX_TIMER_MS, checkTimerDelay, errorText } from "./errors.js";
+import { EngineClosed, MAX_TIMER_MS, SocketError, TimeoutError, checkTimerDelay, errorText } from "./errors.js";
 import { DEFAULT_CLIENT_QUEUE_LIMIT, DEFAULT_PEER_SEND_LIMIT, checkLimit, frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type Logger } from "./log.js";
 import { Machine, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
@@ -123,7 +123,6 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private nextId = 1;
   private timeoutMs = 60_000;
   private heartbeatMs = 0;
-  private verbose: boolean;
   private receiving: Promise<void> | undefined;
   private stopWatching: (() => void) | undefined;
   private closed = false;
@@ -138,7 +137,6 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   ) {
     this.machine = new Machine(table);
     this.logger = options.logger ?? createLogger({ name: table.name });
-    this.verbose = options.verbose ?? false;
     this.handlesExpired = this.machine.handles("expired");
     this.handlesHeartbeat = this.machine.handles("heartbeat");
     this.handlesMalformed = this.machine.handles("malformed");
@@ -173,9 +171,9 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       },
       terminate: (context) => this.destroy(context, "terminated"),
       failed: (failure) => guarded(this.logger, "onActionFailed threw", () => this.options.onActionFailed?.(failure)),
-      tracing: () => this.verbose,
       trace: (context, what) => this.logger.log("info", what, { client: context.id }),
     });
+    this.runner.tracing = options.verbose ?? false;
   }
 
   /** Number of connected peers. */
@@ -224,19 +222,24 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /**
    * Binds an endpoint (`tcp://127.0.0.1:*` picks a free port) and returns the endpoint actually bound. An
-   * address still held by a server of this process that just closed is retried until the timeout.
+   * address still held by a server of this process that just closed is retried until the timeout; one that
+   * stays taken rejects with its `SocketError` (EADDRINUSE), never with a `TimeoutError`.
    */
   bind(endpoint: string, options: CallOptions = {}): Promise<string> {
+    let inUse: SocketError | undefined;
     return this.bounded("bind", options, async (deadline) => {
       if (this.closed) throw new EngineClosed("bind");
       await this.startOnce();
       try {
-        // Retrying stops before the deadline so that a port that stays taken reports EADDRINUSE, not a timeout.
-        await bindRetrying(this.socket, endpoint, Math.min(deadline - 100, Date.now() + BIND_RETRY_MS));
+        // Retrying stops a little before the deadline, so that the answer usually comes before the timeout.
+        await bindRetrying(this.socket, endpoint, Math.min(deadline - 100, Date.now() + BIND_RETRY_MS), (error) => (inUse = error));
       } catch (error) {
         throw this.closed ? new EngineClosed("bind") : error;
       }
       return this.boundTo(endpoint);
+    }).catch((error: unknown) => {
+      // The timeout ran out while the address was still taken: that is the answer, not the timeout.
+      throw error instanceof TimeoutError && inUse !== undefined ? inUse : error;
     });
   }
 
@@ -279,7 +282,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** Switches tracing on or off. */
   setVerbose(on: boolean): void {
-    this.verbose = on;
+    this.runner.tracing = on;
   }
 
   /** Queues `event` on another peer's context (run after the current event; never re-entrant). */
@@ -357,7 +360,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.timeoutMs = timeoutMs;
     this.heartbeatMs = heartbeatMs;
     if (timeoutMs < 1000) this.logger.log("warn", `server/timeout is ${timeoutMs} ms; below 1000 ms peers may expire under load`);
-    if (verbose !== undefined) this.verbose = verbose === "1" || this.options.verbose === true;
+    if (verbose !== undefined) this.runner.tracing = verbose === "1" || this.options.verbose === true;
     const echo = tree.get(`${this.machine.table.name}/echo`);
     if (echo) this.logger.log("info", echo);
     if (this.receiving) void this.bindConfigured();
@@ -465,7 +468,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       return undefined;
     }
     this.contexts.set(key, context);
-    if (this.verbose) this.logger.log("info", "new client", { client: context.id });
+    if (this.runner.tracing) this.logger.log("info", "new client", { client: context.id });
     return context;
   }
 
@@ -551,7 +554,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const fields = { client: context.id };
     switch (reason) {
       case "terminated":
-        this.logger.log(this.verbose ? "info" : "debug", `client ${context.id}: session ended by the model (terminate)`, fields);
+        this.logger.log(this.runner.tracing ? "info" : "debug", `client ${context.id}: session ended by the model (terminate)`, fields);
         break;
       case "expired":
         this.logger.log("info", `client ${context.id}: session expired: nothing received for ${this.timeoutMs} ms (server/timeout)`, fields);

@@ -36,7 +36,7 @@ export class SilenceTimer {
     this.stop();
     if (periodMs === 0) return;
     this.periodMs = periodMs;
-    this.timer = setTimeout(() => this.fired(), periodMs);
+    this.timer = setTimeout(fired, periodMs, this);
   }
 
   /** Traffic: the silence starts again, with the period in force (nothing when stopped). */
@@ -53,10 +53,16 @@ export class SilenceTimer {
     this.periods = 0;
   }
 
-  private fired(): void {
+  /** @internal The timer went off. */
+  fired(): void {
     this.periods++;
     // Re-armed before the callback, so that a callback that stops or restarts the timer has the last word.
     if (this.repeat) this.timer?.refresh();
     this.fire();
   }
+}
+
+/** The callback of every silence timer, given the timer: a server keeps one per peer, so no closure each. */
+function fired(timer: SilenceTimer): void {
+  timer.fired();
 }

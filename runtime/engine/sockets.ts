@@ -23,16 +23,20 @@ export const BIND_RETRY_MS = 2000;
 /**
  * Binds, retrying until `deadline` (ms since the epoch) while the address is in use: a server restarting in
  * the same process finds its port (or the ZAP endpoint) still held for a moment by the socket it closed.
- * Other failures, and an address still in use at the deadline, reject at once with a {@link SocketError}.
+ * Other failures, and an address still in use at the deadline, reject with a {@link SocketError}; each refusal
+ * that is retried goes to `retrying`, so that a caller whose own timeout runs out first can say why.
  */
-export async function bindRetrying(socket: { bind(endpoint: string): Promise<void> }, endpoint: string, deadline = Date.now() + BIND_RETRY_MS): Promise<void> {
+export async function bindRetrying(
+  socket: { bind(endpoint: string): Promise<void> }, endpoint: string, deadline = Date.now() + BIND_RETRY_MS, retrying?: (error: SocketError) => void,
+): Promise<void> {
   for (;;) {
     try {
       await socket.bind(endpoint);
       return;
     } catch (error) {
-      const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
-      if (!inUse || Date.now() > deadline || endpoint.endsWith(":*")) throw new SocketError("bind", endpoint, error);
+      const refused = new SocketError("bind", endpoint, error);
+      if (refused.code !== "EADDRINUSE" || Date.now() > deadline || endpoint.endsWith(":*")) throw refused;
+      retrying?.(refused);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
