@@ -77,23 +77,22 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly runner: StepRunner<AnyClientContext<M, Fields, Event, Client, Args, Replies>>;
   private readonly queue: EventQueue<Pending<M, Args>>;
   private readonly calls: MethodCalls<Args>;
-  private readonly inbox = new Inbox<M>();
+  /** What the actions delivered to the application. */
+  private readonly delivered = new Inbox<M>();
   private readonly limiter = new RateLimiter();
-  private readonly tracer: MessageTracer | undefined;
+  private readonly traceMessage: MessageTracer | undefined;
   private socket: Dealer | undefined;
   private outgoing: Outgoing | undefined;
   private readonly endpoints: string[] = [];
   /** Set by close(): calls still queued reject with EngineClosed instead of running; close() again joins it. */
   private closing: Promise<void> | undefined;
-  private readonly heartbeat: SilenceTimer;
-  private readonly expiry: SilenceTimer;
+  private readonly heartbeatTimer: SilenceTimer;
+  private readonly expiryTimer: SilenceTimer;
   private readonly wakeupTimer = new Wakeup();
   private defaultTimeout = 5000;
   private terminatedFlag = false;
   private closed = false;
   private readonly handlesMalformed: boolean;
-  private readonly handlesHeartbeat: boolean;
-  private readonly handlesExpired: boolean;
   /** Options of every DEALER this client opens: limits, context and security. */
   private readonly socketOptions: ClientSocketSecurity & { readonly maxMessageSize: number; readonly context?: Context };
   /** The first action failure of the event running now: it ends a call still waiting when the event is done. */
@@ -109,20 +108,22 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.machine = new Machine(table);
     this.logger = options.logger ?? createLogger({ name: table.name });
     this.handlesMalformed = this.machine.handles("malformed");
-    this.handlesHeartbeat = this.machine.handles("heartbeat");
-    this.handlesExpired = this.machine.handles("expired");
     if (options.timeout !== undefined) this.defaultTimeout = checkTimeout("timeout option", options.timeout);
     this.socketOptions = {
       maxMessageSize: frameLimit(options.maxMessageSize, table.maxMessageSize),
       ...(options.context !== undefined ? { context: options.context } : {}),
       ...(options.security !== undefined ? clientSocketSecurity(options.security) : {}),
     };
-    this.tracer = guardedTracer(options.traceMessages, (error) => this.limiter.log(this.logger, "warn", "tracer", `message tracer failed: ${errorText(error)}`));
+    this.traceMessage = guardedTracer(options.traceMessages, (error) => this.limiter.log(this.logger, "warn", "tracer", `message tracer failed: ${errorText(error)}`));
     this.queue = new EventQueue((pending) => this.run(pending), (error) => this.logger.log("error", `event failed: ${errorText(error)}`));
-    this.heartbeat = new SilenceTimer(true, () => this.queue.push({ event: "heartbeat" }));
-    this.expiry = new SilenceTimer(true, () => this.queue.push({ event: "expired" }));
+    this.heartbeatTimer = new SilenceTimer(true, () => this.queue.push({ event: "heartbeat" }));
+    this.expiryTimer = new SilenceTimer(true, () => this.queue.push({ event: "expired" }));
     this.context = new ClientContext<M, Fields, Event, Client, Args, Replies>(this, this.machine.initial);
-    this.calls = new MethodCalls<Args>(this.logger, (method) => this.refusal(method), (event, call, args) => this.queue.push({ event, call, args }));
+    // A call is refused when its turn comes once the client closed (but for the destructor) or terminated.
+    const refusal = (method: string): Error | undefined =>
+      this.closed || (this.closing !== undefined && method !== "destructor") ? new EngineClosed(method)
+        : this.terminatedFlag ? new ClientTerminated(method) : undefined;
+    this.calls = new MethodCalls<Args>(this.logger, refusal, (event, call, args) => this.queue.push({ event, call, args }));
     this.runner = createRunner<AnyClientContext<M, Fields, Event, Client, Args, Replies>>({
       actions: this.actions,
       handlesException: this.machine.handles("exception"),
@@ -154,7 +155,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** @internal Expiry periods in a row without a message from the server (`ctx.silentPeriods`). */
   get silentPeriods(): number {
-    return this.expiry.periods;
+    return this.expiryTimer.periods;
   }
 
   /** Applies the configuration and runs the model's `constructor` method, if it has one, with `args`. */
@@ -188,13 +189,6 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     return this.calls.call(method, this.methods[method], args, timeoutMs, options.signal);
   }
 
-  /** Why a call cannot run when its turn comes: the client closed (but for the destructor) or terminated. */
-  private refusal(method: string): Error | undefined {
-    if (this.closed || (this.closing !== undefined && method !== "destructor")) return new EngineClosed(method);
-    if (this.terminatedFlag) return new ClientTerminated(method);
-    return undefined;
-  }
-
   /** @internal An action's reply to the waiting call (`ctx.reply`). */
   replyToCaller(name: string, fields: Readonly<Record<string, unknown>>): void {
     this.calls.reply(name, fields);
@@ -212,7 +206,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** @internal Queues a message for the application. */
   deliverToApplication(message: M): void {
-    this.inbox.push(message);
+    this.delivered.push(message);
   }
 
   /**
@@ -226,12 +220,12 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.inbox.recv(timeoutMs, options.signal);
+    return this.delivered.recv(timeoutMs, options.signal);
   }
 
   /** Messages the actions deliver, until the client closes. */
   messages(): AsyncGenerator<M, void, undefined> {
-    return this.inbox.messages();
+    return this.delivered.messages();
   }
 
   /** @internal Encodes and queues a message to the server. */
@@ -241,7 +235,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       return;
     }
     const frames = this.codec.encode(message);
-    this.tracer?.("sent", message);
+    this.traceMessage?.("sent", message);
     if (!this.outgoing.push(frames)) this.limiter.log(this.logger, "warn", "send-queue-full", "send queue full: message dropped");
   }
 
@@ -278,30 +272,27 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.open();
   }
 
+  // Timers are armed only while the machine runs: work an action left running may still try afterwards.
+
   /** @internal */
   armHeartbeat(ms: number): void {
     checkTimerDelay("heartbeat", ms);
-    if (this.ended) return;
-    this.heartbeat.start(this.handlesHeartbeat ? ms : 0);
+    if (this.terminatedFlag || this.closed) return;
+    this.heartbeatTimer.start(this.machine.handles("heartbeat") ? ms : 0);
   }
 
   /** @internal */
   armExpiry(ms: number): void {
     checkTimerDelay("expiry", ms);
-    if (this.ended) return;
-    this.expiry.start(this.handlesExpired ? ms : 0);
+    if (this.terminatedFlag || this.closed) return;
+    this.expiryTimer.start(this.machine.handles("expired") ? ms : 0);
   }
 
   /** @internal */
   armWakeup(ms: number, event: Event): void {
     checkTimerDelay("wakeup", ms);
-    if (this.ended) return;
+    if (this.terminatedFlag || this.closed) return;
     this.wakeupTimer.arm(ms, (wakeup) => this.queue.push({ event, wakeup }));
-  }
-
-  /** Terminated or closed: no timer may be armed any more (work an action left running may still try). */
-  private get ended(): boolean {
-    return this.terminatedFlag || this.closed;
   }
 
   /**
@@ -319,23 +310,21 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       } catch (error) {
         return Promise.reject(error);
       }
-      this.closing = this.closeWithin(timeoutMs, options);
+      const deadline = Date.now() + timeoutMs;
+      this.closing = (async () => {
+        // Calls still pending or queued end now; only the destructor runs.
+        this.calls.rejectWaiting((method) => new EngineClosed(method));
+        if (!this.terminatedFlag && Object.prototype.hasOwnProperty.call(this.methods, "destructor")) {
+          try {
+            await this.call("destructor", {}, { ...options, timeout: timeoutMs });
+          } catch (error) {
+            this.logger.log("debug", `destructor: ${errorText(error)}`);
+          }
+        }
+        await this.shutdown(deadline);
+      })();
     }
     return this.closing;
-  }
-
-  private async closeWithin(timeoutMs: number, options: CallOptions): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    // Calls still pending or queued end now; only the destructor runs.
-    this.calls.rejectWaiting((method) => new EngineClosed(method));
-    if (!this.terminatedFlag && Object.prototype.hasOwnProperty.call(this.methods, "destructor")) {
-      try {
-        await this.call("destructor", {}, { ...options, timeout: timeoutMs });
-      } catch (error) {
-        this.logger.log("debug", `destructor: ${errorText(error)}`);
-      }
-    }
-    await this.shutdown(deadline);
   }
 
   /** Ends the client; queued messages get until `deadline` to be handed to the socket. */
@@ -357,7 +346,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     }
     this.dropSocket();
     this.calls.rejectWaiting((method) => new EngineClosed(method));
-    this.inbox.end();
+    this.delivered.end();
     if (!this.terminatedFlag) this.notifyTerminated();
   }
 
@@ -367,7 +356,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.disarm();
     this.queue.clear();
     this.calls.rejectWaiting((method) => new ClientTerminated(method));
-    this.inbox.end();
+    this.delivered.end();
     this.notifyTerminated();
   }
 
@@ -376,8 +365,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   private disarm(): void {
-    this.heartbeat.stop();
-    this.expiry.stop();
+    this.heartbeatTimer.stop();
+    this.expiryTimer.stop();
     this.wakeupTimer.cancel();
   }
 
@@ -426,30 +415,26 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     }
   }
 
+  /** A message from the server; one that does not decode raises `malformed` or is dropped, never ends receiving. */
   private received(frames: Buffer[]): void {
-    this.expiry.restart();
+    this.expiryTimer.restart();
     let message: M;
     try {
       message = this.codec.decode(frames);
     } catch (error) {
-      this.rejected(error);
+      if (!(error instanceof MalformedError)) {
+        this.limiter.log(this.logger, "error", "decoder", `decoder failed unexpectedly; message dropped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      } else if (error.kind === "BadSignature") {
+        this.limiter.log(this.logger, "debug", "bad-signature", `dropped a message with a foreign signature: ${error.message}`);
+      } else if (this.handlesMalformed) {
+        this.queue.push({ event: "malformed", error });
+      } else {
+        this.limiter.log(this.logger, "warn", "malformed", `dropped a malformed message: ${error.message}`);
+      }
       return;
     }
-    this.tracer?.("received", message);
+    this.traceMessage?.("received", message);
     this.queue.push({ event: messageEvent(message.message), message });
-  }
-
-  /** A message that did not decode: `malformed` where the model has it, else dropped; never the end of receiving. */
-  private rejected(error: unknown): void {
-    if (!(error instanceof MalformedError)) {
-      this.limiter.log(this.logger, "error", "decoder", `decoder failed unexpectedly; message dropped: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    } else if (error.kind === "BadSignature") {
-      this.limiter.log(this.logger, "debug", "bad-signature", `dropped a message with a foreign signature: ${error.message}`);
-    } else if (this.handlesMalformed) {
-      this.queue.push({ event: "malformed", error });
-    } else {
-      this.limiter.log(this.logger, "warn", "malformed", `dropped a malformed message: ${error.message}`);
-    }
   }
 
   private run(pending: Pending<M, Args>): boolean | Promise<boolean> | undefined {
