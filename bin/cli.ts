@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { editDistance } from "../generator/suggest.js";
 
 /** One option a command takes. */
 export interface OptionSpec {
@@ -200,17 +201,4 @@ export function exitOnBrokenPipe(stream: NodeJS.WriteStream = process.stdout): v
     // Should the signal not end the process, exit with the status a shell shows for it.
     process.exit(128 + 13);
   });
-}
-
-/** Levenshtein distance, for "did you mean". */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

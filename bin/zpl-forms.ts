@@ -1,5 +1,5 @@
 /**
- * `zproto print` and `zproto encode --zpl`: messages in their ZPL form (`spec/zpl.md` §4), on any model file,
+ * `zproto print` and `zproto encode --zpl`: messages in their ZPL form (docs/zpl.md, "The ZPL form of a message"), on any model file,
  * using the schema interpreter.
  */
 import { readFileSync } from "node:fs";
@@ -28,7 +28,8 @@ function printForm(schema: CodecSchema, line: string, redact: boolean): string {
 export function encodeForms(file: string, schema: CodecSchema): number {
   let document: ZplNodeData;
   try {
-    document = parseZpl(readFileSync(file === "-" ? 0 : file, "utf8"), { source: file === "-" ? "stdin" : file });
+    // No size limit: the forms are the user's own input, and what print wrote of a long capture must read back.
+    document = parseZpl(readFileSync(file === "-" ? 0 : file, "utf8"), { source: file === "-" ? "stdin" : file, maxBytes: Infinity });
   } catch (error) {
     if (!(error instanceof ZplError)) throw error;
     process.stderr.write(`${error.toString()}\n`);

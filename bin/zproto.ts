@@ -12,6 +12,7 @@ import { generate, type RuntimeLocation } from "../generator/generate.js";
 import { grammar } from "../generator/grammar.js";
 import type { CodecIR } from "../generator/ir.js";
 import { loadModel, type LoadOptions, type ModelKind } from "../generator/model.js";
+import { findModels, loadOptionsFor } from "../generator/model-files.js";
 import { checkDigests } from "../generator/samples.js";
 import { planSkeleton, skeleton } from "../generator/skeleton.js";
 import { codecSchema } from "../generator/schema.js";
@@ -51,7 +52,7 @@ function loadCodec(file: string, options: OptionValues): CodecIR | number {
 
 const generateCommand: Command = {
   name: "generate",
-  synopsis: "<model.xml|dir>... [--out DIR] [--runtime PREFIX | --runtime-dir DIR]",
+  synopsis: "<model|dir>... [--out DIR] [--runtime PREFIX | --runtime-dir DIR]",
   summary: "generate TypeScript from models",
   description: `
 Writes one .ts file per model: a codec module for a codec model, an engine module for a server or client
@@ -82,20 +83,24 @@ Generated codecs import zproto-ts/runtime/wire, generated engines zproto-ts/runt
 
 const checkCommand: Command = {
   name: "check",
-  synopsis: "<model.xml>... [--check-digests]",
+  synopsis: "<model|dir>... [--check-digests]",
   summary: "check models and report every problem",
   description: `
-Checks each model and prints every problem at once, as file:line:column: error: sentence (warnings too),
+Checks each model (an .xml file, or a .zpl file in ZPL syntax; a directory stands for the models under it,
+as for generate) and prints every problem at once, as file:line:column: error: sentence (warnings too),
 then "file: ok (...)" for each model without errors. Exits 1 if any model has an error.`,
   options: {
     "check-digests": { type: "boolean", help: "also compare each message's digest attribute with the SHA-1 of the body its <test> values encode to" },
     ...MODEL_OPTIONS,
   },
-  operands: { noun: "model file", many: true },
-  run(files, options) {
-    let failed = false;
-    for (const file of files) {
-      const result = loadModel(file, loadOptions(options));
+  operands: { noun: "model file or directory", many: true },
+  run(inputs, options) {
+    const found = findModels(inputs);
+    printDiagnostics(found.diagnostics);
+    let failed = found.diagnostics.length > 0;
+    for (const input of found.models) {
+      const file = input.model;
+      const result = loadModel(file, loadOptionsFor(input, loadOptions(options)));
       printDiagnostics(result.diagnostics);
       const model = result.model;
       if (model === null) {
@@ -120,7 +125,7 @@ then "file: ok (...)" for each model without errors. Exits 1 if any model has an
 
 const encodeCommand: Command = {
   name: "encode",
-  synopsis: "<model.xml> --jsonl | --zpl FILE",
+  synopsis: "<model> --jsonl | --zpl FILE",
   summary: "encode messages given as JSON lines or ZPL forms into frames",
   description: `
 With --jsonl, reads one message a line on stdin in its JSON form, {"message": "NAME", "fields": {...}},
@@ -148,7 +153,7 @@ has one. No code needs to be generated first.`,
 
 const decodeCommand: Command = {
   name: "decode",
-  synopsis: "<model.xml> --jsonl",
+  synopsis: "<model> --jsonl",
   summary: "decode frames given as JSON lines into messages",
   description: `
 Reads one message a line on stdin, {"frames": [hex, ...]}, and answers each with its JSON form on stdout,
@@ -172,7 +177,7 @@ every octet is accounted for.`,
 
 const printCommand: Command = {
   name: "print",
-  synopsis: "<model.xml> [--redact]",
+  synopsis: "<model> [--redact]",
   summary: "print frames given as JSON lines as messages in ZPL form",
   description: `
 Reads the lines 'decode --jsonl' reads, {"frames": [hex, ...]} with "routing_id": hex for a message from a
@@ -193,7 +198,7 @@ prints as a comment, # error: Kind: text, so that the output is still ZPL that '
 
 const grammarCommand: Command = {
   name: "grammar",
-  synopsis: "<model.xml>",
+  synopsis: "<model>",
   summary: "print a codec model's ABNF grammar",
   description: `
 Prints the protocol's grammar in ABNF: the messages, in the order and framing they travel, and each field's
@@ -210,7 +215,7 @@ encoding.`,
 
 const diagramCommand: Command = {
   name: "diagram",
-  synopsis: "<model.xml> [--format svg|dot] [--out FILE]",
+  synopsis: "<model> [--format svg|dot] [--out FILE]",
   summary: "draw a server or client model's state machine",
   description: `
 Draws the state machine of a server or client model as a UML state chart: a box per state listing the
@@ -245,7 +250,7 @@ directory if needed.`,
 
 const skeletonCommand: Command = {
   name: "skeleton",
-  synopsis: "<model.xml> --out FILE [--engine FILE] [--stdout]",
+  synopsis: "<model> --out FILE [--engine FILE] [--stdout]",
   summary: "write a first implementation of a server or client model's actions",
   description: `
 Writes, once, a first implementation file for a server or client model: the state it keeps per connection
@@ -281,7 +286,7 @@ alone: regenerate the engine and type-check, and the compiler names what the fil
 
 const convertCommand: Command = {
   name: "convert",
-  synopsis: "<model.xml> [--to xml|zpl] [--out FILE]",
+  synopsis: "<model> [--to xml|zpl] [--out FILE]",
   summary: "write a model in the other syntax (XML or ZPL)",
   description: `
 Writes the model in the other surface syntax (default: the one it is not in), to stdout or to FILE,
@@ -323,7 +328,8 @@ exitOnBrokenPipe();
 runProgram({
   name: "zproto",
   version: packageVersion(import.meta.url),
-  summary: "Compiles zproto models into TypeScript codecs and state-machine engines, and inspects messages on the wire.",
+  summary: "Compiles zproto models into TypeScript codecs and state-machine engines, and inspects messages on the wire.\n" +
+    "A <model> is a model file in XML (.xml) or in ZPL (.zpl).",
   commands: COMMANDS,
 }, process.argv.slice(2)).then(
   (code) => {

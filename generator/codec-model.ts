@@ -1,15 +1,15 @@
 /**
- * Checks a codec model and normalises it into {@link CodecIR} (`spec/models.md` §2). Every problem is
+ * Checks a codec model and normalises it into {@link CodecIR} (docs/models.md, "Codec models"). Every problem is
  * reported with its position; the IR is returned only when there were no errors.
  */
 import type { FieldType, Framing } from "../runtime/wire/schema.js";
-import { checkAttributes, flagAttribute, integerAttribute, parseInteger, required } from "./attributes.js";
+import { checkAttributes, flagAttribute, integerAttribute, parseInteger, requiredName } from "./attributes.js";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import { documentation } from "./docs.js";
 import type { CodecIR, DefineIR, FieldIR, MessageIR } from "./ir.js";
 import { camelCase, isReservedWord, lowerSnake, pascalCase, upperSnake } from "./names.js";
 import { plural } from "../runtime/wire/plural.js";
-import type { XmlElement } from "./xml.js";
+import type { ModelElement } from "./element.js";
 
 const FIELD_TYPES: readonly FieldType[] = [
   "number", "octets", "string", "longstr", "strings", "hash", "chunk", "uuid", "frame", "msg", "dictionary", "shortstrings",
@@ -27,7 +27,7 @@ const EXPORTED_NAMES = new Set(["encode", "decode", "schema", "codec", "commandN
 
 /** A field as written, before composite types are flattened. */
 interface RawField {
-  readonly element: XmlElement;
+  readonly element: ModelElement;
   readonly name: string;
   readonly header: boolean;
 }
@@ -39,10 +39,10 @@ interface PlacedField {
 }
 
 /** Builds the IR of a codec model whose root `<class>` is `root`; null when the model has errors. */
-export function buildCodecModel(root: XmlElement, source: string, diagnostics: Diagnostics): CodecIR | null {
+export function buildCodecModel(root: ModelElement, source: string, diagnostics: Diagnostics): CodecIR | null {
   const errorsBefore = diagnostics.errors.length;
   checkAttributes(root, CLASS_ATTRIBUTES, diagnostics);
-  const nameAttribute = required(root, "name", diagnostics);
+  const nameAttribute = requiredName(root, diagnostics);
   const name = nameAttribute?.value.trim() ?? "unnamed";
   const className = lowerSnake(name);
   if (nameAttribute !== undefined && !/^[a-z_][a-z0-9_]*$/.test(className)) {
@@ -59,9 +59,9 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
     else diagnostics.error(commandAttribute.at, `command must be "frame" or "none", not "${commandAttribute.value}"`);
   }
 
-  const types = new Map<string, XmlElement>();
-  const defineElements: XmlElement[] = [];
-  const messageElements: XmlElement[] = [];
+  const types = new Map<string, ModelElement>();
+  const defineElements: ModelElement[] = [];
+  const messageElements: ModelElement[] = [];
   const headerFields: RawField[] = [];
   let license = "";
   let grammar: string | undefined;
@@ -69,7 +69,7 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
     switch (child.name) {
       case "type": {
         checkAttributes(child, ["name"], diagnostics);
-        const typeName = required(child, "name", diagnostics);
+        const typeName = requiredName(child, diagnostics);
         if (typeName === undefined) break;
         if (types.has(lowerSnake(typeName.value))) diagnostics.error(typeName.at, `type "${typeName.value}" is defined twice`);
         types.set(lowerSnake(typeName.value), child);
@@ -102,9 +102,9 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
   checkFieldConsistency(messages, diagnostics);
 
   if (framing === "frames" && command === "none" && messages.length !== 1) {
-    diagnostics.error(commandAttribute?.at ?? root.at, `a model without a command frame (command="none") has exactly one message, not ${messages.length}`);
+    diagnostics.unresolved(commandAttribute?.at ?? root.at, `a model without a command frame (command="none") has exactly one message, not ${messages.length}`);
   }
-  if (messages.length === 0) diagnostics.error(root.at, "a codec model needs at least one <message>");
+  if (messageElements.length === 0) diagnostics.unresolved(root.at, "a codec model needs at least one <message>");
   if (diagnostics.errors.length > errorsBefore) return null;
 
   const messageTypeNames = new Set(messages.map((message) => message.ir.typeName));
@@ -129,7 +129,7 @@ export function buildCodecModel(root: XmlElement, source: string, diagnostics: D
   };
 }
 
-function framingOf(root: XmlElement, diagnostics: Diagnostics): Framing {
+function framingOf(root: ModelElement, diagnostics: Diagnostics): Framing {
   const pubsub = flagAttribute(root, "pubsub", diagnostics);
   const framing = root.attributes.get("framing");
   if (framing === undefined || framing.value === "binary") return pubsub ? "pubsub" : "binary";
@@ -141,11 +141,11 @@ function framingOf(root: XmlElement, diagnostics: Diagnostics): Framing {
   return "frames";
 }
 
-function buildDefines(elements: readonly XmlElement[], constPrefix: string, diagnostics: Diagnostics): DefineIR[] {
+function buildDefines(elements: readonly ModelElement[], constPrefix: string, diagnostics: Diagnostics): DefineIR[] {
   const defines: DefineIR[] = [];
   for (const element of elements) {
     checkAttributes(element, ["name", "value"], diagnostics);
-    const name = required(element, "name", diagnostics);
+    const name = requiredName(element, diagnostics);
     const value = element.attributes.get("value");
     if (name === undefined) continue;
     if (value === undefined) {
@@ -171,12 +171,12 @@ function buildDefines(elements: readonly XmlElement[], constPrefix: string, diag
 interface FieldContext {
   readonly constPrefix: string;
   readonly defines: readonly DefineIR[];
-  readonly types: ReadonlyMap<string, XmlElement>;
+  readonly types: ReadonlyMap<string, ModelElement>;
   readonly framing: Framing;
   readonly diagnostics: Diagnostics;
 }
 
-function buildMessages(elements: readonly XmlElement[], header: readonly PlacedField[], context: FieldContext): { ir: MessageIR; fields: readonly PlacedField[]; at: Location }[] {
+function buildMessages(elements: readonly ModelElement[], header: readonly PlacedField[], context: FieldContext): { ir: MessageIR; fields: readonly PlacedField[]; at: Location }[] {
   const { diagnostics } = context;
   const messages: { ir: MessageIR; fields: readonly PlacedField[]; at: Location }[] = [];
   const byId = new Map<number, string>();
@@ -185,7 +185,7 @@ function buildMessages(elements: readonly XmlElement[], header: readonly PlacedF
   elements.forEach((element, position) => {
     checkAttributes(element, ["name", "id", "digest", "role"], diagnostics);
     // A message with a bad name or id is still checked through, so that one run reports every problem.
-    const nameAttribute = required(element, "name", diagnostics);
+    const nameAttribute = requiredName(element, diagnostics);
     const name = nameAttribute?.value.trim() ?? `(message ${position + 1})`;
     const key = upperSnake(name);
     const idAttribute = element.attributes.get("id");
@@ -252,7 +252,7 @@ function checkMessageFields(message: string, fields: readonly PlacedField[], dia
   });
 }
 
-/** Same field name ⇒ same type and size in every message (`spec/models.md` §2.8). */
+/** Same field name ⇒ same type and size in every message (docs/models.md, "`<field>`"). */
 function checkFieldConsistency(messages: readonly { ir: MessageIR; fields: readonly PlacedField[] }[], diagnostics: Diagnostics): void {
   const first = new Map<string, { message: string; field: FieldIR }>();
   for (const message of messages) {
@@ -277,7 +277,7 @@ function flattenField(raw: RawField, context: FieldContext): PlacedField[] {
   const { diagnostics } = context;
   const element = raw.element;
   checkAttributes(element, ["name", "type", "size", "value", "secret", "min"], diagnostics);
-  const nameAttribute = required(element, "name", diagnostics);
+  const nameAttribute = requiredName(element, diagnostics);
   const typeAttribute = element.attributes.get("type");
   if (typeAttribute === undefined || typeAttribute.value.trim() === "") {
     if (nameAttribute !== undefined) diagnostics.error(nameAttribute.at, `field ${nameAttribute.value} needs a type attribute`);
@@ -321,7 +321,7 @@ function flattenField(raw: RawField, context: FieldContext): PlacedField[] {
   return fields;
 }
 
-function buildField(element: XmlElement, writtenName: string, header: boolean, inComposite: boolean, context: FieldContext): PlacedField | null {
+function buildField(element: ModelElement, writtenName: string, header: boolean, inComposite: boolean, context: FieldContext): PlacedField | null {
   const { diagnostics, framing } = context;
   const at = element.attributes.get("name")?.at ?? element.at;
   const name = lowerSnake(writtenName.trim());
@@ -331,7 +331,7 @@ function buildField(element: XmlElement, writtenName: string, header: boolean, i
   const typeAttribute = element.attributes.get("type")!;
   const type = typeAttribute.value.trim() as FieldType;
   if (!FIELD_TYPES.includes(type)) {
-    diagnostics.error(typeAttribute.at, `field ${name} has unknown type "${typeAttribute.value}"`);
+    diagnostics.unresolved(typeAttribute.at, `field ${name} has unknown type "${typeAttribute.value}"`);
     return null;
   }
   if (framing === "frames" && PACKED_ONLY.includes(type)) {
@@ -412,7 +412,7 @@ function buildField(element: XmlElement, writtenName: string, header: boolean, i
 }
 
 /** The entry key or sub-field a `<test>` names (zproto writes `key`; `name` is accepted too). */
-function testKey(test: XmlElement): string | undefined {
+function testKey(test: ModelElement): string | undefined {
   return test.attributes.get("key")?.value ?? test.attributes.get("name")?.value;
 }
 
@@ -423,7 +423,7 @@ function resolveNumberConstant(text: string, size: number, field: string, at: Lo
     const wanted = upperSnake(text.trim());
     const define = context.defines.find((d) => d.constName === wanted) ?? context.defines.find((d) => d.constName === `${context.constPrefix}_${wanted}`);
     if (define === undefined) {
-      context.diagnostics.error(at, `constant "${text}" of field ${field} is neither an integer nor a define of this model`);
+      context.diagnostics.unresolved(at, `constant "${text}" of field ${field} is neither an integer nor a define of this model`);
       return undefined;
     }
     value = typeof define.value === "number" ? BigInt(define.value) : parseInteger(define.value);

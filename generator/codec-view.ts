@@ -52,7 +52,7 @@ function tsType(field: FieldIR): string {
   return field.type === "number" && field.size === 8 ? "bigint" : TS_TYPES[field.type];
 }
 
-/** TypeScript expression of a field's unset value (`spec/wire.md` §3). */
+/** TypeScript expression of a field's unset value (docs/wire.md, "Field encodings"). */
 function unsetExpression(field: FieldIR): string {
   switch (field.type) {
     case "number": return field.size === 8 ? "0n" : "0";

@@ -26,6 +26,8 @@ export function formatDiagnostic(diagnostic: Diagnostic): string {
 /** Collects diagnostics while a model is loaded and checked. */
 export class Diagnostics {
   readonly list: Diagnostic[] = [];
+  /** Part of the model could not be read (an include failed, with its error): what it defines is unknown. */
+  incomplete = false;
 
   error(at: Location, message: string): void {
     this.list.push({ file: at.file, line: at.line, column: at.column, severity: "error", message });
@@ -33,6 +35,15 @@ export class Diagnostics {
 
   warning(at: Location, message: string): void {
     this.list.push({ file: at.file, line: at.line, column: at.column, severity: "warning", message });
+  }
+
+  /**
+   * An error about something the model does not define (a state, a message, a define, a reply) or does not
+   * have (a message at all). Not reported while the model is incomplete: the part that could not be read may
+   * define it, and the error that part got is what to fix.
+   */
+  unresolved(at: Location, message: string): void {
+    if (!this.incomplete) this.error(at, message);
   }
 
   get hasErrors(): boolean {

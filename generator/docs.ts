@@ -1,17 +1,22 @@
 /** Documentation text of model elements: the text content, without the indentation of the XML. */
-import type { XmlElement } from "./xml.js";
+import type { ModelElement } from "./element.js";
 
 /** Dedented, trimmed documentation text of an element ("" when there is none). */
-export function documentation(element: XmlElement): string {
+export function documentation(element: ModelElement): string {
   return dedent(element.text);
 }
 
-/** Removes the common indentation and surrounding blank lines of a text block. */
+/**
+ * Removes the common indentation and surrounding blank lines of a text block. Linear in the text: a model
+ * file may hold hundreds of thousands of lines (more than `Math.min(...)` takes arguments, and too many to
+ * drop blank ones one `shift()` at a time).
+ */
 export function dedent(text: string): string {
-  const lines = text.replace(/\r\n?/g, "\n").split("\n").map((line) => line.replace(/\s+$/, ""));
-  while (lines.length > 0 && lines[0] === "") lines.shift();
-  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  const indents = lines.filter((line) => line !== "").map((line) => /^ */.exec(line)![0].length);
-  const common = indents.length === 0 ? 0 : Math.min(...indents);
+  const all = text.replace(/\r\n?/g, "\n").split("\n").map((line) => line.trimEnd());
+  const first = all.findIndex((line) => line !== "");
+  if (first === -1) return "";
+  const lines = all.slice(first, all.findLastIndex((line) => line !== "") + 1);
+  let common = Infinity;
+  for (const line of lines) if (line !== "") common = Math.min(common, /^ */.exec(line)![0].length);
   return lines.map((line) => line.slice(common)).join("\n");
 }

@@ -29,7 +29,17 @@ export function emitCodec(model: CodecIR, options: EmitOptions): string {
   return tidy(body.replace("@@IMPORTS@@", imports));
 }
 
-/** Trailing spaces off, at most one blank line in a row, one final newline. */
+/**
+ * Trailing spaces off, at most one blank line in a row, one final newline. Linear in the source, which
+ * holds the model's text: a regular expression such as /[ \t]+$/ would backtrack over every long run of
+ * spaces inside a line, quadratically.
+ */
 export function tidy(source: string): string {
-  return source.replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n").replace(/\s*$/, "\n");
+  return source.split("\n").map(trimSpacesEnd).join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+}
+
+function trimSpacesEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === " " || line[end - 1] === "\t")) end--;
+  return line.slice(0, end);
 }

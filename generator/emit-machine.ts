@@ -11,8 +11,8 @@ import type { MachineTable, Step } from "../runtime/engine/machine.js";
 export interface MachineEmitOptions {
   /** Module specifier of the engine runtime. */
   readonly runtimeImport: string;
-  /** Module specifier of the wire runtime (machines that speak several protocols build a union codec). */
-  readonly wireImport?: string;
+  /** Module specifier of the wire runtime: a machine that speaks several protocols builds a union codec with it. */
+  readonly wireImport: string;
 }
 
 function stepData(step: StepIR): Step {

@@ -48,6 +48,8 @@ interface Source {
 
 /** Reports dead events, unhandled messages and unhandled method events as warnings. */
 export function checkEventSources(model: EventSourceModel, diagnostics: Diagnostics): void {
+  // A part that could not be read may handle or raise any of them.
+  if (diagnostics.incomplete) return;
   const sources = sourcesOf(model);
   const bySource = new Map(sources.map((source) => [source.event, source]));
   const immediate = new Map(model.methods.filter((method) => method.ir.immediate).map((method) => [method.ir.event, method.ir]));

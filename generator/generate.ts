@@ -2,13 +2,14 @@
  * Turns model files into TypeScript files: finds the models, checks every one of them first, and writes
  * nothing unless all are free of errors.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
 import { emitCodec } from "./emit-codec.js";
 import { emitMachine } from "./emit-machine.js";
 import { displayPath, modelStem } from "./load.js";
 import { loadModel, type LoadOptions } from "./model.js";
+import { findModels, loadOptionsFor, type ModelInput } from "./model-files.js";
 import { relativeModule } from "./module-path.js";
 
 /**
@@ -27,11 +28,8 @@ export interface GenerateOptions extends LoadOptions {
 }
 
 /** One model file found, and where its code goes. */
-export interface PlannedFile {
-  readonly model: string;
+export interface PlannedFile extends ModelInput {
   readonly output: string;
-  /** The directory argument the model was found under: its includes may read anywhere in that tree. */
-  readonly root?: string;
 }
 
 /** What {@link generate} did. */
@@ -41,32 +39,19 @@ export interface GenerateResult {
   readonly ok: boolean;
 }
 
-function modelsUnder(directory: string): string[] {
-  return readdirSync(directory, { withFileTypes: true })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .flatMap((entry) => {
-      const path = join(directory, entry.name);
-      if (entry.isDirectory()) return modelsUnder(path);
-      return entry.isFile() && /\.(xml|zpl)$/i.test(entry.name) && !entry.name.startsWith("_") ? [path] : [];
-    });
-}
-
 /**
- * Where each input's code goes. A directory argument stands for every `.xml` and `.zpl` model under it,
- * except files whose names start with `_` (fragments meant for `<include>`, which may come from anywhere in
- * that directory's tree); its sub-directories are mirrored under `out`.
+ * Where each model's code goes ({@link findModels} says which models the inputs name): beside the model, or
+ * under `out`, where a directory argument's sub-directories are mirrored.
  */
 export function planFiles(inputs: readonly string[], out?: string): PlannedFile[] {
-  return inputs.flatMap((input) => {
-    if (statSync(input, { throwIfNoEntry: false })?.isDirectory()) {
-      return modelsUnder(input).map((model) => ({
-        model,
-        output: join(out ?? input, relative(input, dirname(model)), modelStem(model) + ".ts"),
-        root: input,
-      }));
-    }
-    return [{ model: input, output: join(out ?? dirname(input), modelStem(input) + ".ts") }];
-  });
+  return findModels(inputs).models.map(plannedFile(out));
+}
+
+function plannedFile(out: string | undefined): (input: ModelInput) => PlannedFile {
+  return (input) => {
+    const directory = input.root !== undefined ? join(out ?? input.root, relative(input.root, dirname(input.model))) : out ?? dirname(input.model);
+    return { ...input, output: join(directory, modelStem(input.model) + ".ts") };
+  };
 }
 
 /** Two models planned into one output file (`x.xml` beside `x.zpl`, say): an error naming both. */
@@ -93,11 +78,12 @@ function runtimeSpecifier(runtime: RuntimeLocation | undefined, part: "wire" | "
 
 /** Generates code for every model; writes nothing if any model has errors. */
 export function generate(inputs: readonly string[], options: GenerateOptions = {}): GenerateResult {
-  const planned = planFiles(inputs, options.out);
-  const diagnostics: Diagnostic[] = collisions(planned);
+  const found = findModels(inputs);
+  const planned = found.models.map(plannedFile(options.out));
+  const diagnostics: Diagnostic[] = [...found.diagnostics, ...collisions(planned)];
   const sources: { file: PlannedFile; text: string }[] = [];
   for (const file of planned) {
-    const result = loadModel(file.model, file.root !== undefined && options.includeRoot === undefined ? { ...options, includeRoot: file.root } : options);
+    const result = loadModel(file.model, loadOptionsFor(file, options));
     diagnostics.push(...result.diagnostics);
     const model = result.model;
     if (model === null) continue;

@@ -1,6 +1,6 @@
 /**
  * The ABNF grammar (RFC 5234) of a codec model: one rule per message, one per field, and the shared terms
- * of zproto's encodings (`spec/models.md` §2.11).
+ * of zproto's encodings.
  */
 import type { CodecIR, FieldIR } from "./ir.js";
 import { abnfName, lowerSnake } from "./names.js";

@@ -8,7 +8,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, stat
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import type { ModelElement, ParsedModel } from "./element.js";
-import { parseXml } from "./xml.js";
+import { parseXmlBytes } from "./xml.js";
 import { parseZplModel } from "./zpl-model.js";
 
 /** The two surface syntaxes of the model language. */
@@ -84,7 +84,7 @@ export function loadModelFile(
 }
 
 function parseBytes(bytes: Buffer, file: string, syntax: ModelSyntax, diagnostics: Diagnostics): ParsedModel | null {
-  return syntax === "zpl" ? parseZplModel(bytes, file, diagnostics) : parseXml(bytes.toString("utf8"), file, diagnostics);
+  return syntax === "zpl" ? parseZplModel(bytes, file, diagnostics) : parseXmlBytes(bytes, file, diagnostics);
 }
 
 /**
@@ -180,10 +180,14 @@ class ModelLoader {
         continue;
       }
       const included = this.include(child, including, stack);
-      if (included === null || size.exceeded) continue;
+      if (included === null || size.exceeded) {
+        this.diagnostics.incomplete = true;
+        continue;
+      }
       size.bytes += included.expandedBytes;
       if (size.bytes > MODEL_LIMITS.expandedBytes) {
         size.exceeded = true;
+        this.diagnostics.incomplete = true;
         this.diagnostics.error(child.attributes.get("filename")!.at, `with this include, ${displayPath(including.path)} grows past ` +
           `${MODEL_LIMITS.expandedBytes} bytes, the limit of a model with its includes expanded (each inclusion of a file counts)`);
         continue;
@@ -209,7 +213,7 @@ class ModelLoader {
     }
     if (!this.allowOutside && target.key !== this.home && !target.key.startsWith(this.home + sep)) {
       this.diagnostics.error(filename.at, `include ${filename.value} leaves the model's directory ${displayPath(this.home)}; ` +
-        "a model includes only files in its own directory tree unless allowed out (--allow-outside)");
+        "a model includes only files in its own directory tree unless allowed out (--include-root DIR, a directory holding both, or --allow-outside)");
       return null;
     }
     if (stack.length > MODEL_LIMITS.includeDepth) {

@@ -75,9 +75,8 @@ export function messageTypeNames(model: MachineIR): { readonly union: string; re
  * The import section of an engine module: each protocol's codec and the message types its actions see,
  * and for several protocols the union type, fields and codec. One protocol keeps the plain form.
  */
-export function protocolImports(model: MachineIR, messageTypes: ReadonlySet<string>, wireImport: string | undefined): string {
+export function protocolImports(model: MachineIR, messageTypes: ReadonlySet<string>, wireImport: string): string {
   const several = model.protocols.length > 1;
-  if (several && wireImport === undefined) throw new Error(`${model.className} speaks several protocols: emitting it needs the wire runtime's module (wireImport)`);
   const protocols = model.protocols.map((link) => ({
     alias: several ? `${camelCase(link.codec.className)}Codec` : "",
     importPath: link.importPath,

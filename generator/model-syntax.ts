@@ -20,22 +20,22 @@ const MACHINE = ["state", "method", "reply", "send", "recv", "custom"];
 const CODEC = ["define", "header", "message", "type", "license", "grammar"];
 
 /** The model language's elements, by the element they may appear in (`include` may appear anywhere). */
-const CHILD_ELEMENTS: Readonly<Record<string, readonly string[]>> = {
-  class: [...CODEC, ...MACHINE],
-  header: ["field"],
-  message: ["field"],
-  type: ["field"],
-  field: ["test"],
-  state: ["event", "before", "after"],
-  event: ["action"],
-  before: ["action"],
-  after: ["action"],
-  method: ["field", "accept"],
-  reply: ["field"],
-  send: ["message"],
-  recv: ["message"],
-};
-const EVERY_ELEMENT = [...new Set(Object.values(CHILD_ELEMENTS).flat())];
+const CHILD_ELEMENTS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["class", [...CODEC, ...MACHINE]],
+  ["header", ["field"]],
+  ["message", ["field"]],
+  ["type", ["field"]],
+  ["field", ["test"]],
+  ["state", ["event", "before", "after"]],
+  ["event", ["action"]],
+  ["before", ["action"]],
+  ["after", ["action"]],
+  ["method", ["field", "accept"]],
+  ["reply", ["field"]],
+  ["send", ["message"]],
+  ["recv", ["message"]],
+]);
+const EVERY_ELEMENT = [...new Set([...CHILD_ELEMENTS.values()].flat())];
 
 /** Whether `name` is an element of the model language: what a model file's root node may be called. */
 export function isModelElement(name: string): boolean {
@@ -48,7 +48,7 @@ export function isModelElement(name: string): boolean {
  */
 export function isElementOf(parent: string, child: string): boolean {
   if (child === "include") return true;
-  return (parent === "fragment" ? EVERY_ELEMENT : CHILD_ELEMENTS[parent] ?? []).includes(child);
+  return (parent === "fragment" ? EVERY_ELEMENT : CHILD_ELEMENTS.get(parent) ?? []).includes(child);
 }
 
 /** The attribute a ZPL node's own value stands for: `filename` for `include`, `name` for the rest. */

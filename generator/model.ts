@@ -10,12 +10,12 @@ import { displayPath, loadModelFile, type ModelFileOptions } from "./load.js";
 /** The model kinds zproto-ts compiles, named after the zproto scripts that select them. */
 export type ModelKind = "codec" | "server" | "client";
 
-const SCRIPTS: Record<string, ModelKind> = {
-  zproto_codec_c: "codec",
-  zproto_codec_c_v1: "codec",
-  zproto_server_c: "server",
-  zproto_client_c: "client",
-};
+const SCRIPTS: ReadonlyMap<string, ModelKind> = new Map([
+  ["zproto_codec_c", "codec"],
+  ["zproto_codec_c_v1", "codec"],
+  ["zproto_server_c", "server"],
+  ["zproto_client_c", "client"],
+]);
 
 /** Options of {@link loadModel}. */
 export interface LoadOptions extends ModelFileOptions {
@@ -44,7 +44,7 @@ export function loadModel(path: string, options: LoadOptions = {}): LoadResult {
   let kind = options.kind;
   if (kind === undefined) {
     const script = root.attributes.get("script");
-    kind = script === undefined ? undefined : SCRIPTS[script.value.trim()];
+    kind = script === undefined ? undefined : SCRIPTS.get(script.value.trim());
     if (kind === undefined) {
       diagnostics.error(script?.at ?? root.at, script === undefined
         ? "<class> has no script attribute: say zproto_codec_c, zproto_server_c or zproto_client_c (or pass --kind)"
@@ -64,6 +64,13 @@ function loadCodec(path: string, from: Location, diagnostics: Diagnostics, optio
   if (root === null) return null;
   if (root.name !== "class") {
     diagnostics.error(root.at, `the root element of a codec model is <class>, not <${root.name}>`);
+    return null;
+  }
+  const script = root.attributes.get("script");
+  const kind = script === undefined ? undefined : SCRIPTS.get(script.value.trim());
+  if (kind !== undefined && kind !== "codec") {
+    // Checked as a codec, a machine model would bring an error for each of its states.
+    diagnostics.error(from, `${displayPath(path)} is a ${kind} model; protocol_class names codec models`);
     return null;
   }
   return buildCodecModel(root, displayPath(path), diagnostics);

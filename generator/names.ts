@@ -1,5 +1,5 @@
 /**
- * Name normalisation (`spec/models.md` §2.9). Model names may contain spaces, hyphens and other punctuation;
+ * Name normalisation (docs/models.md, "Names"). Model names may contain spaces, hyphens and other punctuation;
  * every derived identifier comes from here so that all outputs agree.
  */
 

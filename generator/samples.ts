@@ -1,5 +1,5 @@
 /**
- * Sample messages built from a model's `<test>` values (`spec/models.md` §2.7), and the check of the
+ * Sample messages built from a model's `<test>` values (docs/models.md, "Test values and digests"), and the check of the
  * `digest` attributes computed from them: the SHA-1 of the body frame the C codec builds from those values.
  */
 import { createHash } from "node:crypto";
@@ -64,7 +64,7 @@ export function checkDigests(model: CodecIR): DigestCheck[] {
   });
 }
 
-/** CZMQ's zhash string hash: h = 33·h XOR (signed char), modulo 2^32 (`spec/wire.md` §10.1). */
+/** CZMQ's zhash string hash: h = 33·h XOR (signed char), modulo 2^32. */
 function czmqHash(key: string): number {
   let hash = 0;
   for (const octet of Buffer.from(key, "utf8")) hash = (Math.imul(hash, 33) ^ ((octet << 24) >> 24)) >>> 0;

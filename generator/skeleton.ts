@@ -1,5 +1,5 @@
 /**
- * The action skeleton of a server or client model (`spec/models.md` §7): a starting implementation file,
+ * The action skeleton of a server or client model: a starting implementation file,
  * written once and then owned by the user. It is never rewritten or patched: when the model changes, the
  * regenerated engine's actions interface changes, and the compiler reports in the user's file which action
  * is missing (or no longer exists).

@@ -10,12 +10,15 @@ import { modelText, valueIsText } from "./model-syntax.js";
 const INDENT = "    ";
 /** XML names as far as model names go: ZPL names may also hold `$&+/@` or begin with a digit, `-` or `.`. */
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** Names the XML reader refuses (its parser builds objects keyed by them). */
+const REFUSED_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 
 /** The XML text of a model, or null after reporting to `diagnostics` what XML cannot hold. */
 export function writeXmlModel(root: ModelElement, diagnostics: Diagnostics): string | null {
   const lines: string[] = [];
   const checkName = (name: string, at: Location): void => {
     if (!XML_NAME.test(name)) diagnostics.error(at, `${name} is not an XML name, so it cannot be written in XML`);
+    else if (REFUSED_NAMES.has(name)) diagnostics.error(at, `${name} cannot be an element or attribute name in an XML model (the XML reader refuses it)`);
   };
   const attributes = (element: ModelElement, separator: string): string => [...element.attributes].map(([name, attribute]) => {
     checkName(name, attribute.at);

@@ -29,16 +29,18 @@ function pieces(value: string): string[] {
     return [value];
   } catch {
     const cut: string[] = [];
-    let current = "";
-    for (const character of value) {
-      const other = character === '"' ? "'" : character === "'" ? '"' : undefined;
-      if (other !== undefined && current.includes(other)) {
-        cut.push(current);
-        current = "";
+    let start = 0;
+    let quote: string | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const character = value[i];
+      if (character !== '"' && character !== "'") continue;
+      if (quote !== undefined && quote !== character) {
+        cut.push(value.slice(start, i));
+        start = i;
       }
-      current += character;
+      quote = character;
     }
-    return [...cut, current];
+    return [...cut, value.slice(start)];
   }
 }
 

@@ -3,13 +3,10 @@
  * attribute was written. fast-xml-parser does the parsing; nothing of its output shape travels further than
  * this module.
  */
+import { isUtf8 } from "node:buffer";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Diagnostics, Location } from "./diagnostics.js";
 import type { ModelAttribute, ModelElement, ParsedModel } from "./element.js";
-
-/** The element tree's names from when XML was the only syntax; the model builders still use them. */
-export type XmlAttribute = ModelAttribute;
-export type XmlElement = ModelElement;
 
 type Ordered = Record<string, unknown>;
 
@@ -24,6 +21,9 @@ const parser = new XMLParser({
   captureMetaData: true,
   allowBooleanAttributes: true,
   commentPropName: COMMENT,
+  // Names like toString are kept as written (the default renames them __toString): nothing here looks names up
+  // on the objects the parser builds. It still refuses __proto__, constructor and prototype.
+  onDangerousProperty: (name: string) => name,
 });
 const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
 
@@ -48,6 +48,32 @@ export class LineIndex {
 }
 
 /**
+ * Parses an XML model file's bytes, which must be UTF-8: a byte that is not is an error at its position, so
+ * that no text of the model turns into U+FFFD on its way into generated code.
+ */
+export function parseXmlBytes(bytes: Buffer, file: string, diagnostics: Diagnostics): ParsedModel | null {
+  const text = bytes.toString("utf8");
+  if (!isUtf8(bytes)) {
+    const index = firstReplacement(bytes, text);
+    diagnostics.error(new LineIndex(text).locate(file, index.text), `invalid UTF-8 (byte 0x${bytes[index.byte].toString(16).toUpperCase().padStart(2, "0")}); save the model as UTF-8`);
+    return null;
+  }
+  return parseXml(text, file, diagnostics);
+}
+
+/** Where the decoder first replaced bytes that are not UTF-8, in `text` and in `bytes` (a U+FFFD written as such is not one). */
+function firstReplacement(bytes: Buffer, text: string): { text: number; byte: number } {
+  let byte = 0;
+  let index = 0;
+  for (const character of text) {
+    if (character === "\uFFFD" && !(bytes[byte] === 0xef && bytes[byte + 1] === 0xbf && bytes[byte + 2] === 0xbd)) break;
+    byte += Buffer.byteLength(character);
+    index += character.length;
+  }
+  return { text: index, byte };
+}
+
+/**
  * Parses XML text. Returns the root element, or null after reporting why not (with a position) to
  * `diagnostics`. Text that does not begin like XML is refused without quoting any of it: a path that names
  * some other file must not print that file's content.
@@ -67,8 +93,16 @@ export function parseXml(text: string, file: string, diagnostics: Diagnostics): 
     diagnostics.error({ file, line: valid.err.line || 1, column: valid.err.col || 1 }, `XML is not well-formed: ${valid.err.msg}`);
     return null;
   }
+  let document: Ordered[];
+  try {
+    document = parser.parse(text) as Ordered[];
+  } catch (error) {
+    // Well-formed XML the parser still refuses: elements nested too deep, a name like __proto__, an external entity.
+    diagnostics.error({ file, line: 1, column: 1 }, `XML cannot be read as a model: ${(error as Error).message}`);
+    return null;
+  }
   const reader = new ElementReader(text, file);
-  const roots = (parser.parse(text) as Ordered[]).map((node) => reader.element(node)).filter((e): e is ModelElement => e !== null);
+  const roots = document.map((node) => reader.element(node)).filter((e): e is ModelElement => e !== null);
   if (roots.length !== 1) {
     diagnostics.error({ file, line: 1, column: 1 }, "a model file has exactly one root element");
     return null;

@@ -13,7 +13,8 @@ import { ATTRIBUTE_MARK, CONTINUATION, DOC, identifyingAttribute, isElementOf, i
  * names some other file must not print that file's content.
  */
 export function parseZplModel(bytes: Uint8Array, file: string, diagnostics: Diagnostics): ParsedModel | null {
-  const firstProperty = /^[ \t]*([^\s#].*)$/m.exec(Buffer.from(bytes).toString("utf8"));
+  // A byte-order mark is left for the parser, which says what it is.
+  const firstProperty = /^[ \t]*([^\s#].*)$/m.exec(Buffer.from(bytes).toString("utf8").replace(/^\uFEFF/, ""));
   if (firstProperty === null) {
     diagnostics.error({ file, line: 1, column: 1 }, `model file ${file} is empty`);
     return null;

@@ -4,10 +4,11 @@
  * the built CLI (`npm test` builds first) as a child process, as a user would.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { planFiles } from "../generator/generate.js";
 
 const ZPROTO = "dist/bin/zproto.js";
 const COMMANDS = ["generate", "check", "encode", "decode", "print", "grammar", "diagram", "skeleton", "convert"];
@@ -27,7 +28,7 @@ describe("zproto help", () => {
       const help = zproto(command, "--help");
       expect(help.status, command).toBe(0);
       expect(help.stderr, command).toBe("");
-      expect(help.stdout.split("\n")[0], command).toMatch(new RegExp(`^Usage: zproto ${command} <model\\.xml`));
+      expect(help.stdout.split("\n")[0], command).toMatch(new RegExp(`^Usage: zproto ${command} <model[>|]`));
       expect(help.stdout, command).toContain("-h, --help");
       expect(zproto("help", command), command).toEqual(help);
       expect(zproto(command, "-h"), command).toEqual(help);
@@ -42,7 +43,8 @@ describe("zproto help", () => {
     expect(diagram).toContain("--format svg|dot");
     expect(skeleton).toContain("--engine FILE");
     expect(convert).toContain("--to xml|zpl");
-  });
+    // 27 node processes: on a loaded machine that takes longer than the default limit.
+  }, 120_000);
 
   it("lists every command in the program's help; without a command it says so on stderr and exits 2", () => {
     const help = zproto("--help");
@@ -81,7 +83,7 @@ describe("a wrong command line", () => {
   });
 
   it("says what is missing or one too many", () => {
-    refused(["check"], "zproto check: needs a model file", "zproto help check");
+    refused(["check"], "zproto check: needs a model file or directory", "zproto help check");
     refused(["generate"], "zproto generate: needs a model file or directory", "zproto help generate");
     refused(["grammar", EXAMPLE, EXAMPLE], `zproto grammar: takes one model file; '${EXAMPLE}' is one too many`, "zproto help grammar");
     refused(["check", EXAMPLE, "--kind", "spaceship"], "zproto check: --kind must be codec, server or client", "zproto help check");
@@ -108,6 +110,41 @@ describe("zproto check", () => {
       stderr: "",
     });
   });
+});
+
+describe("zproto check on a directory", () => {
+  it("checks every model under it, as generate finds them, and its models include from anywhere in it", () => {
+    const run = zproto("check", "models/filemq", "models/sasl");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("models/filemq/fmq_server.xml:20:10: error: include ../sasl/_sasl_plain_server.xml leaves the model's directory models/filemq");
+    expect(run.stderr).toContain("error: directory models/sasl holds no models (.xml or .zpl files whose names do not start with _)");
+    const all = zproto("check", "models");
+    expect([all.status, all.stderr]).toEqual([0, ""]);
+    expect(all.stdout).toContain("models/filemq/fmq_server.xml: ok (server machine, ");
+    expect(all.stdout.split("\n").filter((line) => line.endsWith(")"))).toHaveLength(planFiles(["models"]).length);
+  });
+
+  it("refuses a directory without models, for check and generate alike, instead of doing nothing", () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    for (const command of ["check", "generate"]) {
+      expect(zproto(command, empty), command).toEqual({
+        status: 1, stdout: "", stderr: `${empty}:1:1: error: directory ${empty} holds no models (.xml or .zpl files whose names do not start with _)\n`,
+      });
+    }
+  });
+});
+
+describe("zproto print | zproto encode --zpl -", () => {
+  it("reads back what print wrote of a capture larger than the 1 MiB a configuration file may have", () => {
+    const frames = "aaa004007b0000000000000000";
+    const lines = `${JSON.stringify({ frames: [frames] })}\n`.repeat(20_000);
+    const printed = spawnSync("node", [ZPROTO, "print", EXAMPLE], { input: lines, encoding: "utf8", maxBuffer: 64 << 20 });
+    expect(printed.stdout.length).toBeGreaterThan(1 << 20);
+    const encoded = spawnSync("node", [ZPROTO, "encode", EXAMPLE, "--zpl", "-"], { input: printed.stdout, encoding: "utf8", maxBuffer: 64 << 20 });
+    expect([encoded.status, encoded.stderr]).toEqual([0, ""]);
+    expect(encoded.stdout).toBe(`${JSON.stringify({ frames: [frames] })}\n`.repeat(20_000));
+  }, 60_000);
 });
 
 describe("zproto diagram --out", () => {

@@ -60,6 +60,14 @@ export const results: true[] = [
   true as Equal<Resolves<KvClient<unknown>["store"]>, void>,
 ];
 
+export function replying(ctx: KvClientContext<unknown>): void {
+  ctx.reply("MISSING", {});
+  ctx.reply("FOUND", { value: "v" });
+  const fields = { value: "v" };
+  // @ts-expect-error MISSING has no fields, so none may be given
+  ctx.reply("MISSING", fields);
+}
+
 export function raising(ctx: KvClientContext<unknown>): void {
   ctx.next("fetch");
   ctx.wakeup(10, "destructor");

@@ -6,11 +6,12 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { Project } from "ts-morph";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import type { MachineIR } from "../generator/ir.js";
-import { CLIENT_ENGINE_MEMBERS } from "../generator/machine-model.js";
+import { CLIENT_ENGINE_MEMBERS, ENGINE_HOOKS } from "../generator/reserved-names.js";
 import { loadModel } from "../generator/model.js";
 import { ClientEngine } from "../runtime/engine/client.js";
 import type { Codec } from "../runtime/wire/codec.js";
@@ -77,6 +78,59 @@ describe("client methods and the events they raise", () => {
       "4:9 error: method close would be the client's close(), which the engine uses; rename it",
       "6:27 error: <send> of GET would be the client's fetch(), which method fetch already is; rename one",
     ]);
+  });
+
+  it("refuse API names every JavaScript object has, and then, which would make the client a thenable", () => {
+    const path = machine("client", [
+      CLIENT_START,
+      '<state name="ready"><event name="then"/><event name="to string"/><event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="constructor"><accept reply="SUCCESS"/></method>',
+      '<method name="then"><accept reply="SUCCESS"/></method>',
+      '<method name="to string"><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"/>',
+      '<send><message name="GET" method="value of"/></send>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "7:9 error: method then would be the client's then(), which makes an object a thenable: await would call it instead of handing the object over; rename it",
+      "8:9 error: method to string would be the client's toString(), which every JavaScript object has; rename it",
+      "10:27 error: <send> of GET would be the client's valueOf(), which every JavaScript object has; rename it",
+    ]);
+  });
+
+  it("refuse actions named like the engine's hooks or like what every JavaScript object has", () => {
+    const path = machine("server", [
+      '<state name="serving">',
+      '<event name="GET"><action name="server configured"/><action name="terminated"/></event>',
+      '<event name="SET"><action name="then"/><action name="has own property"/><action name="look up"/></event>',
+      "</state>",
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      '3:27 error: action "server configured" would be named serverConfigured, which is a hook the engine calls; rename it',
+      '3:61 error: action "terminated" would be named terminated, which is a hook the engine calls; rename it',
+      '4:27 error: action "then" would be named then, which makes an object a thenable: await would call it instead of handing the object over; rename it',
+      '4:48 error: action "has own property" would be named hasOwnProperty, which every JavaScript object has; rename it',
+    ]);
+  });
+
+  it("know only the model language's argument types, not the names every JavaScript object has", () => {
+    const path = machine("client", [
+      CLIENT_START,
+      '<state name="ready"><event name="fetch"/><event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="constructor"><accept reply="SUCCESS"/></method>',
+      '<method name="fetch"><field name="key" type="constructor"/><field name="other" type="__proto__"/><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"/>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      '7:40 error: argument key has unknown type "constructor"',
+      '7:80 error: argument other has unknown type "__proto__"',
+    ]);
+  });
+
+  it("keeps the list of hooks in step with the engines' ServerHooks and ClientHooks", () => {
+    const project = new Project({ skipAddingFilesFromTsConfig: true });
+    const hooks = [["runtime/engine/server.ts", "ServerHooks"], ["runtime/engine/client.ts", "ClientHooks"]]
+      .flatMap(([file, name]) => project.addSourceFileAtPath(file).getInterfaceOrThrow(name).getMembers().map((member) => member.getSymbolOrThrow().getName()));
+    expect(new Set(hooks)).toEqual(ENGINE_HOOKS);
   });
 
   it("keeps the list of engine member names in step with the client engine", () => {
@@ -189,6 +243,25 @@ describe("what a method call resolves with", () => {
   });
 });
 
+describe("constructor and destructor results", () => {
+  it("warn that return on the constructor or the destructor has no effect, and type neither call by it", () => {
+    const path = machine("client", [
+      CLIENT_START,
+      '<state name="ready"><event name="destructor"><action name="signal success"/><action name="terminate"/></event>',
+      '<event name="FOUND"/><event name="MISSING"/></state>',
+      '<method name="constructor" return="greeting"><accept reply="SUCCESS"/></method>',
+      '<method name="destructor" return="greeting"><accept reply="SUCCESS"/></method>',
+      '<reply name="SUCCESS"><field name="greeting" type="string"/></reply>',
+    ].join("\n"));
+    expect(diagnosticsOf(path)).toEqual([
+      "7:28 warning: return on the constructor has no effect: create() resolves with the client itself; an action can keep the value on the client",
+      "8:27 warning: return on the destructor has no effect: close() resolves with nothing; an action can keep the value on the client",
+    ]);
+    const model = loadModel(path).model as MachineIR;
+    expect(model.methods.map((method) => method.returns)).toEqual([undefined, undefined]);
+  });
+});
+
 describe("every problem of a machine in one run", () => {
   it("checks a machine whose protocol is missing, and the actions of a nameless event", () => {
     const path = machine("server", [
@@ -200,6 +273,31 @@ describe("every problem of a machine in one run", () => {
       "2:23 error: <event> needs a name attribute",
       "2:45 error: <action> needs a message attribute naming a protocol message",
     ]);
+  });
+});
+
+describe("a machine with an include that cannot be read", () => {
+  it("reports the include, and not the states, replies and messages the missing part may hold", () => {
+    const body = [
+      CLIENT_START,
+      '<include filename="_states.xml"/>',
+      '<state name="ready" inherit="defaults"><event name="fetch" next="waiting"><action name="send" message="LOOKUP"/></event></state>',
+      '<method name="constructor"><accept reply="SUCCESS"/></method>',
+      '<method name="fetch" return="value"><accept reply="FOUND"/></method>',
+      '<reply name="SUCCESS"/>',
+    ].join("\n");
+    const complete = machine("client", body.replace('<include filename="_states.xml"/>', ""));
+    expect(diagnosticsOf(complete)).toEqual([
+      "1:50 warning: no state of kv_client handles message FOUND (role=\"server\": the server sends it); the client drops it",
+      "1:50 warning: no state of kv_client handles message MISSING (role=\"server\": the server sends it); the client drops it",
+      "6:21 error: superstate defaults does not exist",
+      "6:60 error: next state waiting does not exist",
+      "6:95 error: the protocol has no message LOOKUP",
+      "8:22 error: method fetch returns value, which no accepted reply has",
+      "8:45 error: method fetch accepts reply FOUND, which is not defined",
+    ]);
+    const incomplete = machine("client", body);
+    expect(diagnosticsOf(incomplete)).toEqual([`5:10 error: file ${join(dirname(incomplete), "_states.xml")} does not exist`]);
   });
 });
 

@@ -69,6 +69,22 @@ describe("protocol_class naming several protocols", () => {
     }
   });
 
+  it("names, at the attribute, a protocol that is a machine model, in one error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "zproto-union-"));
+    try {
+      copyFileSync(`${FIXTURES}/relay_ping_msg.xml`, join(dir, "relay_ping_msg.xml"));
+      copyFileSync(`${FIXTURES}/relay_client.xml`, join(dir, "relay_client.xml"));
+      writeFileSync(join(dir, "mixed.xml"), '<class name = "mixed" script = "zproto_server_c" protocol_class = "relay_ping_msg relay_client">\n<state name = "start" />\n</class>\n');
+      const { model, diagnostics } = loadModel(join(dir, "mixed.xml"));
+      expect(model).toBeNull();
+      expect(diagnostics.map((diagnostic) => `${diagnostic.line}:${diagnostic.column} ${diagnostic.message}`)).toEqual([
+        `1:50 ${join(dir, "relay_client.xml")} is a client model; protocol_class names codec models`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("generates a union type, fields and codec, and strict TypeScript", () => {
     const text = readFileSync(`${OUT}/relay_server.ts`, "utf8");
     expect(text).toContain('import { unionCodec } from "../../runtime/wire/index.js";');

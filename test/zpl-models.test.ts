@@ -192,11 +192,9 @@ describe("a broken .zpl model", () => {
       at("2:5", `error: signature="16" on <class> must be an integer from 0 to 15`),
       at("4:5", "warning: unknown attribute colour on <class> is ignored"),
       at("12:15", `error: file ${join(SCRATCH, "broken-fixture", "missing-part.xml")} does not exist`),
-      at("16:13", `error: field count has unknown type "integer"`),
       at("19:13", `error: number field width has size "3"; it must be 1, 2, 4 or 8`),
       at("20:17", "error: octets field key needs a size"),
       at("24:13", "error: field tags is hash; only number and string fields can have a constant value"),
-      at("27:13", `error: constant "UNKNOWN_DEFINE" of field level is neither an integer nor a define of this model`),
       at("30:13", `error: define LABEL = "v1" used by field label is not an integer`),
       at("34:13", "error: constant 256 of field big does not fit in 1 octet"),
       at("37:9", "error: message SECOND has id 1, already used by message FIRST"),
@@ -238,6 +236,19 @@ describe("a broken .zpl model", () => {
       `${path}:8:13: error: type of field is given twice (first at line 7)`,
       `${path}:10:13: error: doc is a line of documentation and has no children but +`,
       `${path}:12:9: error: name of message is given twice (first at line 11)`,
+    ]);
+  });
+
+  it("reads nodes named like what every JavaScript object has as elements and attributes like any other", () => {
+    const path = scratch("proto.zpl", "class = p\n    script = zproto_codec_c\n    __proto__ = x\n    message = A\n        __proto__\n            constructor = 1\n");
+    expect(errorsOf(path)).toEqual([
+      `${path}:3:5: warning: unknown attribute __proto__ on <class> is ignored`,
+      `${path}:5:9: error: <__proto__> is not allowed in <message>; only <field>`,
+    ]);
+    expect(convertModel(path, "xml").diagnostics.map(formatDiagnostic)).toEqual([
+      `${path}:3:5: error: __proto__ cannot be an element or attribute name in an XML model (the XML reader refuses it)`,
+      `${path}:5:9: error: __proto__ cannot be an element or attribute name in an XML model (the XML reader refuses it)`,
+      `${path}:6:13: error: constructor cannot be an element or attribute name in an XML model (the XML reader refuses it)`,
     ]);
   });
 

@@ -60,7 +60,7 @@ import {
 
 /** Codec model (class) name. */
 export const MODEL = "bench_msg";
-/** Protocol signature: every message starts with the octets 0xAA, 0xa1. */
+/** Protocol signature: every message starts with the octets 0xaa, 0xa1. */
 export const SIGNATURE = 1;
 
 /** Id of the SAMPLE message. */

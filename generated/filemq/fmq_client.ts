@@ -55,8 +55,7 @@ export interface FmqClientArgs {
 /** The replies actions give waiting method calls (`ctx.reply(name, fields)`), with their fields. */
 export interface FmqClientReplies {
   /** The call worked. */
-  SUCCESS: {
-  };
+  SUCCESS: Record<string, never>;
   /** The call did not work. */
   FAILURE: {
     /** Why */

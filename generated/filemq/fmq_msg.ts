@@ -63,7 +63,7 @@ import {
 
 /** Codec model (class) name. */
 export const MODEL = "fmq_msg";
-/** Protocol signature: every message starts with the octets 0xAA, 0xa3. */
+/** Protocol signature: every message starts with the octets 0xaa, 0xa3. */
 export const SIGNATURE = 3;
 
 /** Protocol version */

@@ -247,7 +247,6 @@ export const methods: Readonly<Record<string, MethodSpec>> = {
     failures: [
       "FAILURE",
     ],
-    returns: "greeting",
   },
   greet: {
     event: "greet",
@@ -280,7 +279,7 @@ export class HelloClient<Client> extends ClientEngine<HelloMsg, HelloMsgFields, 
 
   /**
    * Creates a client and runs the model's `constructor` method.
-   * Connects to the server and says hello; resolves with the server's greeting.
+   * Connects to the server and says hello; resolves once the server greeted back.
    */
   static async create<Client>(endpoint: string, name: string, actions: HelloClientActions<Client>, options: ClientOptions & CallOptions = {}): Promise<HelloClient<Client>> {
     const client = new HelloClient(actions, options);

@@ -47,7 +47,7 @@ import {
 
 /** Codec model (class) name. */
 export const MODEL = "hello_msg";
-/** Protocol signature: every message starts with the octets 0xAA, 0xa7. */
+/** Protocol signature: every message starts with the octets 0xaa, 0xa7. */
 export const SIGNATURE = 7;
 
 /** Id of the HELLO message. */

@@ -47,8 +47,7 @@ export interface Mdp01AsyncClientArgs {
 /** The replies actions give waiting method calls (`ctx.reply(name, fields)`), with their fields. */
 export interface Mdp01AsyncClientReplies {
   /** The call worked. */
-  SUCCESS: {
-  };
+  SUCCESS: Record<string, never>;
 }
 
 /**

@@ -56,8 +56,7 @@ export interface Mdp01ClientArgs {
 /** The replies actions give waiting method calls (`ctx.reply(name, fields)`), with their fields. */
 export interface Mdp01ClientReplies {
   /** The call worked. */
-  SUCCESS: {
-  };
+  SUCCESS: Record<string, never>;
   /** The service answered. */
   REPLY: {
     /** Reply body */

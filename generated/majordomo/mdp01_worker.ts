@@ -54,8 +54,7 @@ export interface Mdp01WorkerArgs {
 /** The replies actions give waiting method calls (`ctx.reply(name, fields)`), with their fields. */
 export interface Mdp01WorkerReplies {
   /** The call worked. */
-  SUCCESS: {
-  };
+  SUCCESS: Record<string, never>;
 }
 
 /**

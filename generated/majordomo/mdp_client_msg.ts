@@ -50,7 +50,7 @@ import {
 
 /** Codec model (class) name. */
 export const MODEL = "mdp_client_msg";
-/** Protocol signature: every message starts with the octets 0xAA, 0xa4. */
+/** Protocol signature: every message starts with the octets 0xaa, 0xa4. */
 export const SIGNATURE = 4;
 
 /** Protocol version */

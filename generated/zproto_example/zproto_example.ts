@@ -76,7 +76,7 @@ import {
 
 /** Codec model (class) name. */
 export const MODEL = "zproto_example";
-/** Protocol signature: every message starts with the octets 0xAA, 0xa0. */
+/** Protocol signature: every message starts with the octets 0xaa, 0xa0. */
 export const SIGNATURE = 0;
 
 /** Protocol version */

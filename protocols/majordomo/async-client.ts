@@ -5,11 +5,12 @@
  * MDP/0.1 cannot tell which request a reply answers: there is no id on the wire. Replies come named by
  * service only, in completion order; a reply for a service with no request outstanding is dropped.
  */
-import type { CallOptions } from "../../runtime/engine/index.js";
+import { EngineClosed, type CallOptions } from "../../runtime/engine/index.js";
 import type { ClientOptions } from "../../runtime/engine/client.js";
 import { Mdp01AsyncClient, type Mdp01AsyncClientActions } from "../../generated/majordomo/mdp01_async_client.js";
 import type { Mdp01ClientMsg } from "../../generated/majordomo/mdp01_client_msg.js";
 import { toFrames, type BodyInput } from "./body.js";
+import { checkServiceName } from "./service-name.js";
 
 /** A reply: the service that answered and the body. */
 export interface Reply {
@@ -63,6 +64,8 @@ function toReply(message: Mdp01ClientMsg): Reply {
  * retries: a request whose reply does not come is simply missing, and `recv` times out.
  */
 export class AsyncClient {
+  private closed = false;
+
   private constructor(private readonly engine: Mdp01AsyncClient<AsyncClientState>, private readonly state: AsyncClientState) {}
 
   /** A client of the broker at `endpoint`. */
@@ -78,10 +81,14 @@ export class AsyncClient {
     return count;
   }
 
-  /** Sends a request now, without waiting for its reply. */
+  /**
+   * Sends a request now, without waiting for its reply. Throws RangeError for a service name the broker
+   * would drop, TypeError for a body that is not frames, and `EngineClosed` once the client is closed.
+   */
   send(service: string, body: BodyInput): void {
-    if (service.length === 0) throw new RangeError("a request needs a service name");
+    checkServiceName(service);
     const frames = toFrames(body);
+    if (this.closed) throw new EngineClosed("send");
     this.engine.sendRequest({ service, body: frames });
     this.state.outstanding.set(service, (this.state.outstanding.get(service) ?? 0) + 1);
   }
@@ -98,6 +105,8 @@ export class AsyncClient {
 
   /** Closes the socket; replies still to come are lost. */
   close(options: CallOptions = {}): Promise<void> {
+    // The engine would drop a later request with a log line only; `send` says so to its caller instead.
+    this.closed = true;
     return this.engine.close(options);
   }
 }

@@ -3,9 +3,11 @@
  * and the factory that runs them. Each peer has its own machine; the broker-wide rules are the
  * {@link Dispatcher}'s, and a monitor runs its periodic work every `broker/heartbeat` ms.
  */
+import { RateLimiter } from "../../runtime/engine/log.js";
 import type { ServerOptions } from "../../runtime/engine/server.js";
 import { Broker, type BrokerActions, type BrokerContext } from "../../generated/majordomo/mdp01_broker.js";
-import { Dispatcher, isMmiService, isValidServiceName, peerName, type ServiceSnapshot, type WorkerEntry } from "./dispatcher.js";
+import { Dispatcher, peerName, type ServiceSnapshot, type WorkerEntry } from "./dispatcher.js";
+import { isMmiService, isValidServiceName } from "./service-name.js";
 import { brokerSettings, type BrokerSettings } from "./settings.js";
 
 /** What the broker keeps per peer: nothing for a client, its registration for a worker. */
@@ -29,6 +31,15 @@ function role(ctx: Context): string {
 
 /** The broker's actions, around one dispatcher. */
 export function brokerActions(dispatcher: Dispatcher, onSettings: (settings: BrokerSettings) => void = () => {}): BrokerActions<Peer> {
+  // Per kind for the whole broker, not per peer: a peer that breaks the protocol is forgotten, and each of
+  // its next messages starts a new session.
+  const limiter = new RateLimiter();
+  /** Logs a warning about a peer's message, at most a few times a second per kind. */
+  const warn = (ctx: Context, kind: string, message: string): void => {
+    const { allowed, suppressed } = limiter.allow(kind);
+    if (allowed) ctx.log("warn", message, { peer: peerName(ctx.routingId), ...(suppressed > 0 ? { suppressed } : {}) });
+  };
+
   return {
     createClient: () => ({ worker: undefined }),
 
@@ -50,7 +61,7 @@ export function brokerActions(dispatcher: Dispatcher, onSettings: (settings: Bro
     acceptRequest(ctx) {
       const { service, body } = ctx.request;
       if (!isValidServiceName(service)) {
-        ctx.log("warn", "request for a service name that is empty or not printable: dropped", { peer: peerName(ctx.routingId) });
+        warn(ctx, "bad-service", "request for a service name that is empty or not printable: dropped");
         return;
       }
       if (isMmiService(service)) ctx.send("REQUEST", { service, body: dispatcher.mmi(service, body) });
@@ -60,7 +71,7 @@ export function brokerActions(dispatcher: Dispatcher, onSettings: (settings: Bro
     registerWorker(ctx) {
       const service = ctx.request.service;
       if (!isValidServiceName(service) || isMmiService(service)) {
-        ctx.log("warn", `READY for service ${JSON.stringify(service)} refused: ${isMmiService(service) ? "mmi.* services are the broker's own" : "not a printable name"}`, { peer: peerName(ctx.routingId) });
+        warn(ctx, "bad-ready", `READY for service ${JSON.stringify(service)} refused: ${isMmiService(service) ? "mmi.* services are the broker's own" : "not a printable name"}`);
         ctx.raise("protocol_error");
         return;
       }
@@ -86,7 +97,7 @@ export function brokerActions(dispatcher: Dispatcher, onSettings: (settings: Bro
       const worker = workerOf(ctx);
       const request = dispatcher.replied(worker, ctx.request.client);
       if (request === undefined) {
-        ctx.log("warn", `REPLY for client ${peerName(Buffer.from(ctx.request.client))}, which this worker does not serve: worker disconnected`, { peer: peerName(ctx.routingId) });
+        warn(ctx, "bad-reply", `REPLY for client ${peerName(Buffer.from(ctx.request.client))}, which this worker does not serve: worker disconnected`);
         ctx.raise("protocol_error");
         return;
       }
@@ -98,12 +109,12 @@ export function brokerActions(dispatcher: Dispatcher, onSettings: (settings: Bro
     },
 
     logMalformedMessage(ctx) {
-      ctx.log("warn", `malformed message from ${role(ctx)}: ${ctx.error?.message ?? "unknown error"}`, { peer: peerName(ctx.routingId) });
+      warn(ctx, "malformed", `malformed message from ${role(ctx)}: ${ctx.error?.message ?? "unknown error"}`);
     },
 
     logUnexpectedMessage(ctx) {
       const what = ctx.request !== undefined && ctx.event === ctx.request.message.toLowerCase() ? ctx.request.message : ctx.event;
-      ctx.log("warn", `${what} from ${role(ctx)} is not expected in state ${ctx.state}`, { peer: peerName(ctx.routingId) });
+      warn(ctx, "unexpected", `${what} from ${role(ctx)} is not expected in state ${ctx.state}`);
     },
   };
 }

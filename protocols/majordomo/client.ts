@@ -7,7 +7,7 @@ import { MethodFailed, TimeoutError, checkTimeout, type CallOptions } from "../.
 import type { ClientOptions } from "../../runtime/engine/client.js";
 import { Mdp01Client, type Mdp01ClientActions, type Mdp01ClientContext } from "../../generated/majordomo/mdp01_client.js";
 import { toFrames, type BodyInput } from "./body.js";
-import { isMmiService } from "./dispatcher.js";
+import { checkServiceName, isMmiService } from "./service-name.js";
 
 /** What the client's actions keep: the request outstanding. */
 export interface ClientState {
@@ -176,7 +176,7 @@ export class Client {
   request(service: string, body: BodyInput, options: RequestOptions = {}): Promise<Buffer[]> {
     let run: () => Promise<Buffer[]>;
     try {
-      if (service.length === 0) throw new RangeError("a request needs a service name");
+      checkServiceName(service);
       const frames = toFrames(body);
       const timeout = checkTimeout("timeout", options.timeout ?? this.defaults.timeout);
       const retries = checkRetries(options.retries ?? this.defaults.retries);

@@ -45,9 +45,13 @@ export interface WorkerEntry {
   inFlight: PendingRequest | undefined;
   /** Whether `inFlight` was sent to it yet. */
   delivered: boolean;
+  /** HEARTBEATs received since it was given its request. */
+  beatsThisRequest: number;
   /**
-   * It sent HEARTBEAT while busy, as our workers do and the Guide's cannot: its silence then means the same
-   * busy or idle, and the short liveness window applies instead of `busy_timeout`.
+   * It heartbeats while it works, as our workers do and the Guide's cannot: its silence then means the same
+   * busy or idle, and the short liveness window applies instead of `busy_timeout`. It takes a second
+   * HEARTBEAT within one request to show it: the first may have been sent, by a worker that heartbeats only
+   * while it waits, just before the request reached it.
    */
   beatsWhileBusy: boolean;
 }
@@ -78,17 +82,6 @@ export interface ServiceSnapshot {
 const MMI_FOUND = "200";
 const MMI_NOT_FOUND = "404";
 const MMI_NOT_IMPLEMENTED = "501";
-
-/** Whether a service name is one the broker itself answers (RFC 8: the `mmi.` prefix). */
-export function isMmiService(service: string): boolean {
-  return service.startsWith("mmi.");
-}
-
-/** Whether a name can be a service: 1–255 octets of printable text (spec'd for MDP/0.1 clients and workers). */
-export function isValidServiceName(service: string): boolean {
-  // Control characters (C0, DEL, C1) make names that logs and tools cannot show.
-  return service.length > 0 && !/[\u0000-\u001f\u007f-\u009f]/.test(service);
-}
 
 /** The routing id as logs show it. */
 export function peerName(routingId: Buffer): string {
@@ -139,7 +132,7 @@ export class Dispatcher {
   register(routingId: Buffer, service: string, raise: (event: WorkerEvent) => void): WorkerEntry {
     const worker: WorkerEntry = {
       routingId, service: this.service(service), raise, state: "idle", lastSeen: this.now(), inFlight: undefined, delivered: false,
-      beatsWhileBusy: false,
+      beatsThisRequest: 0, beatsWhileBusy: false,
     };
     worker.service.workers.add(worker);
     this.workers.add(worker);
@@ -158,7 +151,7 @@ export class Dispatcher {
   /** A HEARTBEAT from a worker (B13); every other command counts as one too, see {@link replied}. */
   heartbeat(worker: WorkerEntry): void {
     worker.lastSeen = this.now();
-    if (worker.state === "busy") worker.beatsWhileBusy = true;
+    if (worker.state === "busy" && ++worker.beatsThisRequest >= 2) worker.beatsWhileBusy = true;
   }
 
   /** The request a worker's `dispatch` event sends it, now counted as delivered; undefined if it has none. */
@@ -246,7 +239,11 @@ export class Dispatcher {
     this.workers.clear();
   }
 
-  /** B16: oldest request to the worker idle longest, while both exist; expired requests and dead workers are dropped on the way. */
+  /**
+   * B16: oldest request to the worker idle longest, while both exist; expired requests and dead workers are
+   * dropped on the way. Requests left waiting expire at the next tick: scanning the queue here would cost a
+   * walk of it for every request that arrives while the workers are busy, when the broker is busiest.
+   */
   private dispatch(service: Service): void {
     if (this.closed) return;
     const now = this.now();
@@ -262,9 +259,9 @@ export class Dispatcher {
       worker.state = "busy";
       worker.inFlight = request;
       worker.delivered = false;
+      worker.beatsThisRequest = 0;
       worker.raise("dispatch");
     }
-    if (service.queue.length > 0) this.expireRequests(service, now);
   }
 
   /** Deletes a silent worker and tells its machine, which sends DISCONNECT in case it is alive after all. */

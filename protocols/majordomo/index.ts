@@ -4,7 +4,8 @@
  * @packageDocumentation
  */
 export { createBroker, brokerActions, MajordomoBroker, type Peer } from "./broker.js";
-export { Dispatcher, isMmiService, isValidServiceName, type ServiceSnapshot, type PendingRequest, type WorkerEntry } from "./dispatcher.js";
+export { Dispatcher, type ServiceSnapshot, type PendingRequest, type WorkerEntry } from "./dispatcher.js";
+export { checkServiceName, isMmiService, isValidServiceName } from "./service-name.js";
 export { brokerSettings, DEFAULT_BROKER_SETTINGS, type BrokerSettings } from "./settings.js";
 export { Worker, workerActions, workerTiming, type WorkerHandler, type WorkerOptions, type WorkerTiming, type RequestInfo } from "./worker.js";
 export { Client, RequestTimeout, clientActions, type RequestOptions, type RequestDefaults, type MajordomoClientOptions, type TimeoutReason } from "./client.js";

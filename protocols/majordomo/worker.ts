@@ -7,7 +7,7 @@ import { checkTimeout, type CallOptions } from "../../runtime/engine/index.js";
 import type { ClientOptions } from "../../runtime/engine/client.js";
 import { Mdp01Worker, type Mdp01WorkerActions, type Mdp01WorkerContext } from "../../generated/majordomo/mdp01_worker.js";
 import { toFrames, type BodyInput } from "./body.js";
-import { isMmiService, isValidServiceName } from "./dispatcher.js";
+import { checkServiceName, isMmiService } from "./service-name.js";
 
 /** Timing of a worker; the broker must use the same heartbeat interval. */
 export interface WorkerTiming {
@@ -184,7 +184,7 @@ export class Worker {
    * closed. Throws RangeError for a service name a broker would refuse (empty, not printable, `mmi.*`).
    */
   static async start(endpoint: string, service: string, handler: WorkerHandler, options: WorkerOptions & CallOptions = {}): Promise<Worker> {
-    if (!isValidServiceName(service) || Buffer.byteLength(service) > 255) throw new RangeError(`service name ${JSON.stringify(service)} must be 1-255 octets of printable text`);
+    checkServiceName(service);
     if (isMmiService(service)) throw new RangeError(`service ${service}: mmi.* services are the broker's own`);
     const engine = await Mdp01Worker.create(endpoint, service, workerActions(service, handler, workerTiming(options)), options);
     return new Worker(engine, service);

@@ -11,7 +11,7 @@
  * log(writeZpl(config, { redact: ["password"] }));
  * ```
  *
- * Parsing follows rules Z1–Z11 of the zproto-ts ZPL specification (strict UTF-8 without BOM, LF or CRLF,
+ * Parsing follows the rules docs/zpl.md states (strict UTF-8 without BOM, LF or CRLF,
  * 4-space indentation of properties, quoted values closed on their line, first error rejects the document).
  * What CZMQ's zconfig also reads is read, with a warning: comment lines indented anyhow (tabs, odd or extra
  * spaces) and tabs around `=`. Lookups follow CZMQ `zconfig`: first match per path segment, one leading `/`

@@ -1,6 +1,6 @@
 /**
- * The ZPL parser: text (or bytes, or a file) to a {@link ZplNode} tree, following rules Z1–Z11 of the
- * zproto-ts ZPL specification. It reads what CZMQ's zconfig reads where that loses nothing (comments indented
+ * The ZPL parser: text (or bytes, or a file) to a {@link ZplNode} tree, by the rules docs/zpl.md states
+ * ("How our parser reads a file"). It reads what CZMQ's zconfig reads where that loses nothing (comments indented
  * anyhow, tabs around `=`), with a warning for each such form, and is stricter wherever zconfig guesses about
  * data (NUL, invalid UTF-8, a lone CR, an unclosed quote): those are errors with a position, and the first
  * error rejects the whole document.
@@ -12,7 +12,7 @@ import { open } from "node:fs/promises";
 import { ZplError, type ZplPosition, type ZplWarning, type ZplWarningCode } from "./errors.js";
 import { isZplNameChar, ZplNode } from "./tree.js";
 
-/** Default limit on the size of a document, in UTF-8 bytes (Z3). */
+/** Default limit on the size of a document, in UTF-8 bytes. */
 export const ZPL_DEFAULT_MAX_BYTES = 1024 * 1024;
 
 /** Options of {@link parseZpl}, {@link parseZplBytes} and {@link loadZplFile}. */
@@ -101,7 +101,7 @@ export function parseZpl(text: string, options: ZplParseOptions = {}): ZplNode {
 }
 
 /**
- * Decodes strictly as UTF-8 (invalid sequences and a BOM are errors, Z1) and parses.
+ * Decodes strictly as UTF-8 (invalid sequences and a BOM are errors) and parses.
  * @throws {@link ZplError} on bad encoding, size or syntax
  */
 export function parseZplBytes(bytes: Uint8Array, options: ZplParseOptions = {}): ZplNode {
@@ -150,7 +150,7 @@ class TreeBuilder {
   private readonly path: ZplNode[] = [this.root];
 
   addLine(raw: string, lineNumber: number, context: Context): void {
-    // Trailing whitespace never matters (Z4); trimming first also turns whitespace-only lines into blank ones.
+    // Trailing whitespace never matters; trimming first also turns whitespace-only lines into blank ones.
     const line = trimEndWhitespace(raw);
     if (line === "") return;
     let start = 0;
@@ -210,7 +210,7 @@ function warn(context: Context, code: ZplWarningCode, message: string, lineNumbe
   context.onWarning?.({ code, message, line: lineNumber, column: columnOf(line, index), source: context.source });
 }
 
-/** Parses `name [= value] [# comment]` starting at `start` (Z5–Z8). */
+/** Parses `name [= value] [# comment]` starting at `start`. */
 function parseProperty(line: string, start: number, lineNumber: number, context: Context): ZplNode {
   let pos = start;
   while (pos < line.length && (isZplNameChar(line[pos]) || line[pos] === "/")) pos++;
@@ -273,14 +273,14 @@ function parseValue(line: string, pos: number): string {
     }
     return line.slice(pos + 1, close);
   }
-  // An unquoted value ends at the first "#"; one that starts with "#" is therefore empty (Z8).
+  // An unquoted value ends at the first "#"; one that starts with "#" is therefore empty.
   const hash = line.indexOf("#", pos);
   return trimEndWhitespace(hash === -1 ? line.slice(pos) : line.slice(pos, hash));
 }
 
 /**
- * Rejects characters that are never allowed: CR other than before LF (Z2), other control characters, and
- * unpaired UTF-16 surrogates, which have no UTF-8 form (Z1).
+ * Rejects characters that are never allowed: CR other than before LF, other control characters, and
+ * unpaired UTF-16 surrogates, which have no UTF-8 form.
  */
 function checkCharacters(line: string): void {
   for (let i = 0; i < line.length; i++) {

@@ -6,16 +6,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AsyncClient } from "../../protocols/majordomo/async-client.js";
 import { Client, RequestTimeout } from "../../protocols/majordomo/client.js";
 import { Worker, type WorkerHandler, type WorkerOptions } from "../../protocols/majordomo/worker.js";
-import { TimeoutError } from "../../runtime/engine/errors.js";
+import { EngineClosed, TimeoutError } from "../../runtime/engine/errors.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
-import { RawRouter, Teardown, frames, kind, mdp, startBroker } from "./support.js";
+import { FAST, HEARTBEAT_MS, LIVENESS, LIVENESS_WINDOW_MS, RawRouter, Teardown, frames, kind, mdp, startBroker } from "./support.js";
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
 
-/** Broker and worker timings for tests: heartbeat 100 ms, liveness 3. */
-const FAST = { "broker/heartbeat": 100, "broker/liveness": 3 };
-const FAST_WORKER: WorkerOptions = { heartbeat: 100, liveness: 3, reconnect: 100, logger: testLogger };
+const FAST_WORKER: WorkerOptions = { heartbeat: HEARTBEAT_MS, liveness: LIVENESS, reconnect: 100, logger: testLogger };
 
 const echo: WorkerHandler = (body) => body;
 const text = (body: readonly Uint8Array[]): string[] => body.map((frame) => Buffer.from(frame).toString());
@@ -60,9 +58,10 @@ describe("Worker and Client", () => {
   });
 
   it("keep heartbeating while a handler runs longer than the liveness window", async () => {
-    const { endpoint, broker } = await startBroker(teardown, { ...FAST, "broker/heartbeat_busy": 1, "broker/busy_timeout": 300 });
+    // Without heartbeats the worker would be purged after busy_timeout, and then after a liveness window.
+    const { endpoint, broker } = await startBroker(teardown, { ...FAST, "broker/busy_timeout": LIVENESS_WINDOW_MS });
     await worker(endpoint, "slow", async (body) => {
-      await sleep(1200);
+      await sleep(LIVENESS_WINDOW_MS * 2.5);
       return body;
     });
     const requester = await client(endpoint, { timeout: 5000, retries: 0 });
@@ -73,7 +72,7 @@ describe("Worker and Client", () => {
   it("stay alive past the broker's liveness window while idle, by heartbeats", async () => {
     const { endpoint, broker } = await startBroker(teardown, FAST);
     const offering = await worker(endpoint, "echo", echo);
-    await sleep(1500);
+    await sleep(LIVENESS_WINDOW_MS * 2.5);
     expect(offering.state).toBe("ready");
     expect(broker.services()[0]).toMatchObject({ workers: 1, idle: 1 });
   });
@@ -193,7 +192,10 @@ describe("Client failures", () => {
   it("refuses bad arguments with a clear error", async () => {
     const router = await RawRouter.start(teardown);
     const requester = await client(router.endpoint);
-    await expect(requester.request("", "x")).rejects.toThrow("a request needs a service name");
+    await expect(requester.request("", "x")).rejects.toThrow('service name "" must be 1-255 octets of printable text');
+    // Names the broker would drop: refused at once, not after every attempt has timed out.
+    await expect(requester.request("bell\x07", "x")).rejects.toThrow(RangeError);
+    await expect(requester.request("x".repeat(256), "x")).rejects.toThrow(RangeError);
     await expect(requester.request("echo", "x", { timeout: 0 })).rejects.toThrow(RangeError);
     await expect(requester.request("echo", "x", { retries: -1 })).rejects.toThrow("retries must be a whole number");
     await expect(Worker.start(router.endpoint, "mmi.echo", echo)).rejects.toThrow("mmi.* services are the broker's own");
@@ -221,6 +223,16 @@ describe("AsyncClient", () => {
       received.push(text(reply.body)[0]);
     }
     expect(received.sort((a, b) => Number(a) - Number(b))).toEqual(sent);
+    expect(requester.outstanding).toBe(0);
+  });
+
+  it("refuses service names the broker would drop, and sends after close", async () => {
+    const router = await RawRouter.start(teardown);
+    const requester = await AsyncClient.connect(router.endpoint, { logger: testLogger });
+    teardown.add(() => requester.close({ timeout: 2000 }));
+    for (const name of ["", "bell\x07", "x".repeat(256)]) expect(() => requester.send(name, "x")).toThrow(RangeError);
+    await requester.close();
+    expect(() => requester.send("echo", "x")).toThrow(EngineClosed);
     expect(requester.outstanding).toBe(0);
   });
 

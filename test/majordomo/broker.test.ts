@@ -8,16 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { Dealer } from "zeromq";
 import { createBroker } from "../../protocols/majordomo/broker.js";
 import { DEFAULT_BROKER_SETTINGS } from "../../protocols/majordomo/settings.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
-import { RawPeer, Teardown, ask, frames, keepAlive, kind, mdp, rawWorker, serveOne, startBroker } from "./support.js";
+import { FAST, LIVENESS_WINDOW_MS, RawPeer, Teardown, ask, frames, keepAlive, kind, mdp, rawWorker, serveOne, startBroker } from "./support.js";
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
 
-/** Short timings for tests: heartbeat 100 ms, an idle worker is dead after 300 ms of silence. */
-const FAST = { "broker/heartbeat": 100, "broker/liveness": 3 };
 
 describe("routing", () => {
   it("carries a request to a worker and its reply back, with the frames of RFC 7", async () => {
@@ -44,6 +43,25 @@ describe("routing", () => {
     expect(served).toEqual([["1"], ["2"], ["3"]]);
     const replies = [await client.next(), await client.next(), await client.next()].map((reply) => reply[3].toString());
     expect(replies).toEqual(["1", "2", "3"]);
+  });
+
+  it("serves a burst of requests past the per-peer limits (1,000 queued messages) in order, at the worker's pace", async () => {
+    const { endpoint, broker, log } = await startBroker(teardown);
+    const client = new RawPeer(teardown, endpoint);
+    const count = 3000;
+    for (let n = 0; n < count; n++) await client.send(mdp.request("slow", String(n)));
+    await eventually(() => broker.services()[0]?.queued === count, 10_000, "the burst to be queued");
+    // An echo worker that answers each request as it comes: the broker gives it one at a time.
+    const worker = new Dealer({ linger: 0 });
+    teardown.add(() => worker.close());
+    worker.connect(endpoint);
+    await worker.send(mdp.ready("slow"));
+    void (async () => {
+      for await (const [, , command, address, , ...body] of worker) if (command[0] === 2) await worker.send(mdp.reply(address, ...body));
+    })().catch(() => undefined);
+    await eventually(() => client.inbox.length === count, 20_000, "every reply");
+    expect(client.inbox.map((reply) => reply[3].toString())).toEqual(Array.from({ length: count }, (_, n) => String(n)));
+    expect(log.messages("warn")).toEqual([]);
   });
 
   it("gives each request to the worker idle longest", async () => {
@@ -89,7 +107,7 @@ describe("MMI (RFC 8)", () => {
     expect(await ask(client, "mmi.workers", "echo")).toEqual(["MDPC01", "mmi.workers", "501"]);
     worker.close();
     // Gone: forgotten at the first HEARTBEAT that finds no connection (the server engine ends the session of a
-    // peer that left), at the latest once silent for heartbeat × liveness (300 ms); no longer served.
+    // peer that left), at the latest once silent for heartbeat × liveness; no longer served.
     const closed = Date.now();
     let answer = "200";
     while (answer === "200" && Date.now() - closed < 5000) answer = (await ask(client, "mmi.service", "echo"))[2];
@@ -111,15 +129,15 @@ describe("heartbeats and liveness", () => {
     const { endpoint, broker } = await startBroker(teardown, FAST);
     // The live worker is first in the idle line; the dead one behind it must be purged all the same.
     const live = await rawWorker(teardown, endpoint, "echo");
+    keepAlive(teardown, live);
     await eventually(() => broker.services()[0]?.idle === 1, 5000, "the live worker");
     const silent = await rawWorker(teardown, endpoint, "echo");
     await eventually(() => broker.services()[0]?.idle === 2, 5000, "the silent worker");
-    keepAlive(teardown, live);
     await eventually(() => silent.count("DISCONNECT") === 1, 5000, "the silent worker to be disconnected");
     expect(silent.count("HEARTBEAT")).toBeGreaterThanOrEqual(1);
     expect(broker.services()[0]).toMatchObject({ workers: 1, idle: 1 });
-    // Alive well past three liveness windows, and it gets the work.
-    await sleep(1000);
+    // Alive past another liveness window, and it gets the work.
+    await sleep(LIVENESS_WINDOW_MS * 1.5);
     expect(live.count("DISCONNECT")).toBe(0);
     expect(live.count("HEARTBEAT")).toBeGreaterThanOrEqual(5);
     const client = new RawPeer(teardown, endpoint);
@@ -148,13 +166,34 @@ describe("heartbeats and liveness", () => {
     const client = new RawPeer(teardown, endpoint);
     await client.send(mdp.request("echo", "job"));
     expect(kind(await beating.next())).toBe("WORKER REQUEST");
+    // Two HEARTBEATs while it holds the request: one alone could have crossed the request on the wire.
+    await beating.send(mdp.heartbeat());
     await beating.send(mdp.heartbeat());
     beating.close();
-    // busy_timeout is 15 minutes; a worker that heartbeats while busy is dead after 300 ms of silence.
+    // busy_timeout is 15 minutes; a worker that heartbeats while busy is dead after a liveness window of silence.
     const rescuer = await rawWorker(teardown, endpoint, "echo");
     keepAlive(teardown, rescuer);
     expect(await serveOne(rescuer)).toEqual(["job"]);
     expect((await client.next()).slice(3)).toEqual(frames("job"));
+  });
+
+  it("keeps a Guide worker whose HEARTBEAT crossed its request busy for busy_timeout, not the liveness window", async () => {
+    // The Guide's workers heartbeat while they wait and never while they work: a HEARTBEAT sent just before
+    // the request reached the worker arrives while the broker counts it busy, and says nothing about the work.
+    // A short window (300 ms) is safe here: a pause of the machine could only delay a purge, not cause one.
+    const { endpoint, log } = await startBroker(teardown, { "broker/heartbeat": 100, "broker/liveness": 3 });
+    const guide = await rawWorker(teardown, endpoint, "echo");
+    const client = new RawPeer(teardown, endpoint);
+    await client.send(mdp.request("echo", "job"));
+    const request = await guide.next();
+    expect(kind(request)).toBe("WORKER REQUEST");
+    await guide.send(mdp.heartbeat());
+    // Computing, silent for three liveness windows.
+    expect(await guide.nothingFor(900)).toEqual([]);
+    await guide.send(mdp.reply(request[3], "done"));
+    expect((await client.next()).slice(3)).toEqual(frames("done"));
+    expect(guide.count("DISCONNECT")).toBe(0);
+    expect(log.messages("info").some((line) => line.includes("silent too long"))).toBe(false);
   });
 
   it("sends HEARTBEAT to busy workers too with heartbeat_busy = 1", async () => {
@@ -195,8 +234,8 @@ describe("where the Guide's brokers fail, ours holds", () => {
     await worker.send(mdp.ready("echo"));
     expect(kind(await worker.next())).toBe("DISCONNECT");
     await eventually(() => broker.services()[0]?.workers === 0, 5000, "the worker to be deleted");
-    // Past the purge that crashes the Python broker (~7.5 s there; 300 ms here).
-    await sleep(500);
+    // Past the purge that crashes the Python broker (one liveness window later).
+    await sleep(LIVENESS_WINDOW_MS * 1.2);
     const client = new RawPeer(teardown, endpoint);
     expect(await ask(client, "mmi.service", "echo")).toEqual(["MDPC01", "mmi.service", "404"]);
     await stillServes(endpoint);
@@ -260,6 +299,32 @@ describe("where the Guide's brokers fail, ours holds", () => {
     expect(kind(await impostor.next())).toBe("DISCONNECT");
     await stillServes(endpoint);
     expect(stranger.inbox).toEqual([]);
+    // The requests for an empty or unprintable service name were dropped, not queued.
+    expect(broker.services().map((service) => service.name).sort()).toEqual(["echo", "other"]);
+  });
+
+  it("rate-limits what it logs about bad messages, so one peer cannot flood the log (B1)", async () => {
+    const { endpoint, log } = await startBroker(teardown);
+    const client = new RawPeer(teardown, endpoint);
+    const started = Date.now();
+    await client.send(mdp.request("svc", "first"));
+    for (let i = 0; i < 200; i++) {
+      await client.send(frames("", "MDPC01", "svc")); // no body: malformed
+      await client.send(mdp.heartbeat()); // a worker command from a client
+      await client.send(mdp.request("\x07", "x")); // a service name that is not printable
+    }
+    // Peers that start with a bad message: each one is a new session, which must not reset the limit.
+    const strangers = Array.from({ length: 5 }, () => new RawPeer(teardown, endpoint));
+    for (let i = 0; i < 40; i++) for (const stranger of strangers) await stranger.send(mdp.reply(Buffer.from("x"), "y"));
+    await eventually(() => strangers.every((stranger) => stranger.count("DISCONNECT") === 40), 10_000, "every DISCONNECT");
+    const warnings = log.lines.filter((line) => line.level === "warn").length;
+    // Three kinds of bad message (malformed, unexpected, bad name), each at most 10 lines a second.
+    expect(warnings).toBeLessThanOrEqual(3 * 10 * (Math.ceil((Date.now() - started) / 1000) + 1));
+    await stillServes(endpoint);
+    // What was held back is counted in the next line of its kind.
+    await sleep(1100);
+    await client.send(frames("", "MDPC01", "svc"));
+    await eventually(() => log.lines.some((line) => Number(line.fields?.suppressed ?? 0) > 0), 5000, "a line counting what was suppressed");
   });
 
   it("disconnects a worker that replies for a client it does not serve, and redelivers the request (B10)", async () => {
@@ -287,6 +352,7 @@ describe("where the Guide's brokers fail, ours holds", () => {
     await client.send(mdp.request("echo", "next"));
     expect(await serveOne(worker)).toEqual(["next"]);
     expect((await client.next()).slice(3)).toEqual(frames("next"));
+    expect(worker.count("DISCONNECT")).toBe(0);
   });
 
   it("expires requests for a service without workers (B5, M5)", async () => {

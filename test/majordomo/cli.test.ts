@@ -2,19 +2,26 @@
  * The `majordomo` CLI as a user runs it: the built command in child processes (broker, worker with a shell
  * command, request, services), its help, its exit statuses and its one-line failures.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../support/engines.js";
 import { Teardown } from "./support.js";
 import { cliBroker, majordomo, runMajordomo } from "./processes.js";
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
 
+/** The process ids of a process's children (Linux /proc). */
+function childrenOf(pid: number | undefined): number[] {
+  const file = `/proc/${pid}/task/${pid}/children`;
+  return existsSync(file) ? readFileSync(file, "utf8").trim().split(/\s+/).filter((id) => id !== "").map(Number) : [];
+}
+
 /** A worker process serving `service` with a shell command, once it is registered (MMI says 200). */
-async function cliWorker(endpoint: string, service: string, command: string[]): Promise<ReturnType<typeof majordomo>> {
-  const worker = majordomo(teardown, ["worker", endpoint, service, "--reconnect", "200", "--", ...command]);
+async function cliWorker(endpoint: string, service: string, command: string[], options: string[] = []): Promise<ReturnType<typeof majordomo>> {
+  const worker = majordomo(teardown, ["worker", endpoint, service, "--reconnect", "200", ...options, "--", ...command]);
   for (let tries = 0; ; tries++) {
     const probe = await runMajordomo(teardown, ["services", endpoint, service, "--timeout", "1000"]);
     if (probe.code === 0) return worker;
@@ -67,6 +74,16 @@ describe("majordomo broker, worker, request and services", () => {
     expect(piped.stdout).toBe("FROM STDIN\n");
   });
 
+  it("carry frames over the default 1 MiB limit when every side is given --max-message-size", async () => {
+    const limit = ["--max-message-size", String(4 << 20)];
+    const { endpoint } = await cliBroker(teardown, limit);
+    await cliWorker(endpoint, "echo", ["cat"], limit);
+    const big = `${"x".repeat(2 << 20)}\n`;
+    const reply = await runMajordomo(teardown, ["request", endpoint, "echo", "-", ...limit], big);
+    expect(reply.code).toBe(0);
+    expect(reply.stdout.length).toBe(big.length);
+  });
+
   it("answer MMI questions one line per name, exit 1 when a name has no worker", async () => {
     const { endpoint } = await cliBroker(teardown);
     await cliWorker(endpoint, "echo", ["cat"]);
@@ -96,6 +113,18 @@ describe("majordomo broker, worker, request and services", () => {
     expect((await runMajordomo(teardown, ["request", endpoint, "picky", "good\n"])).stdout).toBe("ok good\n");
   });
 
+  it("stop a worker on SIGTERM while its command runs: the command gets the signal, the broker the DISCONNECT", async () => {
+    const { endpoint, broker } = await cliBroker(teardown);
+    const worker = await cliWorker(endpoint, "stuck", ["sleep", "30"]);
+    const request = majordomo(teardown, ["request", endpoint, "stuck", "x", "--timeout", "30000", "--retries", "0"]);
+    await eventually(() => childrenOf(worker.child.pid).length > 0, 10_000, "the command to run");
+    expect(await worker.stop("SIGTERM")).toBe(0);
+    expect(worker.stderr).toContain("sleep was killed by SIGTERM");
+    // Handed on at once because the worker said DISCONNECT, not once its silence expired.
+    await broker.waitFor((process) => process.stderr.includes("worker gone holding a request"), 10_000, "the request to be handed on");
+    await request.stop();
+  });
+
   it("trace every message in its ZPL form with --verbose", async () => {
     const { endpoint, broker } = await cliBroker(teardown, ["--verbose"]);
     await cliWorker(endpoint, "echo", ["cat"]);
@@ -108,16 +137,30 @@ describe("majordomo broker, worker, request and services", () => {
     expect(broker.stderr).toContain('--> sent\nmdp01_worker_msg\n    message = "MDP01_WORKER_MSG_WORKER_REQUEST"\n');
   });
 
-  it("run a broker from a ZPL configuration file, and stop on SIGTERM with status 0", async () => {
+  it("run a broker from a ZPL configuration file, print every endpoint it binds, and stop on SIGTERM with status 0", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mdp-cli-"));
     teardown.add(() => rmSync(dir, { recursive: true, force: true }));
     const config = join(dir, "broker.zpl");
-    writeFileSync(config, "broker\n    heartbeat = 200\n    bind\n        endpoint = tcp://127.0.0.1:*\n");
+    const ipc = `ipc://${join(dir, "broker.ipc")}`;
+    writeFileSync(config, `broker\n    heartbeat = 200\n    bind\n        endpoint = tcp://127.0.0.1:*\n        endpoint = ${ipc}\n`);
     const broker = majordomo(teardown, ["broker", "--config", config]);
-    await broker.waitFor((process) => process.stderr.includes("bound tcp://127.0.0.1:"), 10_000, "the bind");
-    const endpoint = /bound (tcp:\/\/127\.0\.0\.1:\d+)/.exec(broker.stderr)?.[1] ?? "";
-    expect((await runMajordomo(teardown, ["services", endpoint, "none"])).stdout).toBe("none 404\n");
+    await broker.waitFor((process) => process.stdout.split("\n").length > 2, 10_000, "both endpoints");
+    const [tcp, second] = broker.stdout.split("\n");
+    expect(tcp).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(second).toBe(ipc);
+    for (const endpoint of [tcp, ipc]) expect((await runMajordomo(teardown, ["services", endpoint, "none"])).stdout).toBe("none 404\n");
     expect(await broker.stop()).toBe(0);
+  });
+
+  it("fail in one line when an endpoint of the configuration cannot be bound", async () => {
+    const { endpoint } = await cliBroker(teardown);
+    const dir = mkdtempSync(join(tmpdir(), "mdp-cli-"));
+    teardown.add(() => rmSync(dir, { recursive: true, force: true }));
+    const config = join(dir, "broker.zpl");
+    writeFileSync(config, `broker\n    bind\n        endpoint = ${endpoint}\n`);
+    const run = await runMajordomo(teardown, ["broker", "--config", config, "--bind", "tcp://127.0.0.1:*"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`majordomo: cannot bind "${endpoint}": Address already in use (EADDRINUSE)\n`);
   });
 
   it("refuses a configuration with a bad value in one line", async () => {

@@ -9,7 +9,10 @@ import { Client } from "../../protocols/majordomo/client.js";
 import { Worker } from "../../protocols/majordomo/worker.js";
 import { sleep, testLogger } from "../support/engines.js";
 import { majordomo, python, pythonZmqMissing, type Running } from "./processes.js";
-import { Teardown, startBroker } from "./support.js";
+import { FAST, HEARTBEAT_MS, LIVENESS, LIVENESS_WINDOW_MS, Teardown, startBroker } from "./support.js";
+
+/** The same timings as options of the Python peers and of the CLI worker. */
+const TIMING_ARGS = ["--heartbeat", String(HEARTBEAT_MS), "--liveness", String(LIVENESS)];
 
 const FIXTURES = "test/fixtures/python";
 const teardown = new Teardown();
@@ -20,11 +23,9 @@ beforeAll(() => {
   if (missing !== undefined) throw new Error(`the Python interop tests need Debian's python3-zmq: ${missing}`);
 });
 
-/** Heartbeat 100 ms and liveness 3 on both sides: a peer is dead after 300 ms of silence. */
-const FAST = { "broker/heartbeat": 100, "broker/liveness": 3 };
 
 function pythonWorker(endpoint: string, service: string, extra: string[] = []): Running {
-  return python(teardown, `${FIXTURES}/mdworker.py`, [endpoint, service, "--heartbeat", "100", "--reconnect", "100", ...extra]);
+  return python(teardown, `${FIXTURES}/mdworker.py`, [endpoint, service, ...TIMING_ARGS, "--reconnect", "100", ...extra]);
 }
 
 /** Runs the Python client to its end; returns its replies (one JSON line each) and what it logged. */
@@ -46,6 +47,7 @@ describe("Python client and worker, our broker", () => {
     await worker.waitFor((process) => process.stdout.includes("READY echo"));
     expect(await pythonClient(endpoint, ["echo", "hello", "world"])).toMatchObject({ code: 0, replies: [{ service: "echo", body: ["py:hello", "world"] }] });
     expect(await pythonClient(endpoint, ["echo", "via REQ", "--req"])).toMatchObject({ code: 0, replies: [{ service: "echo", body: ["py:via REQ"] }] });
+    expect(worker.stdout).not.toContain("INVALID");
   });
 
   it("get MMI answers", async () => {
@@ -62,18 +64,19 @@ describe("Python client and worker, our broker", () => {
     const { endpoint, broker } = await startBroker(teardown, FAST);
     const worker = pythonWorker(endpoint, "echo");
     await worker.waitFor((process) => process.stdout.includes("READY echo"));
-    await sleep(1500);
+    await sleep(LIVENESS_WINDOW_MS * 2.5);
     expect(worker.stdout.match(/^HEARTBEAT$/gm)?.length ?? 0).toBeGreaterThanOrEqual(5);
     expect(worker.stdout).not.toMatch(/SILENT|DISCONNECT/);
     expect(broker.services()).toEqual([{ name: "echo", queued: 0, workers: 1, idle: 1 }]);
     expect((await pythonClient(endpoint, ["echo", "still there"])).replies[0]?.body).toEqual(["still there"]);
+    expect(worker.stdout).not.toContain("INVALID");
   });
 
   it("lose nothing when a worker crashes holding a request and another starts: the broker redelivers", async () => {
-    const { endpoint } = await startBroker(teardown, { ...FAST, "broker/busy_timeout": 500 });
+    const { endpoint } = await startBroker(teardown, { ...FAST, "broker/busy_timeout": LIVENESS_WINDOW_MS });
     const first = pythonWorker(endpoint, "echo", ["--crash-on", "5", "--tag", "first:"]);
     await first.waitFor((process) => process.stdout.includes("READY echo"));
-    const client = python(teardown, `${FIXTURES}/mdclient.py`, [endpoint, "echo", "msg", "--repeat", "20", "--timeout", "5000", "--retries", "0"]);
+    const client = python(teardown, `${FIXTURES}/mdclient.py`, [endpoint, "echo", "msg", "--repeat", "20", "--timeout", "10000", "--retries", "0"]);
     await first.waitFor((process) => process.exitCode !== undefined, 20_000, "the crash");
     expect(first.stdout).toContain("REQUEST 5 msg-4\nCRASH");
     const second = pythonWorker(endpoint, "echo", ["--tag", "second:"]);
@@ -86,14 +89,14 @@ describe("Python client and worker, our broker", () => {
 
 describe("our client and worker, Python broker", () => {
   async function pythonBroker(): Promise<{ broker: Running; endpoint: string }> {
-    const broker = python(teardown, `${FIXTURES}/mdbroker.py`, ["--heartbeat", "100", "--liveness", "3"]);
+    const broker = python(teardown, `${FIXTURES}/mdbroker.py`, TIMING_ARGS);
     await broker.waitFor((process) => /BOUND \S+\n/.test(process.stdout));
     return { broker, endpoint: /BOUND (\S+)\n/.exec(broker.stdout)?.[1] ?? "" };
   }
 
   async function ourWorker(endpoint: string, service: string, prefix: string): Promise<Worker> {
     const worker = await Worker.start(endpoint, service, (body) => [`${prefix}${Buffer.from(body[0]).toString()}`, ...body.slice(1)], {
-      heartbeat: 100, liveness: 3, reconnect: 100, logger: testLogger,
+      heartbeat: HEARTBEAT_MS, liveness: LIVENESS, reconnect: 100, logger: testLogger,
     });
     teardown.add(() => worker.close({ timeout: 2000 }));
     return worker;
@@ -116,22 +119,24 @@ describe("our client and worker, Python broker", () => {
     expect(text(await client.request("mmi.service", "echo"))).toEqual(["200"]);
     expect(text(await client.request("mmi.service", "nothing"))).toEqual(["404"]);
     expect(text(await client.request("mmi.other", "echo"))).toEqual(["501"]);
+    expect(broker.stdout).not.toContain("INVALID");
   });
 
   it("keep our idle worker alive past the broker's liveness window with heartbeats", async () => {
     const { broker, endpoint } = await pythonBroker();
     const worker = await ourWorker(endpoint, "echo", "");
     await broker.waitFor((process) => process.stdout.includes("READY echo"));
-    await sleep(1500);
+    await sleep(LIVENESS_WINDOW_MS * 2.5);
     expect(broker.stdout).not.toContain("PURGED");
     expect(broker.stdout.match(/^READY echo$/gm)).toHaveLength(1);
     expect(worker.state).toBe("ready");
     expect(text(await (await ourClient(endpoint)).request("echo", "still there"))).toEqual(["still there"]);
+    expect(broker.stdout).not.toContain("INVALID");
   });
 
   it("lose nothing when our worker is killed mid-request and restarted: the client retries on a new socket", async () => {
     const { broker, endpoint } = await pythonBroker();
-    const start = (): Running => majordomo(teardown, ["worker", endpoint, "echo", "--heartbeat", "100", "--reconnect", "100", "--", "sh", "-c", "sleep 0.1; cat"]);
+    const start = (): Running => majordomo(teardown, ["worker", endpoint, "echo", ...TIMING_ARGS, "--reconnect", "100", "--", "sh", "-c", "sleep 0.1; cat"]);
     let worker = start();
     await broker.waitFor((process) => process.stdout.includes("READY echo"));
     const client = await ourClient(endpoint);

@@ -7,6 +7,17 @@ import { createBroker, type MajordomoBroker } from "../../protocols/majordomo/br
 import type { ServerOptions } from "../../runtime/engine/server.js";
 import { eventually, MemoryLogger, sleep, testLogger } from "../support/engines.js";
 
+/**
+ * Timings for tests: heartbeat 100 ms and liveness 10 on every side, so a silent peer is dead after 1 s.
+ * Tests that expect a live peer to stay registered need that margin: with a 300 ms window, live workers
+ * were purged while the machine's two cores were busy with other work.
+ */
+export const HEARTBEAT_MS = 100;
+export const LIVENESS = 10;
+export const LIVENESS_WINDOW_MS = HEARTBEAT_MS * LIVENESS;
+/** The broker's configuration for those timings. */
+export const FAST = { "broker/heartbeat": HEARTBEAT_MS, "broker/liveness": LIVENESS };
+
 /** Frames from text (latin1, so "\x01" is the octet 01) and buffers. */
 export function frames(...parts: (string | Uint8Array)[]): Buffer[] {
   return parts.map((part) => (typeof part === "string" ? Buffer.from(part, "latin1") : Buffer.from(part)));
