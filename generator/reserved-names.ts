@@ -13,11 +13,11 @@ export const ENGINE_HOOKS: ReadonlySet<string> = new Set(["createClient", "clien
  */
 export const CLIENT_ENGINE_MEMBERS: ReadonlySet<string> = new Set([
   "logger", "connected", "config", "context", "machine", "runner", "queue", "limiter", "socket", "outgoing",
-  "endpoints", "waiter", "executing", "closing", "calls", "delivered", "readers", "heartbeatTimer", "expiryTimer", "expiryMs",
-  "wakeupTimer", "defaultTimeout", "verbose", "terminatedFlag", "closed", "handlesMalformed", "codec", "methods", "actions", "options",
-  "state", "terminated", "construct", "call", "dispatch", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
+  "endpoints", "closing", "calls", "delivered", "heartbeatTimer", "expiryTimer",
+  "wakeupTimer", "defaultTimeout", "terminatedFlag", "closed", "handlesMalformed", "codec", "methods", "actions", "options",
+  "state", "terminated", "construct", "call", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
   "sendMessage", "connectTo", "reopen", "armHeartbeat", "armExpiry", "armWakeup", "close", "shutdown", "terminate", "notifyTerminated",
-  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "rateLimited", "traceMessage", "socketOptions", "firstFailure",
+  "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "traceMessage", "socketOptions", "firstFailure",
   "connectionFailed", "watchHandshakes", "eventDone", "silentPeriods",
 ]);
 

@@ -1,21 +1,24 @@
 /**
  * Encoders called from JavaScript with what is not a message (issue: `encode(null)` threw a TypeError): every
- * generated and interpreted encoder refuses it with an EncodeError, before producing anything.
+ * generated and interpreted encoder, and a union of codecs, refuses it with an EncodeError, before producing
+ * anything.
  */
 import { describe, expect, it } from "vitest";
 import { codec as fmq } from "../generated/filemq/fmq_msg.js";
 import { codec as hello } from "../generated/hello/hello_msg.js";
 import { codec as mdp } from "../generated/majordomo/mdp_worker_msg.js";
 import { codec as example } from "../generated/zproto_example/zproto_example.js";
-import type { AnyMessage, Codec } from "../runtime/wire/codec.js";
+import type { AnyMessage, Codec, FrameCodec } from "../runtime/wire/codec.js";
 import { EncodeError } from "../runtime/wire/errors.js";
 import { dynamicCodec } from "../runtime/wire/interpret.js";
+import { unionCodec, type AnyCodec } from "../runtime/wire/union.js";
 
 const generated: Record<string, Codec<AnyMessage, never>> = { hello, fmq, mdp, example } as unknown as Record<string, Codec<AnyMessage, never>>;
-const codecs = Object.entries(generated).flatMap(([name, codec]) => [
+const codecs: (readonly [string, FrameCodec<AnyMessage, never>])[] = Object.entries(generated).flatMap(([name, codec]) => [
   [`generated ${name}`, codec] as const,
   [`interpreted ${name}`, dynamicCodec(codec.schema) as unknown as Codec<AnyMessage, never>] as const,
 ]);
+codecs.push(["union of hello and fmq", unionCodec("both", [hello, fmq] as unknown as AnyCodec[]) as unknown as FrameCodec<AnyMessage, never>]);
 
 describe.each(codecs)("%s encode", (_name, codec) => {
   it.each([

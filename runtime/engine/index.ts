@@ -4,6 +4,7 @@
  */
 export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks, type ClientTimers } from "./server.js";
 export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type MethodSpec } from "./client.js";
+export type { EngineOptions } from "./options.js";
 export { Machine, MachineState, execute, messageEvent, TERMINATE, WILDCARD, type MachineTable, type StateTable, type HandlerTable, type Step, type StepRunner } from "./machine.js";
 export { withDeadline, type CallOptions } from "./deadline.js";
 export {

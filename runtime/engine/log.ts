@@ -75,4 +75,10 @@ export class RateLimiter {
     window.suppressed++;
     return { allowed: false, suppressed: 0 };
   }
+
+  /** Logs `message` to `logger` when `key` is allowed now, with how many records of it were held back before. */
+  log(logger: Logger, level: LogLevel, key: string, message: string, fields?: LogFields): void {
+    const { allowed, suppressed } = this.allow(key);
+    if (allowed) logger.log(level, message, suppressed > 0 ? { ...fields, suppressed } : fields);
+  }
 }

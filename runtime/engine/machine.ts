@@ -60,6 +60,11 @@ export class MachineState<Event extends string> {
   pendingException: string | undefined;
   /** Set when an action failed and the model has no event for it: the event ends where it is. */
   aborted = false;
+  /**
+   * Set once the context has ended (its peer left, it expired, the engine closed): an event still running on
+   * it, waiting for an action's promise, runs no further step and changes no state.
+   */
+  stopped = false;
 
   constructor(initial: string) {
     this.state = initial;
@@ -88,8 +93,11 @@ export interface StepRunner<Context extends MachineState<string>> {
   unhandled(context: Context, event: string): void;
   /** A user action failed; returns the event to raise instead, if the model has one. */
   failed(context: Context, action: string, error: unknown): string | undefined;
-  /** Whether {@link StepRunner.trace} wants to hear about every step (verbose mode). */
-  readonly tracing: boolean;
+  /**
+   * Whether {@link StepRunner.trace} wants to hear about every step (verbose mode). A plain property that the
+   * engine sets when its verbosity changes: it is read at every step.
+   */
+  tracing: boolean;
   /** Verbose tracing of states, events and actions. */
   trace(context: Context, what: string): void;
 }
@@ -173,7 +181,7 @@ export function execute<Context extends MachineState<string>>(
 
 /** What follows a handler: the next event (`terminate` after terminating the context), or nothing. */
 function afterHandler<Context extends MachineState<string>>(runner: StepRunner<Context>, context: Context): string | undefined {
-  if (context.aborted) return undefined;
+  if (context.aborted || context.stopped) return undefined;
   const next = context.pendingException ?? context.pendingNext;
   if (next === TERMINATE) runner.terminate(context);
   return next;
@@ -195,7 +203,7 @@ function transition<Context extends MachineState<string>>(machine: Machine, runn
 }
 
 function enter<Context extends MachineState<string>>(machine: Machine, runner: StepRunner<Context>, context: Context, next: string): Promise<void> | undefined {
-  if (context.pendingException === undefined && !context.aborted) {
+  if (context.pendingException === undefined && !context.aborted && !context.stopped) {
     context.state = next;
     if (runner.tracing) runner.trace(context, `-> ${next}`);
   }
@@ -205,7 +213,7 @@ function enter<Context extends MachineState<string>>(machine: Machine, runner: S
 /** Runs `steps` from `from`; returns a promise only when an action returned one. */
 function runSteps<Context extends MachineState<string>>(runner: StepRunner<Context>, context: Context, steps: readonly Step[], from: number): Promise<void> | undefined {
   for (let i = from; i < steps.length; i++) {
-    if (context.pendingException !== undefined || context.aborted) return undefined;
+    if (context.pendingException !== undefined || context.aborted || context.stopped) return undefined;
     const step = steps[i];
     try {
       if ("send" in step) {

@@ -4,6 +4,7 @@
  * keys, passwords) are checked without ever being echoed in an error or a log.
  */
 import { curveKeyPair, type Dealer } from "zeromq";
+import { checkTimeout } from "./errors.js";
 import type { ZapPolicy, ZapRequest } from "./zap.js";
 import { isCurveKey, z85Decode, z85Encode } from "./z85.js";
 
@@ -30,9 +31,12 @@ export interface PlainServerSecurity {
   readonly mechanism: "plain";
   /**
    * Decides one handshake; `peerAddress` is the client's IP address. Verifications run concurrently; one
-   * that throws or rejects refuses the handshake (ZAP status 500) and is logged without the credentials.
+   * that throws, rejects or takes longer than `verifyTimeout` refuses the handshake (ZAP status 500) and is
+   * logged without the credentials.
    */
   verify(username: string, password: string, peerAddress: string): Promise<boolean>;
+  /** Ms one verification may take (default 10 000). */
+  readonly verifyTimeout?: number;
 }
 
 /** Transport security of a server's ROUTER socket. */
@@ -89,6 +93,7 @@ export function serverSocketSecurity(security: ServerSecurity, domain: string): 
       return { curveServer: true, curvePublicKey: checkKey("publicKey", security.publicKey), curveSecretKey: checkKey("secretKey", security.secretKey), zapDomain: domain };
     case "plain":
       if (typeof security.verify !== "function") throw new TypeError("security.verify must be a function (username, password, peerAddress) => Promise<boolean>");
+      if (security.verifyTimeout !== undefined) checkTimeout("security.verifyTimeout", security.verifyTimeout);
       return { plainServer: true, zapDomain: domain };
     default:
       throw new RangeError(`security.mechanism must be "curve" or "plain", not ${JSON.stringify((security as { mechanism?: unknown }).mechanism)}`);
@@ -120,6 +125,7 @@ export function serverZapPolicy(security: ServerSecurity): ZapPolicy {
   if (security.mechanism === "plain") {
     return {
       mechanism: "PLAIN",
+      ...(security.verifyTimeout !== undefined ? { timeoutMs: security.verifyTimeout } : {}),
       async decide(request: ZapRequest) {
         const [username, password] = request.credentials;
         if (username === undefined || password === undefined) return { allowed: false };

@@ -1,7 +1,8 @@
 /**
- * Opening and connecting ZeroMQ sockets so that failures surface at once, typed: zeromq.js throws plain errno
- * errors, and libzmq resolves a host name only when it connects, retrying forever in the background, so an
- * endpoint naming a host that does not exist would otherwise show only as a call that times out.
+ * Opening, binding and connecting ZeroMQ sockets so that failures surface at once, typed: zeromq.js throws
+ * plain errno errors, and libzmq resolves a host name only when it connects, retrying forever in the
+ * background, so an endpoint naming a host that does not exist would otherwise show only as a call that times
+ * out.
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
@@ -13,6 +14,31 @@ export function openSocket<S>(create: () => S): S {
     return create();
   } catch (error) {
     throw new SocketError("open", undefined, error);
+  }
+}
+
+/** How long a bind waits for an address that a socket of this process closed a moment ago to be released. */
+export const BIND_RETRY_MS = 2000;
+
+/**
+ * Binds, retrying until `deadline` (ms since the epoch) while the address is in use: a server restarting in
+ * the same process finds its port (or the ZAP endpoint) still held for a moment by the socket it closed.
+ * Other failures, and an address still in use at the deadline, reject with a {@link SocketError}; each refusal
+ * that is retried goes to `retrying`, so that a caller whose own timeout runs out first can say why.
+ */
+export async function bindRetrying(
+  socket: { bind(endpoint: string): Promise<void> }, endpoint: string, deadline = Date.now() + BIND_RETRY_MS, retrying?: (error: SocketError) => void,
+): Promise<void> {
+  for (;;) {
+    try {
+      await socket.bind(endpoint);
+      return;
+    } catch (error) {
+      const refused = new SocketError("bind", endpoint, error);
+      if (refused.code !== "EADDRINUSE" || Date.now() > deadline || endpoint.endsWith(":*")) throw refused;
+      retrying?.(refused);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 }
 

@@ -4,15 +4,13 @@
  * still queued behind an event that is running (an async action): each firing carries a token, and only the
  * token of the wakeup armed last, with no event run since, is still current when its event comes up.
  */
-import { checkTimerDelay } from "./errors.js";
 
 export class Wakeup {
   private timer: NodeJS.Timeout | undefined;
   private token = 0;
 
-  /** Arms the wakeup, replacing a pending one; `fire` queues the event with the token it is given. */
+  /** Arms the wakeup, replacing a pending one; `fire` queues the event with the token it is given. `ms` is checked by the caller. */
   arm(ms: number, fire: (token: number) => void): void {
-    checkTimerDelay("wakeup", ms);
     clearTimeout(this.timer);
     const token = ++this.token;
     this.timer = setTimeout(() => {

@@ -9,10 +9,11 @@
  * registered is answered as libzmq would answer without a handler: CURVE and NULL let in, PLAIN refused.
  */
 import { Router, type Context } from "zeromq";
-import { SocketError, errorText } from "./errors.js";
-import { RateLimiter, type Logger } from "./log.js";
+import { withDeadline } from "./deadline.js";
+import { errorText } from "./errors.js";
+import { RateLimiter, type LogFields, type LogLevel, type Logger } from "./log.js";
 import { Outgoing } from "./outgoing.js";
-import { openSocket } from "./sockets.js";
+import { bindRetrying, openSocket } from "./sockets.js";
 
 /** One handshake to decide, as libzmq describes it. */
 export interface ZapRequest {
@@ -38,6 +39,8 @@ export interface ZapDecision {
 export interface ZapPolicy {
   /** The mechanism the domain's socket uses; a request with another one is refused. */
   readonly mechanism: "CURVE" | "PLAIN";
+  /** How long one decision may take before the handshake is refused (ZAP 500); default {@link ZAP_DECISION_TIMEOUT_MS}. */
+  readonly timeoutMs?: number;
   decide(request: ZapRequest): ZapDecision | Promise<ZapDecision>;
 }
 
@@ -45,8 +48,12 @@ export interface ZapPolicy {
 export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";
 /** Handshakes being decided at once; more are answered 300 (temporary failure: the peer retries). */
 const MAX_PENDING = 1024;
-/** How long opening a handler waits for the endpoint of one that just closed to be released. */
-const BIND_RETRY_MS = 2000;
+/**
+ * How long one decision may take, unless its policy says otherwise, before it is answered 500: a verifier that
+ * never settles would otherwise hold its place among the MAX_PENDING for good, and enough of them would
+ * refuse every later handshake.
+ */
+export const ZAP_DECISION_TIMEOUT_MS = 10_000;
 
 let domains = 0;
 
@@ -66,7 +73,7 @@ const entries = new Map<Context, Entry>();
 /**
  * Makes the handler of `context` decide the handshakes of `domain` with `policy`, opening the handler if the
  * context has none. Resolves once the handler is bound (bind the server socket after that); rejects with a
- * {@link SocketError} when another ZAP handler holds the endpoint. Returns the function that unregisters.
+ * `SocketError` when another ZAP handler holds the endpoint. Returns the function that unregisters.
  */
 export async function registerZap(context: Context, domain: string, policy: ZapPolicy, logger: Logger): Promise<() => void> {
   let entry = entries.get(context);
@@ -116,23 +123,14 @@ class ZapHandler {
     });
   }
 
-  /** Opens and binds a handler in `context`. */
+  /** Opens and binds a handler in `context`; the handler closed a moment ago may still hold the endpoint. */
   static async open(context: Context, logger: Logger): Promise<ZapHandler> {
     const socket = openSocket(() => new Router({ context, linger: 0 }));
-    const deadline = Date.now() + BIND_RETRY_MS;
-    for (;;) {
-      try {
-        await socket.bind(ZAP_ENDPOINT);
-        break;
-      } catch (error) {
-        // The handler closed a moment ago may still hold the endpoint; another one holding it stays.
-        if ((error as NodeJS.ErrnoException).code === "EADDRINUSE" && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          continue;
-        }
-        socket.close();
-        throw new SocketError("bind", ZAP_ENDPOINT, error);
-      }
+    try {
+      await bindRetrying(socket, ZAP_ENDPOINT);
+    } catch (error) {
+      socket.close();
+      throw error;
     }
     const handler = new ZapHandler(socket, logger);
     void handler.serve();
@@ -163,39 +161,27 @@ class ZapHandler {
     }
     if (this.pending >= MAX_PENDING) {
       this.reply(routingId, requestId, "300", "busy");
-      this.rateLimited(domain.toString(), "warn", "zap-busy", `ZAP handler busy: ${MAX_PENDING} handshakes being decided; asked a peer to retry`);
+      this.logFor(domain.toString(), "warn", "zap-busy", `ZAP handler busy: ${MAX_PENDING} handshakes being decided; asked a peer to retry`);
       return;
     }
     const request: ZapRequest = {
       domain: domain.toString(), address: address.toString(), identity, mechanism: mechanism.toString(), credentials: frames.slice(8),
     };
+    const policy = this.domains.get(request.domain)?.policy;
     this.pending++;
-    let decided: ZapDecision | Promise<ZapDecision>;
-    try {
-      decided = this.decide(request);
-    } catch (error) {
-      decided = Promise.reject(error);
-    }
-    Promise.resolve(decided).then(
+    withDeadline("ZAP decision", policy?.timeoutMs ?? ZAP_DECISION_TIMEOUT_MS, async () => decide(policy, request)).then(
       (decision) => {
         this.reply(routingId, requestId, decision.allowed ? "200" : "400", decision.allowed ? "OK" : "not allowed", decision.userId ?? "");
         if (!decision.allowed) {
-          this.rateLimited(request.domain, "info", "zap-refused", `handshake refused: ${request.mechanism} peer at ${request.address}`, { user: request.mechanism === "CURVE" ? decision.userId : undefined });
+          this.logFor(request.domain, "info", "zap-refused", `handshake refused: ${request.mechanism} peer at ${request.address}`, { user: request.mechanism === "CURVE" ? decision.userId : undefined });
         }
       },
       (error: unknown) => {
         this.reply(routingId, requestId, "500", "internal error");
         // The error text is the verifier's; credentials are never part of what is logged here.
-        this.rateLimited(request.domain, "error", "zap-failed", `handshake of the ${request.mechanism} peer at ${request.address} not decided (answered 500): ${errorText(error)}`);
+        this.logFor(request.domain, "error", "zap-failed", `handshake of the ${request.mechanism} peer at ${request.address} not decided (answered 500): ${errorText(error)}`);
       },
     ).finally(() => this.pending--);
-  }
-
-  private decide(request: ZapRequest): ZapDecision | Promise<ZapDecision> {
-    const policy = this.domains.get(request.domain)?.policy;
-    if (policy === undefined) return { allowed: request.mechanism !== "PLAIN" };
-    if (policy.mechanism !== request.mechanism) return { allowed: false };
-    return policy.decide(request);
   }
 
   private reply(routingId: Buffer, requestId: Buffer, status: string, text: string, userId = ""): void {
@@ -204,9 +190,14 @@ class ZapHandler {
   }
 
   /** Logs to the logger of the server that owns `domain`, at most a few records a second per kind. */
-  private rateLimited(domain: string, level: "info" | "warn" | "error", key: string, message: string, fields?: Readonly<Record<string, string | undefined>>): void {
-    const { allowed, suppressed } = this.limiter.allow(`${key} ${domain}`);
-    const logger = this.domains.get(domain)?.logger ?? this.logger;
-    if (allowed) logger.log(level, message, suppressed > 0 ? { ...fields, suppressed } : fields);
+  private logFor(domain: string, level: LogLevel, key: string, message: string, fields?: LogFields): void {
+    this.limiter.log(this.domains.get(domain)?.logger ?? this.logger, level, `${key} ${domain}`, message, fields);
   }
+}
+
+/** A domain's decision; a domain nobody registered is answered as libzmq answers without a handler. */
+function decide(policy: ZapPolicy | undefined, request: ZapRequest): ZapDecision | Promise<ZapDecision> {
+  if (policy === undefined) return { allowed: request.mechanism !== "PLAIN" };
+  if (policy.mechanism !== request.mechanism) return { allowed: false };
+  return policy.decide(request);
 }

@@ -2,10 +2,11 @@
  * How many frames a message of a codec can have. A receiver checks this before decoding, so that a message of
  * millions of frames is refused by counting them rather than by walking them.
  */
-import type { AnyMessage, FrameCodec } from "./codec.js";
+import type { AnyMessage, Codec, FrameCodec } from "./codec.js";
 import { MalformedError } from "./errors.js";
 import { plural } from "./plural.js";
 import type { CodecSchema, MessageSchema } from "./schema.js";
+import { UnionCodec } from "./union.js";
 
 /** Frames of one message: the body frame or the command frame, plus one per frame field. */
 function messageFrames(schema: CodecSchema, message: MessageSchema): number {
@@ -19,11 +20,15 @@ export function maxFrameCount(schema: CodecSchema): number | undefined {
   return Math.max(1, ...schema.messages.map((message) => messageFrames(schema, message)));
 }
 
-/** What engines' codecs may say of their protocols: a codec its schema, a union its name and members. */
-interface Described {
-  readonly schema?: CodecSchema;
-  readonly name?: string;
-  readonly members?: readonly { readonly schema: CodecSchema }[];
+/** Whether an engine's codec is one model's (and so has a schema). */
+function isCodec(codec: FrameCodec<AnyMessage, never>): codec is Codec<AnyMessage, never> {
+  return (codec as Partial<Codec<AnyMessage, never>>).schema !== undefined;
+}
+
+/** The schemas behind an engine's codec: its own, or each protocol's of a union; none when it has none. */
+function schemasOf(codec: FrameCodec<AnyMessage, never>): readonly CodecSchema[] {
+  if (codec instanceof UnionCodec) return codec.members.map((member) => member.schema);
+  return isCodec(codec) ? [codec.schema] : [];
 }
 
 /**
@@ -31,18 +36,16 @@ interface Described {
  * when one of them is open, or when the codec says nothing of its schemas).
  */
 export function maxFramesOf(codec: FrameCodec<AnyMessage, never>): number | undefined {
-  const { schema, members } = codec as Described;
-  const schemas = schema !== undefined ? [schema] : members?.map((member) => member.schema) ?? [];
-  const counts = schemas.map(maxFrameCount);
+  const counts = schemasOf(codec).map(maxFrameCount);
   if (counts.length === 0 || counts.includes(undefined)) return undefined;
   return Math.max(...(counts as number[]));
 }
 
 /** The error for a message of `count` frames where no message of the codec has more than `limit`. */
 export function tooManyFrames(codec: FrameCodec<AnyMessage, never>, count: number, limit: number): MalformedError {
-  const { schema, name } = codec as Described;
+  const model = codec instanceof UnionCodec ? codec.name : isCodec(codec) ? codec.schema.model : "";
   return new MalformedError({
-    kind: "UnexpectedFrame", model: schema?.model ?? name ?? "", messageName: null, id: null, field: null, frame: limit, offset: 0,
+    kind: "UnexpectedFrame", model, messageName: null, id: null, field: null, frame: limit, offset: 0,
     detail: `message of ${plural(count, "frame")} refused undecoded: no message of this protocol has more than ${limit}`,
   });
 }

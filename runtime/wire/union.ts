@@ -5,9 +5,9 @@
  * name, which is why the protocols of a union must not share one.
  */
 import type { AnyMessage, Codec, Draft, FrameCodec } from "./codec.js";
-import { EncodeError, MalformedError } from "./errors.js";
+import { MalformedError } from "./errors.js";
 import type { CodecSchema } from "./schema.js";
-import { toBuffer } from "./writer.js";
+import { toBuffer, unknownMessage } from "./writer.js";
 
 /** The message type of a codec. */
 export type MessageOf<C> = C extends Codec<infer M, never> ? M : never;
@@ -142,11 +142,14 @@ export class UnionCodec<M extends AnyMessage, D = Draft<M>> implements FrameCode
     return this.byMessage.get(message);
   }
 
-  /** Encodes with the protocol the message belongs to. Throws `EncodeError` (`UnknownMessage`) for other names. */
+  /**
+   * Encodes with the protocol the message belongs to. Throws `EncodeError`: `UnknownMessage` for other names,
+   * `BadType` for what is not a message object.
+   */
   encode(message: D): Buffer[] {
-    const name = (message as { readonly message?: unknown }).message;
+    const name = typeof message === "object" && message !== null ? (message as { readonly message?: unknown }).message : undefined;
     const member = typeof name === "string" ? this.byMessage.get(name) : undefined;
-    if (member === undefined) throw new EncodeError("UnknownMessage", this.name, null, null, `unknown message ${JSON.stringify(name)}`);
+    if (member === undefined) throw unknownMessage(this.name, message);
     return member.encode(message as never);
   }
 

@@ -33,6 +33,31 @@ async function securedServer(security: ServerSecurity): Promise<{ endpoint: stri
   return { endpoint, greeted: () => greeted, logger };
 }
 
+/**
+ * Binds a ROUTER of the test's own to the ZAP endpoint, as an application's handler would, trying for up to 5 s
+ * (a handler that just closed releases the endpoint a moment later); kept open until teardown.
+ */
+async function bindZapEndpoint(): Promise<boolean> {
+  const own = resources.add(new Router({ linger: 0 }), (s) => s.close());
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (await own.bind(ZAP_ENDPOINT).then(() => true, () => false)) return true;
+    await delay(20);
+  }
+  return false;
+}
+
+/** The first handshake failure a socket reports (its monitor events), within 10 s. */
+async function handshakeFailure(socket: Dealer): Promise<string> {
+  const deadline = setTimeout(() => socket.events.close(), 10_000);
+  try {
+    for await (const event of socket.events) if (event.type.startsWith("handshake:error")) return event.type;
+  } finally {
+    clearTimeout(deadline);
+  }
+  return "no handshake failure within 10 s";
+}
+
 function connect(endpoint: string, name: string, security: ClientSecurity | undefined, logger = testLogger): ReturnType<typeof connectHello> {
   return connectHello(endpoint, name, { logger, ...(security !== undefined ? { security } : {}), timeout: 20_000 }).then((client) =>
     resources.add(client, (c) => c.close({ timeout: 200 })));
@@ -88,9 +113,11 @@ describe("CURVE", () => {
     const client = await connect(endpoint, "Ada", { mechanism: "curve", serverKey: serverKeys.publicKey });
     expect(client.connected).toBe(true);
     const plain = resources.add(new Dealer({ linger: 0 }), (s) => s.close());
+    const refused = handshakeFailure(plain);
     plain.connect(endpoint);
     void plain.send(helloCodec.encode({ message: "HELLO", name: "Eve" }));
-    await delay(300);
+    // The mechanisms differ (NULL against CURVE): the handshake fails, so the HELLO can never be delivered.
+    expect(await refused).toBe("handshake:error:protocol");
     expect(greeted()).toBe(1);
   });
 
@@ -143,21 +170,40 @@ describe("PLAIN", () => {
     expect(JSON.stringify(logger.lines)).not.toContain("hunter2");
     expect(greeted()).toBe(0);
   });
+
+  it("refuses the handshake when the verifier does not answer within verifyTimeout, and lets the next one in", async () => {
+    let calls = 0;
+    const { endpoint, greeted, logger } = await securedServer({
+      mechanism: "plain",
+      verifyTimeout: 300,
+      // The first verification never settles (a user store that hangs); the next ones answer.
+      verify: (username) => (++calls === 1 ? new Promise<boolean>(() => undefined) : Promise.resolve(username === "ada")),
+    });
+    const started = Date.now();
+    expectRefused((await outcome(connect(endpoint, "Ada", { mechanism: "plain", username: "ada", password: "pw" }))).error);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(logger.messages("error")).toContainEqual(expect.stringMatching(/^handshake of the PLAIN peer at 127\.0\.0\.1 not decided \(answered 500\): ZAP decision timed out after 300 ms$/));
+    const client = await connect(endpoint, "Ada", { mechanism: "plain", username: "ada", password: "pw" });
+    expect(await client.greet("Ada")).toBe("Hello again, Ada!");
+    expect(greeted()).toBe(2);
+  });
 });
 
 describe("the ZAP handler", () => {
+  it("is opened by a secured server's start, not its construction: a server never started holds nothing open", async () => {
+    const idle = resources.add(new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...curveKeyPair() } }), (s) => s.close(), "server");
+    // The handler of an earlier test's server may still be letting go of the endpoint: that takes a moment.
+    expect(await bindZapEndpoint()).toBe(true);
+    await idle.close();
+  });
+
   it("closes with the last secured server, and a server refuses to start while another ZAP handler holds the endpoint", async () => {
     const keys = curveKeyPair();
     const server = new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...keys } });
     await server.bind("tcp://127.0.0.1:*");
     await server.close();
     // The endpoint is free again: an application's own handler can bind it.
-    const own = resources.add(new Router({ linger: 0 }), (s) => s.close());
-    let bound = false;
-    for (let attempt = 0; attempt < 100 && !bound; attempt++) {
-      bound = await own.bind(ZAP_ENDPOINT).then(() => true, () => delay(20).then(() => false));
-    }
-    expect(bound).toBe(true);
+    expect(await bindZapEndpoint()).toBe(true);
     const blocked = resources.add(new HelloServer(helloServerActions, { logger: testLogger, security: { mechanism: "curve", ...keys } }), (s) => s.close(), "server");
     const refused = await outcome(blocked.bind("tcp://127.0.0.1:*", { timeout: 10_000 }));
     expect(refused.error).toBeInstanceOf(SocketError);

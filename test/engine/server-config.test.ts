@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryLogger, eventually } from "../support/engines.js";
+import { MemoryLogger, eventually, testLogger } from "../support/engines.js";
 import type { ServerHooks } from "../../runtime/engine/server.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { Resources, delay, freeEndpoint, makePeer, makeServer, type Ctx, type ServerImpl } from "./support.js";
@@ -180,7 +180,7 @@ describe("server-wide hooks", () => {
 
   it("serverConfigured takes each configuration put in force; throwing refuses it and keeps the one in force", async () => {
     const seen: string[] = [];
-    const server = makeServer(resources, "timer_server.xml", greeter(seen), { config: { "timer_server/greeting": "hello", "server/timeout": 5000 } });
+    const server = makeServer(resources, "timer_server.xml", greeter(seen), { logger: testLogger, config: { "timer_server/greeting": "hello", "server/timeout": 5000 } });
     const endpoint = await server.bind("tcp://127.0.0.1:*");
     const peer = makePeer(resources, endpoint);
     expect(await peer.request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hello Ada" });
@@ -198,7 +198,7 @@ describe("server-wide hooks", () => {
 
   it("a load refused by serverConfigured rejects and changes nothing", async () => {
     const seen: string[] = [];
-    const server = makeServer(resources, "timer_server.xml", greeter(seen));
+    const server = makeServer(resources, "timer_server.xml", greeter(seen), { logger: testLogger });
     await server.start();
     const file = await configFile("timer_server\n    greeting = \"\"\n");
     await expect(server.load(file)).rejects.toThrow("timer_server/greeting must not be empty");

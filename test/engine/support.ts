@@ -350,6 +350,12 @@ export function makeClient<Client>(resources: Resources, file: string, impl: Cli
 /** Resolves after `ms`. */
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Resolves once every promise continuation already due has run (setImmediate comes after the microtask
+ * queue is empty): for checking that something did not happen, without waiting a guessed time.
+ */
+export const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Settles a promise into a value or the error, so tests can assert on rejections with timing. */
 export async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
   try {
