@@ -4,7 +4,7 @@
  * server's filenames and deletes (F6), chunks out of order and sequence gaps (restart with RESYNC), RTFM and
  * silence (reconnect with backoff and replayed subscriptions, F5), SRSLY (no retry), and the caught-up signal.
  */
-import { mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FmqMsgDraft } from "../../generated/filemq/fmq_msg.js";
@@ -114,7 +114,8 @@ describe("a hostile server (F6)", () => {
     expect(events.filter((event) => event.type === "refused").length).toBe(attacks.length + 3);
     // Nothing of that ended the session.
     expect(server.count("OHAI")).toBe(1);
-    expect(await allPaths(join(inbox, ".."))).not.toContain("escape");
+    // The directory every `..` attack aims at: one level, as walking all of it would race other tests' files.
+    expect(await readdir(join(inbox, ".."))).not.toContain("escape");
   });
 
   it("does not follow a symbolic link put in place of a directory it made earlier", async () => {
