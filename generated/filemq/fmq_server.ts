@@ -31,7 +31,7 @@ import {
 export type FmqServerState = "start" | "checking" | "challenging" | "connected" | "ready" | "dispatching" | "defaults";
 
 /** Events of the fmq_server machine: protocol messages, engine events and the actions' own events. */
-export type FmqServerEvent = "ohai" | "heartbeat" | "hugz_ok" | "expired" | "friend" | "foe" | "maybe" | "yarly" | "icanhaz" | "refused" | "protocol_error" | "nom" | "dispatch" | "hugz" | "kthxbai" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
+export type FmqServerEvent = "ohai" | "heartbeat" | "kthxbai" | "hugz_ok" | "expired" | "friend" | "foe" | "maybe" | "yarly" | "icanhaz" | "refused" | "protocol_error" | "nom" | "dispatch" | "hugz" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
 
 /**
  * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`, `broadcast`): every
@@ -127,6 +127,11 @@ export const machine: MachineTable = {
         heartbeat: {
           steps: [],
         },
+        kthxbai: {
+          steps: [
+            { terminate: true },
+          ],
+        },
         hugz_ok: {
           steps: [],
         },
@@ -179,6 +184,11 @@ export const machine: MachineTable = {
         heartbeat: {
           steps: [],
         },
+        kthxbai: {
+          steps: [
+            { terminate: true },
+          ],
+        },
         hugz_ok: {
           steps: [],
         },
@@ -216,6 +226,11 @@ export const machine: MachineTable = {
         },
         heartbeat: {
           steps: [],
+        },
+        kthxbai: {
+          steps: [
+            { terminate: true },
+          ],
         },
         hugz_ok: {
           steps: [],
@@ -276,11 +291,6 @@ export const machine: MachineTable = {
             { send: "HUGZ_OK" },
           ],
         },
-        kthxbai: {
-          steps: [
-            { terminate: true },
-          ],
-        },
         ohai: {
           next: "checking",
           steps: [
@@ -290,6 +300,11 @@ export const machine: MachineTable = {
         },
         heartbeat: {
           steps: [],
+        },
+        kthxbai: {
+          steps: [
+            { terminate: true },
+          ],
         },
         hugz_ok: {
           steps: [],
@@ -355,16 +370,16 @@ export const machine: MachineTable = {
             { send: "HUGZ_OK" },
           ],
         },
-        kthxbai: {
-          steps: [
-            { terminate: true },
-          ],
-        },
         ohai: {
           next: "checking",
           steps: [
             { call: "dropTheSession" },
             { call: "tryAnonymousAccess" },
+          ],
+        },
+        kthxbai: {
+          steps: [
+            { terminate: true },
           ],
         },
         hugz_ok: {
@@ -451,11 +466,6 @@ export const machine: MachineTable = {
             { send: "HUGZ_OK" },
           ],
         },
-        kthxbai: {
-          steps: [
-            { terminate: true },
-          ],
-        },
         ohai: {
           next: "checking",
           steps: [
@@ -465,6 +475,11 @@ export const machine: MachineTable = {
         },
         heartbeat: {
           steps: [],
+        },
+        kthxbai: {
+          steps: [
+            { terminate: true },
+          ],
         },
         hugz_ok: {
           steps: [],
@@ -497,6 +512,11 @@ export const machine: MachineTable = {
         },
         heartbeat: {
           steps: [],
+        },
+        kthxbai: {
+          steps: [
+            { terminate: true },
+          ],
         },
         hugz_ok: {
           steps: [],

@@ -25,6 +25,11 @@ export interface PublisherSession {
   sasl: SaslPeer;
   /** Dispatch steps taken in the current event (bounded, §10.2). */
   steps: number;
+  /**
+   * Whether the peer said OHAI: the engine opens a session for any message from a peer it has none for,
+   * and a stray one (a goodbye after the session expired) is no subscriber joining and leaving.
+   */
+  joined: boolean;
 }
 
 type Ctx = FmqServerContext<PublisherSession, FmqMsg | undefined>;
@@ -37,7 +42,9 @@ export const MAX_STEPS_PER_EVENT = 256;
 
 /** What a publisher tells its application; `client` is the subscriber's number in this publisher. */
 export type PublisherEvent =
+  /** A subscriber said OHAI: a session began. */
   | { readonly type: "joined"; readonly client: number }
+  /** The session of a subscriber that joined ended (goodbye, expiry, refusal, disconnection). */
   | { readonly type: "left"; readonly client: number }
   | { readonly type: "subscribed"; readonly client: number; readonly path: string }
   /** A chunk went out; `offset` is where the file's data sent so far ends, `size` its size when opened. */
@@ -84,17 +91,20 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
   return {
     createClient(ctx) {
       runtime.sessions.add(ctx);
-      runtime.emit({ type: "joined", client: ctx.id });
-      return { outbox: new Outbox(), sasl: saslPeer(), steps: 0 };
+      return { outbox: new Outbox(), sasl: saslPeer(), steps: 0, joined: false };
     },
 
     clientTerminated(ctx) {
       runtime.sessions.delete(ctx);
-      runtime.emit({ type: "left", client: ctx.id });
+      if (ctx.client.joined) runtime.emit({ type: "left", client: ctx.id });
       void ctx.client.outbox.close();
     },
 
     tryAnonymousAccess(ctx) {
+      if (!ctx.client.joined) {
+        ctx.client.joined = true;
+        runtime.emit({ type: "joined", client: ctx.id });
+      }
       const settings = runtime.settings();
       ctx.next(settings.anonymous ? "friend" : settings.plain ? "maybe" : "foe");
     },

@@ -13,7 +13,8 @@ import type { Cheezburger, FmqMsg } from "../../generated/filemq/fmq_msg.js";
 import { digestFile } from "../../protocols/filemq/digests.js";
 import { readVectors, framesOf } from "../support/vectors.js";
 import { RawClient } from "./peers.js";
-import { startPublisher } from "../../protocols/filemq/server.js";
+import { startPublisher, type PublisherEvent } from "../../protocols/filemq/server.js";
+import { MemoryLogger } from "../support/engines.js";
 import { FAST_CONFIG, Registry, eventually, mirrored, publisherOf, subscriberOf, testLogger, writeTree } from "./support.js";
 
 const registry = new Registry();
@@ -69,6 +70,23 @@ describe("handshake", () => {
     expect(await again.request({ message: "HUGZ" })).toEqual({ message: "HUGZ_OK" });
     await again.send({ message: "KTHXBAI" });
     await eventually(() => publisher.clientCount === 0, 2000, "KTHXBAI to end the session");
+  });
+
+  it("drops a goodbye from a peer with no session quietly: no answer, no subscriber joining or leaving", async () => {
+    const source = await registry.directory("src");
+    const logger = new MemoryLogger();
+    const events: PublisherEvent[] = [];
+    const { endpoint, publisher } = await publisherOf(registry, source, { logger, onEvent: (event) => events.push(event) });
+    // A subscriber whose session the publisher ended (expiry) says goodbye, then comes back: its first
+    // answer is the new session's, not an RTFM for the goodbye.
+    const client = rawClient(endpoint);
+    await client.send({ message: "KTHXBAI" });
+    expect(await client.request({ message: "OHAI" })).toEqual({ message: "OHAI_OK" });
+    await client.send({ message: "KTHXBAI" });
+    await eventually(() => publisher.clientCount === 0, 2000, "the goodbye to end the session");
+    expect(client.all).toEqual([{ message: "OHAI_OK" }]);
+    expect(events.filter((event) => event.type === "joined" || event.type === "left").map((event) => event.type)).toEqual(["joined", "left"]);
+    expect(logger.messages().filter((message) => /refused|not valid/.test(message))).toEqual([]);
   });
 
   it("refuses a subscription whose path is not valid with SRSLY and ends the session", async () => {
