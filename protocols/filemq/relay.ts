@@ -5,6 +5,7 @@
  * only once it is complete upstream; each delivery or delete upstream makes the publisher look at that file
  * at once (file watching would too, a moment later, where it works).
  */
+import { mkdir } from "node:fs/promises";
 import type { CallOptions, Logger } from "../../runtime/engine/index.js";
 import type { ZplNode } from "../../runtime/zpl/tree.js";
 import { subscribe, type FileMqSubscriber, type SubscriberOptions } from "./client.js";
@@ -35,11 +36,13 @@ export interface FileMqRelay {
 }
 
 /**
- * Starts a relay: the publisher first (so its catalog knows what the inbox already holds), then the
- * subscriber. Files arrive atomically, so the downstream side needs no stability age.
+ * Starts a relay: creates the inbox if it is new (so that the publisher can watch it from the start), starts
+ * the publisher (so its catalog knows what the inbox already holds), then the subscriber. Files arrive
+ * atomically, so the downstream side needs no stability age.
  */
 export async function startRelay(options: RelayOptions): Promise<FileMqRelay> {
   const logger = options.logger;
+  await mkdir(options.inbox, { recursive: true });
   const config = options.publisher?.config?.clone();
   if (config !== undefined && config.get("server/stable_age") === undefined) config.set("server/stable_age", "0");
   const publisher = await startPublisher({

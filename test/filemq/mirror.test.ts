@@ -9,7 +9,9 @@ import { appendFile, mkdir, readFile, readdir, rename, rm, stat, truncate, utime
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../protocols/filemq/server-config.js";
+import { startRelay } from "../../protocols/filemq/relay.js";
 import { startPublisher } from "../../protocols/filemq/server.js";
+import { ZplNode } from "../../runtime/zpl/tree.js";
 import { MemoryLogger } from "../support/engines.js";
 import { Registry, eventSeen, mirrored, publisherOf, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
 
@@ -179,6 +181,30 @@ describe("a published directory that is missing", () => {
     await writeTree(source, { "now.txt": "here\n" });
     await publisher.rescan();
     await mirrored(source, subscriber.inbox.root);
+  });
+});
+
+describe("a relay", () => {
+  it("with an inbox that does not exist yet creates it and watches it: no warning, changes found without a rescan", { timeout: 20_000 }, async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "up.txt": "from upstream\n" });
+    const { endpoint: upstream } = await publisherOf(registry, source);
+    const inbox = join(await registry.directory("relay"), "new", "inbox");
+    const logger = new MemoryLogger();
+    // No rescan within the test: what is found, file watching finds.
+    const config = ZplNode.createRoot();
+    config.set("security/anonymous", "1");
+    config.set("server/monitor", "3600");
+    const relay = registry.add(await startRelay({ upstream, inbox, logger, subscriber: { backoff: { initial: 200 } }, publisher: { config } }), (r) => r.close());
+    await relay.subscriber.caughtUp();
+    const downstream = await registry.directory("downstream");
+    const { subscriber, events } = await subscriberOf(registry, await relay.bind("tcp://127.0.0.1:*"), downstream);
+    await subscriber.caughtUp();
+    await mirrored(source, downstream);
+    // A file put into the relay's inbox by hand reaches its subscribers too, as in any published directory.
+    await writeTree(inbox, { "local.txt": "written into the relay's inbox\n" });
+    await eventSeen(events, (event) => event.type === "delivered" && event.filename === "/local.txt", 10_000, "the local file downstream");
+    expect(logger.messages("warn")).toEqual([]);
   });
 });
 
