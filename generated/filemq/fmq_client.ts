@@ -33,16 +33,16 @@ import {
 } from "./fmq_msg.js";
 
 /** States of the fmq_client machine; the client starts in the first. */
-export type FmqClientState = "start" | "requesting" | "subscribing" | "ready" | "reconnecting" | "stopped" | "defaults";
+export type FmqClientState = "start" | "requesting" | "session" | "subscribing" | "ready" | "reconnecting" | "stopped" | "defaults";
 
 /** Events of the fmq_client machine: protocol messages, method calls, timers and the actions' own events. */
-export type FmqClientEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "srsly" | "rtfm" | "quiet" | "destructor" | "orly" | "no_common_mechanism" | "ohai_ok" | "ok" | "finished" | "cheezburger" | "send_credit" | "hugz" | "hugz_ok" | "icanhaz_ok" | "retry";
+export type FmqClientEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "srsly" | "rtfm" | "quiet" | "destructor" | "orly" | "no_common_mechanism" | "ohai_ok" | "digests_ready" | "ok" | "icanhaz_ok" | "hugz" | "hugz_ok" | "finished" | "cheezburger" | "send_credit" | "retry";
 
 /**
  * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`): every event but the
  * protocol messages, which only a message from the server raises.
  */
-export type FmqClientInternalEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "quiet" | "destructor" | "no_common_mechanism" | "ok" | "finished" | "send_credit" | "retry";
+export type FmqClientInternalEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "quiet" | "destructor" | "no_common_mechanism" | "digests_ready" | "ok" | "finished" | "send_credit" | "retry";
 
 /** Arguments of every method, by name: what actions find in `ctx.args`. */
 export interface FmqClientArgs {
@@ -103,21 +103,26 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    */
   markConnected(ctx: FmqClientContext<Client, OhaiOk>): void | Promise<void>;
   /**
-   * Action "get_first_subscription", run in:
-   * - state `requesting`, event `ohai_ok`
+   * Action "get_next_subscription", run in:
+   * - state `session`, event `digests_ready`
+   * - state `session`, event `ok`
    */
-  getFirstSubscription(ctx: FmqClientContext<Client, OhaiOk>): void | Promise<void>;
+  getNextSubscription(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "format_icanhaz", run in:
-   * - state `subscribing`, event `ok`
-   * - state `ready`, event `subscribe`
+   * - state `session`, event `ok`
    */
   formatIcanhaz(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
-   * Action "get_next_subscription", run in:
-   * - state `subscribing`, event `ok`
+   * Action "check_caught_up", run in:
+   * - state `session`, event `hugz_ok`
    */
-  getNextSubscription(ctx: FmqClientContext<Client>): void | Promise<void>;
+  checkCaughtUp(ctx: FmqClientContext<Client, HugzOk>): void | Promise<void>;
+  /**
+   * Action "ping_the_server", run in:
+   * - state `session`, event `expired`
+   */
+  pingTheServer(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "refill_credit", run in:
    * - state `subscribing`, event `finished`
@@ -130,26 +135,10 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    */
   processThePatch(ctx: FmqClientContext<Client, Cheezburger>): void | Promise<void>;
   /**
-   * Action "store_subscription", run in:
-   * - state `ready`, event `subscribe`
-   * - state `defaults`, event `subscribe`
-   */
-  storeSubscription(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
    * Action "prepare_empty_credit", run in:
-   * - state `ready`, event `subscribe`
+   * - state `ready`, event `finished`
    */
   prepareEmptyCredit(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
-   * Action "check_caught_up", run in:
-   * - state `ready`, event `hugz_ok`
-   */
-  checkCaughtUp(ctx: FmqClientContext<Client, HugzOk>): void | Promise<void>;
-  /**
-   * Action "ping_the_server", run in:
-   * - state `ready`, event `expired`
-   */
-  pingTheServer(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "start_caught_up_probe", run in:
    * - state `ready`, event `quiet`
@@ -170,6 +159,11 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    * - state `reconnecting`, entering
    */
   scheduleReconnect(ctx: FmqClientContext<Client>): void | Promise<void>;
+  /**
+   * Action "store_subscription", run in:
+   * - state `defaults`, event `subscribe`
+   */
+  storeSubscription(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "check_the_server", run in:
    * - state `defaults`, event `expired`
@@ -303,7 +297,6 @@ export const machine: MachineTable = {
           next: "subscribing",
           steps: [
             { call: "markConnected" },
-            { call: "getFirstSubscription" },
           ],
         },
         "*": {
@@ -362,8 +355,13 @@ export const machine: MachineTable = {
       after: [],
     },
     {
-      name: "subscribing",
+      name: "session",
       handlers: {
+        digests_ready: {
+          steps: [
+            { call: "getNextSubscription" },
+          ],
+        },
         ok: {
           steps: [
             { call: "formatIcanhaz" },
@@ -371,10 +369,23 @@ export const machine: MachineTable = {
             { call: "getNextSubscription" },
           ],
         },
-        finished: {
-          next: "ready",
+        icanhaz_ok: {
+          steps: [],
+        },
+        hugz: {
           steps: [
-            { call: "refillCredit" },
+            { send: "HUGZ_OK" },
+          ],
+        },
+        hugz_ok: {
+          steps: [
+            { call: "checkCaughtUp" },
+          ],
+        },
+        expired: {
+          steps: [
+            { call: "pingTheServer" },
+            { send: "HUGZ" },
           ],
         },
         subscribe: {
@@ -382,9 +393,97 @@ export const machine: MachineTable = {
             { call: "storeSubscription" },
           ],
         },
+        server_silent: {
+          next: "reconnecting",
+          steps: [
+            { call: "reportServerSilent" },
+          ],
+        },
+        restart: {
+          next: "reconnecting",
+          steps: [
+            { call: "reportTransferError" },
+          ],
+        },
+        subscription_refused: {
+          steps: [],
+        },
+        srsly: {
+          next: "stopped",
+          steps: [
+            { call: "reportAccessDenied" },
+          ],
+        },
+        rtfm: {
+          next: "reconnecting",
+          steps: [
+            { call: "reportRefusedCommand" },
+          ],
+        },
+        quiet: {
+          steps: [],
+        },
+        destructor: {
+          steps: [
+            { call: "sayGoodbye" },
+            { send: "KTHXBAI" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
+        "*": {
+          next: "reconnecting",
+          steps: [
+            { call: "logProtocolError" },
+          ],
+        },
+      },
+      before: [],
+      after: [],
+    },
+    {
+      name: "subscribing",
+      handlers: {
+        finished: {
+          next: "ready",
+          steps: [
+            { call: "refillCredit" },
+          ],
+        },
+        digests_ready: {
+          steps: [
+            { call: "getNextSubscription" },
+          ],
+        },
+        ok: {
+          steps: [
+            { call: "formatIcanhaz" },
+            { send: "ICANHAZ" },
+            { call: "getNextSubscription" },
+          ],
+        },
+        icanhaz_ok: {
+          steps: [],
+        },
+        hugz: {
+          steps: [
+            { send: "HUGZ_OK" },
+          ],
+        },
+        hugz_ok: {
+          steps: [
+            { call: "checkCaughtUp" },
+          ],
+        },
         expired: {
           steps: [
-            { call: "checkTheServer" },
+            { call: "pingTheServer" },
+            { send: "HUGZ" },
+          ],
+        },
+        subscribe: {
+          steps: [
+            { call: "storeSubscription" },
           ],
         },
         server_silent: {
@@ -449,14 +548,32 @@ export const machine: MachineTable = {
             { send: "NOM" },
           ],
         },
-        subscribe: {
+        finished: {
           steps: [
-            { call: "storeSubscription" },
-            { call: "formatIcanhaz" },
-            { send: "ICANHAZ" },
             { call: "prepareEmptyCredit" },
             { send: "NOM" },
           ],
+        },
+        quiet: {
+          steps: [
+            { call: "startCaughtUpProbe" },
+            { send: "HUGZ" },
+          ],
+        },
+        digests_ready: {
+          steps: [
+            { call: "getNextSubscription" },
+          ],
+        },
+        ok: {
+          steps: [
+            { call: "formatIcanhaz" },
+            { send: "ICANHAZ" },
+            { call: "getNextSubscription" },
+          ],
+        },
+        icanhaz_ok: {
+          steps: [],
         },
         hugz: {
           steps: [
@@ -468,19 +585,15 @@ export const machine: MachineTable = {
             { call: "checkCaughtUp" },
           ],
         },
-        icanhaz_ok: {
-          steps: [],
-        },
         expired: {
           steps: [
             { call: "pingTheServer" },
             { send: "HUGZ" },
           ],
         },
-        quiet: {
+        subscribe: {
           steps: [
-            { call: "startCaughtUpProbe" },
-            { send: "HUGZ" },
+            { call: "storeSubscription" },
           ],
         },
         server_silent: {

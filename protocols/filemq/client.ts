@@ -65,8 +65,16 @@ export interface SubscriberState {
   readonly credit: CreditWindow;
   /** Subscribed paths, in the order subscribed; replayed in every session. */
   readonly subscriptions: string[];
-  /** The subscription being sent while subscribing. */
-  cursor: number;
+  /** The number of the session in progress (undefined between sessions), and of the sessions so far. */
+  session: number | undefined;
+  sessions: number;
+  /** Subscriptions of this session whose digests are being computed, in order. */
+  warming: string[];
+  /** Subscriptions of this session whose digests are known and whose ICANHAZ is due, in order. */
+  unsent: string[];
+  /** The session whose digests are being computed, if any; the work is chained behind earlier work. */
+  warmingFor: number | undefined;
+  warmup: Promise<void>;
   endpoint: string;
   backoffMs: number;
   retryTimer: NodeJS.Timeout | undefined;
@@ -102,7 +110,12 @@ export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly st
     receiver: new Receiver(inbox, logger),
     credit: new CreditWindow(),
     subscriptions: [...paths],
-    cursor: 0,
+    session: undefined,
+    sessions: 0,
+    warming: [],
+    unsent: [],
+    warmingFor: undefined,
+    warmup: Promise.resolve(),
     endpoint: "",
     backoffMs,
     retryTimer: undefined,
@@ -121,8 +134,32 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
   const emit = settings.emit;
   const inbox = state.inbox;
 
-  /** Moves to the subscription at the cursor, or says there is none left. */
-  const nextSubscription = (ctx: Ctx): void => ctx.next(ctx.client.cursor < ctx.client.subscriptions.length ? "ok" : "finished");
+  /**
+   * Computes the digests of the session's subscriptions waiting for them, one subscription after the other,
+   * in the background; raises "digests ready" once none is waiting. Subscriptions made meanwhile join the
+   * run. A run of a session that ended stops without a word (the next session starts its own).
+   */
+  const warmUp = (ctx: Ctx): void => {
+    const state = ctx.client;
+    const session = state.session;
+    if (session === undefined || state.warmingFor === session) return;
+    state.warmingFor = session;
+    state.warmup = state.warmup.then(async () => {
+      try {
+        while (state.session === session && state.warming.length > 0) {
+          if (settings.resync) await inbox.prepareDigests(state.warming[0]);
+          if (state.session !== session) break;
+          state.unsent.push(...state.warming.splice(0, 1));
+        }
+      } catch (error) {
+        // The digests known go out; files without one are sent again, which is safe.
+        logger.log("warn", `digests of the inbox not computed: ${error instanceof Error ? error.message : String(error)}`);
+        if (state.session === session) state.unsent.push(...state.warming.splice(0));
+      }
+      if (state.warmingFor === session) state.warmingFor = undefined;
+      if (state.session === session) ctx.engine.sendEvent("digests_ready");
+    });
+  };
 
   /** Whether the server has stayed silent too long; if so the session ends (the rest of the event is skipped). */
   const serverGone = (ctx: Ctx): boolean => {
@@ -163,24 +200,27 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       state.backoffMs = settings.backoffInitialMs;
       state.received = state.hugzSent = state.hugzAnswered = 0;
       state.lastActivity = Date.now();
+      state.session = ++state.sessions;
+      state.warming = [...state.subscriptions];
+      state.unsent = [];
+      warmUp(ctx);
       emit({ type: "connected", endpoint: state.endpoint });
     },
 
-    getFirstSubscription(ctx) {
-      ctx.client.cursor = 0;
-      nextSubscription(ctx);
+    getNextSubscription(ctx) {
+      ctx.next(ctx.client.unsent.length > 0 ? "ok" : "finished");
     },
 
     async formatIcanhaz(ctx) {
-      const path = ctx.client.subscriptions[ctx.client.cursor];
+      const state = ctx.client;
+      const path = state.unsent.shift();
+      if (path === undefined) throw new Error("no subscription is due");
       ctx.outgoing.path = path;
       ctx.outgoing.options = settings.resync ? new Map([["RESYNC", "1"]]) : new Map();
       ctx.outgoing.cache = settings.resync ? await inbox.cacheFor(path) : new Map();
-    },
-
-    getNextSubscription(ctx) {
-      ctx.client.cursor++;
-      nextSubscription(ctx);
+      state.lastActivity = Date.now();
+      state.caughtUp = false;
+      state.probe = undefined;
     },
 
     refillCredit(ctx) {
@@ -245,10 +285,12 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
         return;
       }
       state.subscriptions.push(path);
-      state.cursor = state.subscriptions.length - 1;
       state.lastActivity = Date.now();
       state.caughtUp = false;
       state.probe = undefined;
+      if (state.session === undefined) return;
+      state.warming.push(path);
+      warmUp(ctx);
     },
 
     prepareEmptyCredit(ctx) {
@@ -264,7 +306,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       state.probe = undefined;
       // Every message that could make the server send (NOM, ICANHAZ) went out before that HUGZ, and the
       // server answers in order: nothing came in between, so it has nothing more queued for us.
-      if (state.received !== probe.received || state.receiver.busy || state.credit.available <= 0) return;
+      if (state.received !== probe.received || !quietNow(state)) return;
       state.caughtUp = true;
       emit({ type: "caught-up" });
     },
@@ -291,6 +333,9 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     async dropTheSession(ctx) {
       const state = ctx.client;
       ctx.setConnected(false);
+      state.session = undefined;
+      state.warming = [];
+      state.unsent = [];
       state.credit.reset();
       state.probe = undefined;
       state.caughtUp = false;
@@ -443,11 +488,19 @@ export class FileMqSubscriber {
     this.clientRef = client;
     const state = this.state;
     this.quietTimer = setInterval(() => {
-      if (client.state !== "ready" || state.caughtUp || state.probe !== undefined || state.receiver.busy) return;
-      if (state.credit.available <= 0 || Date.now() - state.lastActivity < quietMs) return;
+      if (client.state !== "ready" || state.caughtUp || state.probe !== undefined || !quietNow(state)) return;
+      if (Date.now() - state.lastActivity < quietMs) return;
       client.sendEvent("quiet");
     }, Math.max(10, Math.floor(quietMs / 4)));
   }
+}
+
+/**
+ * Whether nothing is under way that the server waits for or could still be sending: no file half received,
+ * credit outstanding (so the server is free to send), and no subscription waiting to go out.
+ */
+function quietNow(state: SubscriberState): boolean {
+  return !state.receiver.busy && state.credit.available > 0 && state.warming.length === 0 && state.unsent.length === 0;
 }
 
 /** Opens the inbox and connects to a publisher; resolves once the first OHAI is on its way. */

@@ -5,7 +5,8 @@
  * created without following symbolic links, and the resolved directory must lie inside the inbox. A digest
  * cache (`.cache`, with each file's size and modification time) lets a restarted subscriber tell the
  * publisher what it already has. Digests are computed when they are needed (for the entries an ICANHAZ
- * carries), not while files arrive, and stay valid while a file's size and modification time do.
+ * carries, just before it is due), not while files arrive, and stay valid while a file's size and
+ * modification time do.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, fdatasync, fstatSync, openSync, realpathSync, renameSync, unlinkSync, write, writeSync } from "node:fs";
@@ -100,9 +101,31 @@ export class Inbox {
   /**
    * The RESYNC cache for a subscription: `key → digest` for files under the subscription path, keys relative
    * to it, at most 255 entries of at most 255 octets each; when there are more, the largest files' entries go
-   * (they save the most transfer). Digests not known yet are computed now.
+   * (they save the most transfer). Only digests already known and still valid (the file's size and
+   * modification time unchanged) are given: {@link Inbox.prepareDigests} computes the others beforehand, and
+   * a file changed since gets sent again, which is safe.
    */
   async cacheFor(subscription: string): Promise<Map<string, string>> {
+    const cache = new Map<string, string>();
+    for (const { relative, key, entry } of this.candidates(subscription)) {
+      if (entry.digest !== undefined && (await this.stampValid(relative, entry))) cache.set(key, entry.digest);
+    }
+    return cache;
+  }
+
+  /**
+   * Computes the digests {@link Inbox.cacheFor} will give for a subscription that are not known yet, or no
+   * longer valid. Files are read in chunks, so the event loop goes on meanwhile; a file of gigabytes takes
+   * seconds, which is why this runs before an ICANHAZ is due, not while it is being made.
+   */
+  async prepareDigests(subscription: string): Promise<void> {
+    for (const { relative, entry } of this.candidates(subscription)) {
+      if (entry.digest === undefined || !(await this.stampValid(relative, entry))) await this.digest(relative);
+    }
+  }
+
+  /** The cache entries an ICANHAZ for the subscription carries: under its path, the largest files' first. */
+  private candidates(subscription: string): { relative: string; key: string; entry: CacheEntry }[] {
     const candidates: { relative: string; key: string; entry: CacheEntry }[] = [];
     for (const [relative, entry] of this.cache) {
       const vpath = `/${relative}`;
@@ -112,14 +135,13 @@ export class Inbox {
       candidates.push({ relative, key, entry });
     }
     candidates.sort((a, b) => b.entry.size - a.entry.size);
-    const cache = new Map<string, string>();
-    for (const { relative, key, entry } of candidates.slice(0, MAX_CACHE_ENTRIES)) {
-      // A file changed in the inbox since its digest was taken gets a new one.
-      const current = await stat(join(this.root, ...relative.split("/"))).catch(() => undefined);
-      const digest = entry.digest !== undefined && current !== undefined && stillValid(entry, current) ? entry.digest : await this.digest(relative);
-      if (digest !== undefined) cache.set(key, digest);
-    }
-    return cache;
+    return candidates.slice(0, MAX_CACHE_ENTRIES);
+  }
+
+  /** Whether the file still has the size and modification time of its entry. */
+  private async stampValid(relative: string, entry: CacheEntry): Promise<boolean> {
+    const current = await stat(join(this.root, ...relative.split("/"))).catch(() => undefined);
+    return current !== undefined && stillValid(entry, current);
   }
 
   /** Computes and records a file's digest; undefined if the file is gone. */

@@ -8,12 +8,13 @@ import { randomBytes } from "node:crypto";
 import { appendFile, mkdir, readFile, readdir, rename, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { digestFile } from "../../protocols/filemq/digests.js";
 import { ConfigurationError } from "../../protocols/filemq/server-config.js";
 import { startRelay } from "../../protocols/filemq/relay.js";
-import { startPublisher } from "../../protocols/filemq/server.js";
+import { startPublisher, type PublisherEvent } from "../../protocols/filemq/server.js";
 import { ZplNode } from "../../runtime/zpl/tree.js";
 import { MemoryLogger } from "../support/engines.js";
-import { Registry, eventSeen, mirrored, publisherOf, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
+import { Registry, eventSeen, eventually, mirrored, publisherOf, subscriberOf, testLogger, treeDigests, writeTree } from "./support.js";
 
 const registry = new Registry();
 afterEach(() => registry.closeAll());
@@ -133,6 +134,43 @@ describe("mirroring", () => {
     const delivered = second.events.flatMap((event) => (event.type === "delivered" ? [event.filename] : [])).sort();
     expect(delivered).toEqual(["/diff.txt", "/local.txt", "/new.txt"]);
     expect(second.events.some((event) => event.type === "deleted" && event.filename === "/gone.txt")).toBe(true);
+  });
+});
+
+/**
+ * Makes `path` a sparse file (no disk space) whose digest takes about `ms` here and now: a smaller one is
+ * timed first.
+ */
+async function slowToDigest(path: string, ms: number): Promise<void> {
+  const sample = 256 << 20;
+  await writeFile(path, "");
+  await truncate(path, sample);
+  const started = performance.now();
+  await digestFile(path);
+  await truncate(path, Math.ceil((sample * ms) / (performance.now() - started)));
+}
+
+describe("a returning subscriber with a large file in its inbox", () => {
+  it("keeps its session while it computes the file's digest for longer than the publisher's expiry", { timeout: 90_000 }, async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "small.txt": "small\n" });
+    const publisherEvents: PublisherEvent[] = [];
+    // Heartbeat 1 s: the publisher ends a session silent for 3 s.
+    const { endpoint } = await publisherOf(registry, source, { config: { "server/heartbeat": 1 }, onEvent: (event) => publisherEvents.push(event) });
+    // A sparse file (no disk space) whose digest takes about three times that; it is not published, so the
+    // publisher computes no digest of its own and answers it with a delete.
+    const inbox = await registry.directory("inbox");
+    await slowToDigest(join(inbox, "huge.bin"), 7500);
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox);
+    await eventSeen(events, (event) => event.type === "connected", 10_000, "the session");
+    const connectedAt = Date.now();
+    await eventually(() => publisherEvents.some((event) => event.type === "subscribed"), 60_000, "the subscription, once the digest is known");
+    // The premise: the digest took longer than the publisher waits for a silent subscriber.
+    expect(Date.now() - connectedAt).toBeGreaterThan(3000);
+    await subscriber.caughtUp();
+    await mirrored(source, inbox);
+    expect(events.filter((event) => event.type === "connected" || event.type === "disconnected")).toEqual([{ type: "connected", endpoint }]);
+    expect(publisherEvents.filter((event) => event.type === "joined" || event.type === "left")).toEqual([{ type: "joined", client: 1 }]);
   });
 });
 
