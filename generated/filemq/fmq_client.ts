@@ -36,13 +36,13 @@ import {
 export type FmqClientState = "start" | "requesting" | "session" | "subscribing" | "ready" | "reconnecting" | "stopped" | "defaults";
 
 /** Events of the fmq_client machine: protocol messages, method calls, timers and the actions' own events. */
-export type FmqClientEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "srsly" | "rtfm" | "quiet" | "destructor" | "orly" | "no_common_mechanism" | "ohai_ok" | "digests_ready" | "ok" | "icanhaz_ok" | "hugz" | "hugz_ok" | "finished" | "cheezburger" | "send_credit" | "retry";
+export type FmqClientEvent = "constructor" | "endpoint_refused" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "srsly" | "rtfm" | "quiet" | "destructor" | "orly" | "no_common_mechanism" | "ohai_ok" | "digests_ready" | "ok" | "icanhaz_ok" | "hugz" | "hugz_ok" | "finished" | "cheezburger" | "send_credit" | "retry";
 
 /**
  * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`): every event but the
  * protocol messages, which only a message from the server raises.
  */
-export type FmqClientInternalEvent = "constructor" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "quiet" | "destructor" | "no_common_mechanism" | "digests_ready" | "ok" | "finished" | "send_credit" | "retry";
+export type FmqClientInternalEvent = "constructor" | "endpoint_refused" | "subscribe" | "expired" | "server_silent" | "restart" | "subscription_refused" | "quiet" | "destructor" | "no_common_mechanism" | "digests_ready" | "ok" | "finished" | "send_credit" | "retry";
 
 /** Arguments of every method, by name: what actions find in `ctx.args`. */
 export interface FmqClientArgs {
@@ -102,6 +102,20 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    * - state `requesting`, event `ohai_ok`
    */
   markConnected(ctx: FmqClientContext<Client, OhaiOk>): void | Promise<void>;
+  /**
+   * Action "clean_up", run in:
+   * - state `requesting`, event `destructor`
+   * - state `stopped`, event `destructor`
+   * - state `defaults`, event `destructor`
+   */
+  cleanUp(ctx: FmqClientContext<Client>): void | Promise<void>;
+  /**
+   * Action "signal_success", run in:
+   * - state `requesting`, event `destructor`
+   * - state `stopped`, event `destructor`
+   * - state `defaults`, event `destructor`
+   */
+  signalSuccess(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "get_next_subscription", run in:
    * - state `session`, event `digests_ready`
@@ -190,16 +204,6 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    */
   reportRefusedCommand(ctx: FmqClientContext<Client, Rtfm>): void | Promise<void>;
   /**
-   * Action "say_goodbye", run in:
-   * - state `defaults`, event `destructor`
-   */
-  sayGoodbye(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
-   * Action "signal_success", run in:
-   * - state `defaults`, event `destructor`
-   */
-  signalSuccess(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
    * Action "log_protocol_error", run in:
    * - state `defaults`, event `*`
    */
@@ -219,6 +223,10 @@ export const machine: MachineTable = {
             { call: "connectToServer" },
             { send: "OHAI" },
           ],
+        },
+        endpoint_refused: {
+          next: "stopped",
+          steps: [],
         },
         subscribe: {
           steps: [
@@ -262,7 +270,7 @@ export const machine: MachineTable = {
         },
         destructor: {
           steps: [
-            { call: "sayGoodbye" },
+            { call: "cleanUp" },
             { send: "KTHXBAI" },
             { call: "signalSuccess" },
             { terminate: true },
@@ -299,6 +307,13 @@ export const machine: MachineTable = {
             { call: "markConnected" },
           ],
         },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
         "*": {
           steps: [],
         },
@@ -341,14 +356,6 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
-        },
-        destructor: {
-          steps: [
-            { call: "sayGoodbye" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
         },
       },
       before: [],
@@ -425,7 +432,7 @@ export const machine: MachineTable = {
         },
         destructor: {
           steps: [
-            { call: "sayGoodbye" },
+            { call: "cleanUp" },
             { send: "KTHXBAI" },
             { call: "signalSuccess" },
             { terminate: true },
@@ -518,7 +525,7 @@ export const machine: MachineTable = {
         },
         destructor: {
           steps: [
-            { call: "sayGoodbye" },
+            { call: "cleanUp" },
             { send: "KTHXBAI" },
             { call: "signalSuccess" },
             { terminate: true },
@@ -625,7 +632,7 @@ export const machine: MachineTable = {
         },
         destructor: {
           steps: [
-            { call: "sayGoodbye" },
+            { call: "cleanUp" },
             { send: "KTHXBAI" },
             { call: "signalSuccess" },
             { terminate: true },
@@ -694,7 +701,7 @@ export const machine: MachineTable = {
         },
         destructor: {
           steps: [
-            { call: "sayGoodbye" },
+            { call: "cleanUp" },
             { send: "KTHXBAI" },
             { call: "signalSuccess" },
             { terminate: true },
@@ -710,6 +717,13 @@ export const machine: MachineTable = {
     {
       name: "stopped",
       handlers: {
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
         expired: {
           steps: [],
         },
@@ -750,14 +764,6 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
-        },
-        destructor: {
-          steps: [
-            { call: "sayGoodbye" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
         },
       },
       before: [],
@@ -808,7 +814,7 @@ export const machine: MachineTable = {
         },
         destructor: {
           steps: [
-            { call: "sayGoodbye" },
+            { call: "cleanUp" },
             { send: "KTHXBAI" },
             { call: "signalSuccess" },
             { terminate: true },
@@ -833,8 +839,11 @@ export const methods: Readonly<Record<string, MethodSpec>> = {
     event: "constructor",
     accepts: [
       "SUCCESS",
+      "FAILURE",
     ],
-    failures: [],
+    failures: [
+      "FAILURE",
+    ],
   },
   subscribe: {
     event: "subscribe",

@@ -76,6 +76,8 @@ export interface SubscriberState {
   warmingFor: number | undefined;
   warmup: Promise<void>;
   endpoint: string;
+  /** Why the endpoint cannot be connected to (not an endpoint ZeroMQ knows), if it cannot. */
+  endpointProblem: unknown;
   backoffMs: number;
   retryTimer: NodeJS.Timeout | undefined;
   /** When the last chunk arrived, or the session or a subscription started. */
@@ -117,6 +119,7 @@ export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly st
     warmingFor: undefined,
     warmup: Promise.resolve(),
     endpoint: "",
+    endpointProblem: undefined,
     backoffMs,
     retryTimer: undefined,
     lastActivity: Date.now(),
@@ -186,8 +189,18 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     },
 
     connectToServer(ctx) {
-      ctx.client.endpoint = ctx.args.endpoint ?? "";
-      ctx.connect(ctx.client.endpoint);
+      const state = ctx.client;
+      state.endpoint = ctx.args.endpoint ?? "";
+      try {
+        ctx.connect(state.endpoint);
+      } catch (error) {
+        // Not an endpoint (`bogus://x`): the constructor fails with why, for the caller to say, rather than
+        // as an action failure that the engine would log too.
+        state.endpointProblem = error;
+        ctx.reply("FAILURE", { reason: error instanceof Error ? error.message : String(error) });
+        ctx.raise("endpoint_refused");
+        return;
+      }
       ctx.setExpiry(settings.heartbeatMs);
       ctx.reply("SUCCESS", {});
     },
@@ -373,7 +386,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       emit({ type: "disconnected", reason: "transfer error" });
     },
 
-    async sayGoodbye(ctx) {
+    async cleanUp(ctx) {
       clearTimeout(ctx.client.retryTimer);
       await ctx.client.receiver.reset();
     },
@@ -503,7 +516,10 @@ function quietNow(state: SubscriberState): boolean {
   return !state.receiver.busy && state.credit.available > 0 && state.warming.length === 0 && state.unsent.length === 0;
 }
 
-/** Opens the inbox and connects to a publisher; resolves once the first OHAI is on its way. */
+/**
+ * Opens the inbox and connects to a publisher; resolves once the first OHAI is on its way. Rejects with the
+ * engine's `SocketError` when the endpoint is not one ZeroMQ can connect to.
+ */
 export async function subscribe(endpoint: string, options: SubscriberOptions): Promise<FileMqSubscriber> {
   const logger = options.logger ?? createLogger({ name: "filemq subscriber" });
   const paths = options.paths ?? ["/"];
@@ -543,7 +559,7 @@ export async function subscribe(endpoint: string, options: SubscriberOptions): P
     subscriber.start(client, options.quiet ?? 500);
   } catch (error) {
     await inbox.close();
-    throw error;
+    throw state.endpointProblem ?? error;
   }
   return subscriber;
 }

@@ -6,13 +6,17 @@
  * running subscriber (F5).
  */
 import { randomBytes } from "node:crypto";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { RawServer } from "./peers.js";
-import { FilemqProcess, runFilemq } from "./cli-process.js";
+import { FILEMQ, FilemqProcess, runFilemq } from "./cli-process.js";
 import { Registry, allPaths, eventually, mirrored, publisherOf, subscriberOf, treeDigests, visibleSizes, writeTree } from "./support.js";
 import { freeEndpoint } from "../engine/support.js";
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 const registry = new Registry();
 afterEach(() => registry.closeAll());
@@ -25,18 +29,23 @@ describe("command line", () => {
   it("has help for the command and for each subcommand, and refuses bad command lines with status 2", async () => {
     const top = await runFilemq(["--help"]);
     expect(top.code).toBe(0);
-    expect(top.stdout.join("\n")).toMatch(/publish <dir>[\s\S]*subscribe <endpoint>[\s\S]*relay <upstream>/);
-    for (const command of ["publish", "subscribe", "relay"]) {
+    expect(top.stdout.join("\n")).toMatch(/^Commands:\n  publish .*\n  subscribe .*\n  relay .*\n  passwd .*\n  keygen /m);
+    for (const command of ["publish", "subscribe", "relay", "passwd", "keygen"]) {
       const help = await runFilemq([command, "--help"]);
       expect(help.code).toBe(0);
-      expect(help.stdout[0]).toMatch(new RegExp(`^Usage: filemq ${command}`));
+      expect(help.stdout[0]).toMatch(new RegExp(`^Usage: filemq ${command} `));
+      // `filemq help <command>` is the same help.
+      expect(await runFilemq(["help", command])).toEqual(help);
     }
+    const version = await runFilemq(["--version"]);
+    expect(version).toEqual({ code: 0, stdout: [`filemq ${PACKAGE_VERSION}`], stderr: [] });
     const missing = await runFilemq(["subscribe", "tcp://127.0.0.1:1"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr[0]).toBe("filemq subscribe: --inbox is required");
-    const unknown = await runFilemq(["subscribe", "--frobnicate"]);
-    expect(unknown.code).toBe(2);
-    expect((await runFilemq(["fetch"])).code).toBe(2);
+    // A wrong command line is one line and where to find the usage, as with the other tools.
+    const unknown = await runFilemq(["subscribe", "tcp://127.0.0.1:1", "--inbox", "/tmp/x", "--frobnicate"]);
+    expect(unknown).toEqual({ code: 2, stdout: [], stderr: ["filemq subscribe: unknown option '--frobnicate'", "Try 'filemq help subscribe'."] });
+    expect(await runFilemq(["fetch"])).toEqual({ code: 2, stdout: [], stderr: ["filemq: unknown command 'fetch'", "Try 'filemq --help'."] });
     const nothing = await runFilemq(["publish", "/nonexistent/directory", "--bind", "tcp://127.0.0.1:*"]);
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toEqual(["filemq publish: /nonexistent/directory is not a directory"]);
@@ -70,6 +79,32 @@ describe("command line", () => {
     expect(result.stderr[0]).toMatch(/^filemq subscribe: cannot reach tcp:\/\/127\.0\.0\.1:\d+: no answer within 1 s$/);
   });
 
+  it("says in one line on stderr, and nothing else, that an endpoint cannot be connected to", async () => {
+    const inbox = await registry.directory("inbox");
+    // Not an endpoint at all: subscribe fails whether or not --once.
+    for (const once of [["--once"], []]) {
+      const bogus = await runFilemq(["subscribe", "bogus://x", "--inbox", inbox, ...once]);
+      expect(bogus).toEqual({ code: 1, stdout: [], stderr: ['filemq subscribe: cannot connect "bogus://x": Protocol not supported (EPROTONOSUPPORT)'] });
+    }
+    // A host name that does not resolve (.invalid never does): with --once the command ends with that line.
+    const unresolved = await runFilemq(["subscribe", "tcp://nowhere.invalid:5670", "--inbox", inbox, "--once", "--timeout", "5"]);
+    expect(unresolved.code).toBe(1);
+    expect(unresolved.stdout).toEqual([]);
+    expect(unresolved.stderr).toHaveLength(1);
+    expect(unresolved.stderr[0]).toMatch(/^filemq subscribe: cannot (connect "tcp:\/\/nowhere\.invalid:5670": .*ENOTFOUND|reach tcp:\/\/nowhere\.invalid:5670: no answer)/);
+    // Without --once the subscriber goes on trying and says so once, as an event, with no log line besides;
+    // --verbose adds the engine's own record of it.
+    for (const verbose of [false, true]) {
+      const running = filemq(["subscribe", "tcp://nowhere.invalid:5670", "--inbox", inbox, ...(verbose ? ["--verbose"] : [])]);
+      const event = await running.line(/^connection failed: /);
+      running.signal("SIGTERM");
+      expect((await running.exited).code).toBe(0);
+      const errors = running.stderr.filter((line) => / ERROR /.test(line));
+      expect(errors).toEqual(verbose ? [expect.stringContaining(event.slice("connection failed: ".length))] : []);
+      if (!verbose) expect(running.stderr).toEqual([]);
+    }
+  });
+
   it("a subscriber stopped by SIGTERM in the middle of a file says goodbye and leaves no temporary file", async () => {
     const server = registry.add(new RawServer(), async (s) => s.close());
     await server.bind();
@@ -85,6 +120,50 @@ describe("command line", () => {
     expect((await subscriber.exited).code).toBe(0);
     expect(await allPaths(inbox)).toEqual([".cache", "dir"]);
     await server.nextOf("KTHXBAI");
+  });
+});
+
+const HAVE_SCRIPT = spawnSync("script", ["--version"]).status === 0;
+
+/** Runs `filemq` on a pseudo-terminal made by util-linux `script`: its exit status and what the terminal got. */
+function onTerminal(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, FILEMQ, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+  const child = spawn("script", ["-qefc", command, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"], timeout: 30_000 });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * The lines a terminal shows of some output, near enough: each line is what was last written after the
+ * cursor went back to its start (carriage return, CSI 1 G, or the line erased with CSI 2 K), other control
+ * sequences dropped.
+ */
+function terminalLines(output: string): string[] {
+  return output.split("\n").map((line) => {
+    const pieces = line.split(/\r|\x1b\[1G|\x1b\[2K/).map((piece) => piece.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").trim());
+    return pieces.filter((piece) => piece !== "").at(-1) ?? "";
+  });
+}
+
+describe.runIf(HAVE_SCRIPT)("on a terminal (script -qefc)", () => {
+  it("subscribe --once prints its last line, 'caught up', above the live display it clears", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "a.txt": "a\n", "b/c.bin": randomBytes(3_000_000) });
+    const { endpoint } = await publisherOf(registry, source);
+    const inbox = await registry.directory("inbox");
+    const { code, output } = await onTerminal(["subscribe", endpoint, "--inbox", inbox, "--once"]);
+    expect(code).toBe(0);
+    const lines = terminalLines(output);
+    expect(lines).toContain(`connected to ${endpoint}`);
+    expect(lines).toContain("delivered /b/c.bin (3.00 MB)");
+    // A line of its own, not the live status line ("caught up 2 files, ..."), which is cleared at the end.
+    expect(lines).toContain("caught up");
+    await mirrored(source, inbox);
   });
 });
 

@@ -1,11 +1,13 @@
 /**
- * What every `filemq` command shares: its streams, one-line failures, where passwords come from (a file or
- * the environment, never the command line), the log and trace of `--verbose` (secrets redacted by the
- * codec's printer), and waiting for SIGINT or SIGTERM.
+ * What every `filemq` command shares: its shape (the project's command shape, bin/cli.ts, plus the process
+ * it runs in), its streams, one-line failures, where passwords come from (a file or the environment, never
+ * the command line), the log and trace of `--verbose` (secrets redacted by the codec's printer), and waiting
+ * for SIGINT or SIGTERM.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { createLogger, type ClientSecurity, type Logger, type MessageTracer } from "../../../runtime/engine/index.js";
+import type { Command, OptionSpec, OptionValues } from "../../../bin/cli.js";
+import { createLogger, type ClientSecurity, type LogFields, type Logger, type LogLevel, type MessageTracer } from "../../../runtime/engine/index.js";
 import type { ZplNode } from "../../../runtime/zpl/tree.js";
 import { readCertificate } from "../curve.js";
 import { printZpl, type FmqMsg } from "../../../generated/filemq/fmq_msg.js";
@@ -20,7 +22,31 @@ export interface CliIo {
   readonly interrupted: Promise<string>;
 }
 
-/** A mistake in the command line: the command's usage follows the message, exit status 2. */
+/**
+ * A `filemq` command: its help as data and what it does, as bin/cli.ts runs commands, given the process it
+ * runs in. It resolves with the exit status, throws {@link UsageError} for a wrong command line and
+ * {@link CommandFailed} (or any error) for a failure to report in one line.
+ */
+export interface FilemqCommand extends Omit<Command, "run"> {
+  run(operands: readonly string[], options: OptionValues, io: CliIo): Promise<number>;
+}
+
+/** Options several commands take. */
+export const USER: OptionSpec = {
+  type: "string", value: "LOGIN", help: "log in with SASL PLAIN; the password is the first line of --password-file, or the FILEMQ_PASSWORD environment variable (never an argument)",
+};
+export const PASSWORD_FILE: OptionSpec = { type: "string", value: "FILE", help: "the file holding the password for --user" };
+export const HEARTBEAT: OptionSpec = { type: "string", value: "SECONDS", help: "HUGZ after this much silence from the publisher; three mean it is gone (default 1)" };
+export const JSON_OUTPUT: OptionSpec = { type: "boolean", help: "one JSON object per event on stdout" };
+export const VERBOSE: OptionSpec = { type: "boolean", help: "log states, events and every message on stderr (passwords redacted)" };
+export const CONFIG: OptionSpec = {
+  type: "string", value: "FILE", help: "server configuration (ZPL, the Guide's keys: server, publish, bind, security; see docs/filemq.md)",
+};
+export const CURVE_CLIENT: OptionSpec = {
+  type: "string", value: "PUB", multiple: true, help: "with --curve, let in only clients with these public certificates (repeatable)",
+};
+
+/** A mistake in the command line: one line, a pointer to the command's help, exit status 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -62,16 +88,14 @@ export async function readPassword(file: string | undefined, env: CliIo["env"]):
   throw new UsageError(`--user needs a password: --password-file FILE or the ${PASSWORD_VARIABLE} environment variable`);
 }
 
-/** The one positional argument a command takes (an endpoint, say); `missing` says what to give. */
-export function onePositional(positionals: readonly string[], missing: string): string {
-  const [first, ...extra] = positionals;
-  if (first === undefined) throw new UsageError(missing);
-  if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
-  return first;
+/** The values of a repeatable option, if it was given. */
+export function listOption(values: OptionValues, name: string): readonly string[] | undefined {
+  const value = values[name];
+  return typeof value === "object" ? value : undefined;
 }
 
 /** The `--user` and `--password-file` options as credentials, or none without `--user`. */
-export async function credentialsOption(values: Readonly<Record<string, unknown>>, env: CliIo["env"]): Promise<{ login: string; password: Buffer } | undefined> {
+export async function credentialsOption(values: OptionValues, env: CliIo["env"]): Promise<{ login: string; password: Buffer } | undefined> {
   const login = values.user;
   const file = values["password-file"];
   if (typeof login !== "string") {
@@ -82,7 +106,7 @@ export async function credentialsOption(values: Readonly<Record<string, unknown>
 }
 
 /** CURVE for a client from `--curve-server` (the server's public certificate) and `--curve` (its own), or none. */
-export async function curveClientOption(values: Readonly<Record<string, unknown>>, logger: Logger): Promise<ClientSecurity | undefined> {
+export async function curveClientOption(values: OptionValues, logger: Logger): Promise<ClientSecurity | undefined> {
   const server = values["curve-server"];
   const own = values.curve;
   if (typeof server !== "string") {
@@ -96,7 +120,7 @@ export async function curveClientOption(values: Readonly<Record<string, unknown>
 }
 
 /** Turns CURVE on in a server configuration from `--curve` (its secret certificate) and `--curve-client` (allowed clients). */
-export function curveServerOption(config: ZplNode, values: Readonly<Record<string, unknown>>): void {
+export function curveServerOption(config: ZplNode, values: OptionValues): void {
   const own = values.curve;
   const clients = values["curve-client"];
   if (typeof own !== "string") {
@@ -106,12 +130,44 @@ export function curveServerOption(config: ZplNode, values: Readonly<Record<strin
   config.set("security/curve", "1");
   const curve = config.locate("security/curve");
   curve?.set("certificate", resolve(own));
-  for (const client of Array.isArray(clients) ? clients : []) curve?.addChild("client", resolve(String(client)));
+  for (const client of listOption(values, "curve-client") ?? []) curve?.addChild("client", resolve(client));
 }
 
 /** The log of a command: warnings and errors on stderr, everything with `--verbose`. */
 export function commandLogger(io: CliIo, name: string, verbose: boolean): Logger {
   return createLogger({ name, level: verbose ? "debug" : "warn", write: (line) => io.stderr.write(`${line}\n`) });
+}
+
+/**
+ * The log of a command that reports connection failures itself (the subscriber's `connection-failed`
+ * event), less the engine's own error record of each: the engine logs a failure and tells the subscriber in
+ * the same turn, so error records wait for the end of the turn (a microtask), and those whose message is a
+ * failure reported meanwhile are left out. (The engine logs the failure as `errorText(error)`, which is the
+ * event's reason.)
+ */
+export class ReportedFailures implements Logger {
+  private readonly reported = new Set<string>();
+  private readonly held: [LogLevel, string, LogFields | undefined][] = [];
+
+  constructor(private readonly inner: Logger) {}
+
+  log(level: LogLevel, message: string, fields?: LogFields): void {
+    if (level !== "error") {
+      this.inner.log(level, message, fields);
+      return;
+    }
+    this.held.push([level, message, fields]);
+    if (this.held.length === 1) queueMicrotask(() => this.release());
+  }
+
+  /** The command reports this failure itself. */
+  report(reason: string): void {
+    this.reported.add(reason);
+  }
+
+  private release(): void {
+    for (const [level, message, fields] of this.held.splice(0)) if (!this.reported.has(message)) this.inner.log(level, message, fields);
+  }
 }
 
 /** With `--verbose`, every message in and out, printed by the codec with secrets redacted and chunks summed up. */

@@ -7,56 +7,45 @@ import { loadZplFile } from "../../../runtime/zpl/parse.js";
 import { ZplNode } from "../../../runtime/zpl/tree.js";
 import type { Mount } from "../catalog.js";
 import { startPublisher, type FileMqPublisher, type PublisherEvent } from "../server.js";
-import { CommandFailed, commandLogger, curveServerOption, messageTracer, UsageError, type CliIo } from "./common.js";
-import type { Command } from "./main.js";
+import { CommandFailed, commandLogger, CONFIG, CURVE_CLIENT, curveServerOption, JSON_OUTPUT, listOption, messageTracer, UsageError, VERBOSE, type CliIo, type FilemqCommand } from "./common.js";
 import { publisherReport, reportMode, type Report } from "./report.js";
 
-export const PUBLISH_USAGE = `Usage: filemq publish <dir> [options]
-       filemq publish --config FILE [options]
-
-Serves a directory tree to FileMQ subscribers and keeps them in sync: new, changed, truncated and deleted
-files are noticed (file watching, plus a rescan every server/monitor seconds) and sent once they have not
-changed for the stability age. Hidden files (names starting with .) are never published.
-
-Options:
-  --bind ENDPOINT   endpoint to serve on, repeatable (default tcp://*:5670 when the configuration binds none)
-  --alias PATH      virtual path the directory is published under (default /)
-  --config FILE     server configuration (ZPL, the Guide's keys: server, publish, bind, security; see
-                    docs/filemq.md); its publish sections add directories
-  --curve CERT      encrypt with CURVE, using this secret certificate (filemq keygen)
-  --curve-client PUB  with --curve, let in only clients with these public certificates (repeatable)
-  --json            one JSON object per event on stdout
-  --verbose         log states, events and every message on stderr (passwords redacted)
-  -h, --help        this text
+export const publishCommand: FilemqCommand = {
+  name: "publish",
+  synopsis: "[DIR] [--bind ENDPOINT]... [--alias PATH] [--config FILE] [--curve CERT [--curve-client PUB]...] [--json] [--verbose]",
+  summary: "serve a directory tree to subscribers",
+  description: `
+Serves the directory DIR, and the directories of the configuration's publish sections, to FileMQ
+subscribers and keeps them in sync: new, changed, truncated and deleted files are noticed (file watching,
+plus a rescan every server/monitor seconds) and sent once they have not changed for the stability age.
+Hidden files (names starting with .) are never published. Give DIR, or --config with publish sections.
 
 Access is anonymous unless the configuration has a security section (security/plain = 1 with accounts
 requires SASL PLAIN logins). Stops on SIGINT or SIGTERM.
 
 Exit status: 0 when stopped by a signal; 1 when it cannot start (no such directory, bad configuration,
-endpoint in use); 2 for a bad command line.
-`;
-
-export const publishCommand: Omit<Command, "usage"> = {
+endpoint in use); 2 for a bad command line.`,
   options: {
-    bind: { type: "string", multiple: true },
-    alias: { type: "string" },
-    config: { type: "string" },
-    curve: { type: "string" },
-    "curve-client": { type: "string", multiple: true },
-    json: { type: "boolean" },
-    verbose: { type: "boolean" },
+    bind: { type: "string", value: "ENDPOINT", multiple: true, help: "endpoint to serve on, repeatable (default tcp://*:5670 when the configuration binds none)" },
+    alias: { type: "string", value: "PATH", help: "virtual path DIR is published under (default /)" },
+    config: CONFIG,
+    curve: { type: "string", value: "CERT", help: "encrypt with CURVE, using this secret certificate (filemq keygen)" },
+    "curve-client": CURVE_CLIENT,
+    json: JSON_OUTPUT,
+    verbose: VERBOSE,
   },
+  operands: { noun: "directory", many: false, min: 0 },
 
-  async run(values, positionals, io) {
-    const [directory, ...extra] = positionals;
-    if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
-    if (directory === undefined && values.config === undefined) throw new UsageError("what to publish? give a directory, or --config with publish sections");
+  async run(operands, values, io) {
+    const [directory] = operands;
+    const configFile = typeof values.config === "string" ? values.config : undefined;
+    if (directory === undefined && configFile === undefined) throw new UsageError("what to publish? give a directory, or --config with publish sections");
     if (directory !== undefined && (await stat(directory).catch(() => undefined))?.isDirectory() !== true) throw new CommandFailed(`${directory} is not a directory`);
-    const mounts: Mount[] = directory === undefined ? [] : [{ location: resolve(directory), alias: (values.alias as string | undefined) ?? "/" }];
-    const config = await serverConfig(values.config as string | undefined);
+    const mounts: Mount[] = directory === undefined ? [] : [{ location: resolve(directory), alias: typeof values.alias === "string" ? values.alias : "/" }];
+    const config = await serverConfig(configFile);
     curveServerOption(config, values);
     const report = publisherReport(io, reportMode(io, values.json === true));
-    const publisher = await startServing(io, report, { config, mounts, verbose: values.verbose === true, binds: values.bind as string[] | undefined });
+    const publisher = await startServing(io, report, { config, mounts, verbose: values.verbose === true, binds: listOption(values, "bind") });
     const signal = await io.interrupted;
     report.note(`stopping (${signal})`);
     await publisher.close();

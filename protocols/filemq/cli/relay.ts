@@ -3,66 +3,56 @@
  */
 import { startRelay } from "../relay.js";
 import type { SubscriberEvent } from "../client.js";
-import { CommandFailed, commandLogger, credentialsOption, curveClientOption, curveServerOption, messageTracer, onePositional, UsageError } from "./common.js";
-import type { Command } from "./main.js";
+import {
+  CommandFailed, commandLogger, CONFIG, credentialsOption, CURVE_CLIENT, curveClientOption, curveServerOption, HEARTBEAT, JSON_OUTPUT, listOption,
+  messageTracer, PASSWORD_FILE, ReportedFailures, USER, UsageError, VERBOSE, type FilemqCommand,
+} from "./common.js";
 import { serverConfig } from "./publish.js";
 import { publisherReport, reportMode, subscriberLine } from "./report.js";
 import { seconds } from "./subscribe.js";
 
-export const RELAY_USAGE = `Usage: filemq relay <upstream> --inbox <dir> --bind <endpoint> [options]
-
-Subscribes to an upstream publisher, mirrors it into an inbox, and publishes that inbox downstream, so one
-publisher can feed a tree of relays and many subscribers on other hosts. A file appears downstream only
-once it is complete upstream.
-
-Options:
-  --inbox DIR             the mirror (created if missing)
-  --bind ENDPOINT         downstream endpoint, repeatable
-  --path PATH             upstream virtual path to subscribe to, repeatable (default /)
-  --alias PATH            virtual path the mirror is published under downstream (default /)
-  --user LOGIN            upstream SASL PLAIN login (password from --password-file or FILEMQ_PASSWORD)
-  --password-file FILE    the file holding the upstream password
-  --config FILE           downstream server configuration (security, timing), as for filemq publish
-  --curve-server PUB      upstream CURVE: the upstream publisher's public certificate
-  --curve CERT            downstream CURVE: this relay's secret certificate (also its own key upstream)
-  --curve-client PUB      with --curve, the downstream clients let in (repeatable)
-  --heartbeat SECONDS     upstream silence before HUGZ (default 1)
-  --json                  one JSON object per event on stdout ("side": "upstream" or "downstream")
-  --verbose               log states, events and every message on stderr (passwords redacted)
-  -h, --help              this text
+export const relayCommand: FilemqCommand = {
+  name: "relay",
+  synopsis: "UPSTREAM --inbox DIR --bind ENDPOINT... [--path PATH]... [--alias PATH] [--user LOGIN --password-file FILE] [--config FILE] [options]",
+  summary: "mirror a publisher and serve the mirror downstream",
+  description: `
+Subscribes to the publisher at UPSTREAM, mirrors it into an inbox, and publishes that inbox downstream, so
+one publisher can feed a tree of relays and many subscribers on other hosts. A file appears downstream
+only once it is complete upstream.
 
 Stops on SIGINT or SIGTERM. Exit status: 0 when stopped by a signal; 1 when upstream denies access or it
-cannot start; 2 for a bad command line.
-`;
-
-export const relayCommand: Omit<Command, "usage"> = {
+cannot start; 2 for a bad command line.`,
   options: {
-    inbox: { type: "string" },
-    bind: { type: "string", multiple: true },
-    path: { type: "string", multiple: true },
-    alias: { type: "string" },
-    user: { type: "string" },
-    "password-file": { type: "string" },
-    config: { type: "string" },
-    "curve-server": { type: "string" },
-    curve: { type: "string" },
-    "curve-client": { type: "string", multiple: true },
-    heartbeat: { type: "string" },
-    json: { type: "boolean" },
-    verbose: { type: "boolean" },
+    inbox: { type: "string", value: "DIR", help: "the mirror (created if missing)" },
+    bind: { type: "string", value: "ENDPOINT", multiple: true, help: "downstream endpoint, repeatable" },
+    path: { type: "string", value: "PATH", multiple: true, help: "upstream virtual path to subscribe to, repeatable (default /)" },
+    alias: { type: "string", value: "PATH", help: "virtual path the mirror is published under downstream (default /)" },
+    user: USER,
+    "password-file": PASSWORD_FILE,
+    config: { ...CONFIG, help: "downstream server configuration (security, timing), as for filemq publish" },
+    "curve-server": { type: "string", value: "PUB", help: "upstream CURVE: the upstream publisher's public certificate" },
+    curve: { type: "string", value: "CERT", help: "downstream CURVE: this relay's secret certificate (also its own key upstream)" },
+    "curve-client": CURVE_CLIENT,
+    heartbeat: HEARTBEAT,
+    json: { ...JSON_OUTPUT, help: 'one JSON object per event on stdout ("side": "upstream" or "downstream")' },
+    verbose: VERBOSE,
   },
+  operands: { noun: "upstream endpoint", many: false },
 
-  async run(values, positionals, io) {
-    const upstream = onePositional(positionals, "which upstream publisher? give its endpoint");
+  async run(operands, values, io) {
+    const [upstream] = operands;
     const inbox = values.inbox;
     if (typeof inbox !== "string") throw new UsageError("--inbox is required");
-    const binds = values.bind as string[] | undefined;
+    const binds = listOption(values, "bind");
     if (binds === undefined) throw new UsageError("--bind is required: where do subscribers connect?");
     const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
-    const logger = commandLogger(io, "filemq relay", verbose);
+    const log = commandLogger(io, "filemq relay", verbose);
+    // Upstream connection failures are the command's lines, not also the engine's error records.
+    const failures = verbose ? undefined : new ReportedFailures(log);
+    const logger = failures ?? log;
     const upstreamSecurity = await curveClientOption({ "curve-server": values["curve-server"], ...(values["curve-server"] !== undefined ? { curve: values.curve } : {}) }, logger);
-    const downstreamConfig = await serverConfig(values.config as string | undefined);
+    const downstreamConfig = await serverConfig(typeof values.config === "string" ? values.config : undefined);
     curveServerOption(downstreamConfig, values);
     const tracer = messageTracer(logger, verbose);
     const mode = reportMode(io, values.json === true);
@@ -70,19 +60,21 @@ export const relayCommand: Omit<Command, "usage"> = {
     let denied: (reason: string) => void = () => undefined;
     const denial = new Promise<string>((resolve) => (denied = resolve));
     const upstreamEvent = (event: SubscriberEvent): void => {
+      if (event.type === "connection-failed") failures?.report(event.reason);
       if (event.type === "denied") denied(event.reason);
       if (mode === "json") {
         const { type, ...fields } = event;
         if (type !== "progress") io.stdout.write(`${JSON.stringify({ event: type, side: "upstream", ...fields, time: new Date().toISOString() })}\n`);
         return;
       }
-      const line = subscriberLine(event);
+      // A denial ends the command: its last line, on stderr, says so.
+      const line = event.type === "denied" ? undefined : subscriberLine(event);
       if (line !== undefined) downstream.note(`upstream: ${line}`);
     };
     const relay = await startRelay({
-      upstream, inbox, alias: (values.alias as string | undefined) ?? "/", logger,
+      upstream, inbox, alias: typeof values.alias === "string" ? values.alias : "/", logger,
       subscriber: {
-        paths: (values.path as string[] | undefined) ?? ["/"], heartbeat: seconds(values.heartbeat, "--heartbeat", 1) * 1000, verbose, onEvent: upstreamEvent,
+        paths: listOption(values, "path") ?? ["/"], heartbeat: seconds(values.heartbeat, "--heartbeat", 1) * 1000, verbose, onEvent: upstreamEvent,
         ...credentials,
         ...(upstreamSecurity ? { security: upstreamSecurity } : {}),
         ...(tracer ? { traceMessages: tracer } : {}),

@@ -2,46 +2,14 @@
  * `filemq subscribe`: mirrors a publisher into an inbox until stopped, or with `--once` until the inbox
  * holds the publisher's whole tree.
  */
+import type { OptionValues } from "../../../bin/cli.js";
 import { plural } from "../../../runtime/wire/plural.js";
 import { subscribe, type SubscriberEvent } from "../client.js";
-import { commandLogger, credentialsOption, curveClientOption, messageTracer, onePositional, UsageError } from "./common.js";
-import type { Command } from "./main.js";
+import {
+  commandLogger, credentialsOption, curveClientOption, HEARTBEAT, JSON_OUTPUT, listOption, messageTracer, PASSWORD_FILE, ReportedFailures, USER, UsageError, VERBOSE,
+  type FilemqCommand,
+} from "./common.js";
 import { reportMode, subscriberReport } from "./report.js";
-
-export const SUBSCRIBE_USAGE = `Usage: filemq subscribe <endpoint> --inbox <dir> [options]
-
-Mirrors what a FileMQ publisher serves into an inbox directory and keeps it in sync. A file is written
-under a hidden temporary name and renamed when complete, so a reader never sees part of one; deletes are
-applied; after a restart only what changed is transferred again (the inbox keeps digests in .cache).
-
-Options:
-  --inbox DIR             where files go (created if missing)
-  --path PATH             virtual path to subscribe to, repeatable (default /: everything)
-  --user LOGIN            log in with SASL PLAIN; the password is the first line of --password-file,
-                          or the FILEMQ_PASSWORD environment variable (never a command-line argument)
-  --password-file FILE    the file holding the password
-  --curve-server PUB      encrypt with CURVE; the server's public certificate (filemq keygen)
-  --curve CERT            with --curve-server, this client's own secret certificate (for servers that
-                          let in only listed clients)
-  --once                  exit 0 as soon as the inbox holds the publisher's whole tree
-  --timeout SECONDS       with --once: give up when the publisher does not answer within this time (default 10)
-  --quiet MS              quiet time before checking whether the inbox caught up (default 500)
-  --heartbeat SECONDS     HUGZ after this much silence from the publisher; three mean it is gone (default 1)
-  --no-fsync              rename files into place without flushing them to disk first (faster; a crash
-                          of the machine may then leave a renamed file with missing data)
-  --json                  one JSON object per event on stdout
-  --verbose               log states, events and every message on stderr (passwords redacted)
-  -h, --help              this text
-
-Caught up: FILEMQ/1 has no message that ends a resync. When nothing has arrived for the quiet time, no file
-is half received and credit is outstanding (so the publisher is free to send), the subscriber sends HUGZ.
-The publisher answers messages in order, so a HUGZ-OK with no file data before it means it had nothing
-more queued: the inbox holds everything published under the paths. This works with any FILEMQ/1 publisher.
-
-Exit status: 0 when caught up (--once) or stopped by SIGINT/SIGTERM (no temporary file is left);
-1 when access is denied, the publisher cannot be reached or refuses the CURVE handshake (--once), a file
-could not be written into the inbox (--once; disk full, say), or something fails; 2 for a bad command line.
-`;
 
 /** What ends a subscribe command: an exit status and, for failures, the line saying why. */
 interface Ending {
@@ -49,25 +17,47 @@ interface Ending {
   readonly message?: string;
 }
 
-export const subscribeCommand: Omit<Command, "usage"> = {
-  options: {
-    inbox: { type: "string" },
-    path: { type: "string", multiple: true },
-    user: { type: "string" },
-    "password-file": { type: "string" },
-    "curve-server": { type: "string" },
-    curve: { type: "string" },
-    once: { type: "boolean" },
-    timeout: { type: "string" },
-    quiet: { type: "string" },
-    heartbeat: { type: "string" },
-    "no-fsync": { type: "boolean" },
-    json: { type: "boolean" },
-    verbose: { type: "boolean" },
-  },
+export const subscribeCommand: FilemqCommand = {
+  name: "subscribe",
+  synopsis: "ENDPOINT --inbox DIR [--path PATH]... [--user LOGIN --password-file FILE] [--once] [options]",
+  summary: "mirror a publisher's tree into an inbox",
+  description: `
+Mirrors what the FileMQ publisher at ENDPOINT (e.g. tcp://127.0.0.1:5670) serves into an inbox directory
+and keeps it in sync. A file is written under a hidden temporary name and renamed when complete, so a
+reader never sees part of one; deletes are applied; after a restart only what changed is transferred
+again (the inbox keeps digests in .cache).
 
-  async run(values, positionals, io) {
-    const endpoint = onePositional(positionals, "which publisher? give its endpoint, e.g. tcp://127.0.0.1:5670");
+Caught up: FILEMQ/1 has no message that ends a resync. When nothing has arrived for the quiet time, no file
+is half received and credit is outstanding (so the publisher is free to send), the subscriber sends HUGZ.
+The publisher answers messages in order, so a HUGZ-OK with no file data before it means it had nothing
+more queued: the inbox holds everything published under the paths. This works with any FILEMQ/1 publisher.
+
+Exit status: 0 when caught up (--once) or stopped by SIGINT/SIGTERM (no temporary file is left);
+1 when access is denied, the endpoint is not one, the publisher cannot be reached or refuses the CURVE
+handshake (--once), a file could not be written into the inbox (--once; disk full, say), or something
+fails; 2 for a bad command line. A failure is one line on stderr.`,
+  options: {
+    inbox: { type: "string", value: "DIR", help: "where files go (created if missing)" },
+    path: { type: "string", value: "PATH", multiple: true, help: "virtual path to subscribe to, repeatable (default /: everything)" },
+    user: USER,
+    "password-file": PASSWORD_FILE,
+    "curve-server": { type: "string", value: "PUB", help: "encrypt with CURVE; the server's public certificate (filemq keygen)" },
+    curve: { type: "string", value: "CERT", help: "with --curve-server, this client's own secret certificate (for servers that let in only listed clients)" },
+    once: { type: "boolean", help: "exit 0 as soon as the inbox holds the publisher's whole tree" },
+    timeout: { type: "string", value: "SECONDS", help: "with --once: give up when the publisher does not answer within this time (default 10)" },
+    quiet: { type: "string", value: "MS", help: "quiet time before checking whether the inbox caught up (default 500)" },
+    heartbeat: HEARTBEAT,
+    "no-fsync": {
+      type: "boolean",
+      help: "rename files into place without flushing them to disk first (faster; a crash of the machine may then leave a renamed file with missing data)",
+    },
+    json: JSON_OUTPUT,
+    verbose: VERBOSE,
+  },
+  operands: { noun: "publisher endpoint", many: false },
+
+  async run(operands, values, io) {
+    const [endpoint] = operands;
     const inbox = values.inbox;
     if (typeof inbox !== "string") throw new UsageError("--inbox is required");
     const once = values.once === true;
@@ -76,9 +66,14 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     const quiet = whole(values.quiet, "--quiet", 500);
     const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
-    const logger = commandLogger(io, "filemq subscribe", verbose);
+    const log = commandLogger(io, "filemq subscribe", verbose);
+    // A connection failure is the command's own line (an event, or with --once its last word), not also
+    // the engine's error record; --verbose shows everything.
+    const failures = verbose ? undefined : new ReportedFailures(log);
+    const logger = failures ?? log;
     const security = await curveClientOption(values, logger);
-    const report = subscriberReport(io, reportMode(io, values.json === true));
+    const mode = reportMode(io, values.json === true);
+    const report = subscriberReport(io, mode);
 
     let end: (ending: Ending) => void = () => undefined;
     const ended = new Promise<Ending>((resolve) => (end = resolve));
@@ -86,7 +81,10 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     /** Files the inbox could not write: with --once, the mirror is then incomplete. */
     const failed = new Set<string>();
     const onEvent = (event: SubscriberEvent): void => {
-      report.show(event);
+      if (event.type === "connection-failed") failures?.report(event.reason);
+      // What ends the command is said in its last line, on stderr; in JSON it is an event as well.
+      const ending = event.type === "denied" || (event.type === "connection-failed" && once);
+      if (!ending || mode === "json") report.show(event);
       if (event.type === "connected") connected = true;
       else if (event.type === "delivered" || event.type === "deleted") failed.delete(event.filename);
       else if (event.type === "failed") failed.add(event.filename);
@@ -96,7 +94,7 @@ export const subscribeCommand: Omit<Command, "usage"> = {
     };
     const tracer = messageTracer(logger, verbose);
     const subscriber = await subscribe(endpoint, {
-      inbox, paths: (values.path as string[] | undefined) ?? ["/"], heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
+      inbox, paths: listOption(values, "path") ?? ["/"], heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
       ...credentials,
       ...(security ? { security } : {}),
       ...(tracer ? { traceMessages: tracer } : {}),
@@ -118,12 +116,12 @@ export const subscribeCommand: Omit<Command, "usage"> = {
 };
 
 /** A whole number of seconds from an option, or the default. */
-export function seconds(text: string | boolean | string[] | undefined, option: string, fallback: number): number {
+export function seconds(text: OptionValues[string], option: string, fallback: number): number {
   return whole(text, option, fallback, 1);
 }
 
 /** A whole number from an option, or the default. */
-export function whole(text: string | boolean | string[] | undefined, option: string, fallback: number, minimum = 0): number {
+export function whole(text: OptionValues[string], option: string, fallback: number, minimum = 0): number {
   if (text === undefined) return fallback;
   const value = typeof text === "string" && /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < minimum) throw new UsageError(`${option} must be a whole number from ${minimum}, not ${JSON.stringify(text)}`);
