@@ -170,7 +170,7 @@ export function skeletonView(model: MachineIR, options: SkeletonViewOptions) {
       ? "What the server keeps for each connected client, as `ctx.client`."
       : "What the client keeps for its connection to the server, as `ctx.client`.",
     terminatedHook: model.kind === "server"
-      ? "`clientTerminated(ctx)` runs when a client's context ends (terminate, expiry, server close)."
+      ? "`clientTerminated(ctx, ending)` runs when a client's context ends; `ending.reason` says why."
       : "`terminated(ctx)` runs when the machine terminates or the client closes.",
     replies: model.replies.map(replyExample),
     actions: model.actions.map((action) => actionSkeleton(action, model, lists)),

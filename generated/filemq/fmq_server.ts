@@ -57,7 +57,7 @@ export type FmqServerContext<Client, Request extends FmqMsg | undefined = FmqMsg
  * The actions a fmq_server implementation provides, with its hooks. The engine calls them; a missing or
  * misspelled one is a compile error. `createClient` runs before the client's first message is in `request`.
  */
-export interface FmqServerActions<Client> extends ServerHooks<FmqServerContext<Client, FmqMsg | undefined>, Client> {
+export interface FmqServerActions<Client> extends ServerHooks<FmqServerContext<Client, FmqMsg | undefined>, Client, FmqMsg> {
   /**
    * Action "try_anonymous_access", run in:
    * - state `start`, event `ohai`

@@ -51,7 +51,7 @@ export type HelloServerContext<Client, Request extends HelloMsg | undefined = He
  * The actions a hello_server implementation provides, with its hooks. The engine calls them; a missing or
  * misspelled one is a compile error. `createClient` runs before the client's first message is in `request`.
  */
-export interface HelloServerActions<Client> extends ServerHooks<HelloServerContext<Client, HelloMsg | undefined>, Client> {
+export interface HelloServerActions<Client> extends ServerHooks<HelloServerContext<Client, HelloMsg | undefined>, Client, HelloMsg> {
   /**
    * Action "greet_the_client", run in:
    * - state `defaults`, event `hello`

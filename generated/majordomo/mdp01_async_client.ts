@@ -191,7 +191,10 @@ export class Mdp01AsyncClient<Client> extends ClientEngine<Mdp01ClientMsg, Mdp01
     return client;
   }
 
-  /** Sends REQUEST to the server now, without a state-machine event. */
+  /**
+   * Sends REQUEST to the server now, without a state-machine event. Throws `SendQueueFull` when the send
+   * queue is full (`sendQueueLimit`): the message is not sent.
+   */
   sendRequest(fields: Partial<Omit<Request, "message">> = {}): void {
     this.sendMessage({ ...fields, message: "REQUEST" } as Request);
   }

@@ -80,7 +80,7 @@ export type BrokerContext<Client, Request extends BrokerMessage | undefined = Br
  * The actions a broker implementation provides, with its hooks. The engine calls them; a missing or
  * misspelled one is a compile error. `createClient` runs before the client's first message is in `request`.
  */
-export interface BrokerActions<Client> extends ServerHooks<BrokerContext<Client, BrokerMessage | undefined>, Client> {
+export interface BrokerActions<Client> extends ServerHooks<BrokerContext<Client, BrokerMessage | undefined>, Client, BrokerMessage> {
   /**
    * Action "accept_request", run in:
    * - state `start`, event `request`

@@ -83,12 +83,15 @@ export class AsyncClient {
 
   /**
    * Sends a request now, without waiting for its reply. Throws RangeError for a service name the broker
-   * would drop, TypeError for a body that is not frames, and `EngineClosed` once the client is closed.
+   * would drop, TypeError for a body that is not frames, `EngineClosed` once the client is closed, and
+   * `SendQueueFull` when `sendQueueLimit` requests (10 000 by default) already wait to go out; a request that
+   * throws is not sent and not counted in `outstanding`. Pace a large batch by its replies.
    */
   send(service: string, body: BodyInput): void {
     checkServiceName(service);
     const frames = toFrames(body);
     if (this.closed) throw new EngineClosed("send");
+    // Counted only once queued: a request the full send queue refuses throws here.
     this.engine.sendRequest({ service, body: frames });
     this.state.outstanding.set(service, (this.state.outstanding.get(service) ?? 0) + 1);
   }

@@ -43,9 +43,13 @@ export function brokerActions(dispatcher: Dispatcher, onSettings: (settings: Bro
   return {
     createClient: () => ({ worker: undefined }),
 
-    clientTerminated(ctx) {
+    clientTerminated(ctx, ending) {
       const worker = ctx.client.worker;
-      if (worker !== undefined) dispatcher.remove(worker, worker.state === "busy" ? "gone" : "left");
+      if (worker === undefined) return;
+      // A WORKER REQUEST that found the worker gone (or not reading) never reached it: the request was not
+      // delivered, and goes back to its queue without counting toward broker/redeliver.
+      const undelivered = (ending.reason === "disconnected" || ending.reason === "not reading") && ending.undelivered.message === "WORKER_REQUEST";
+      dispatcher.remove(worker, worker.state === "busy" ? "gone" : "left", undelivered);
     },
 
     serverConfigured(tree) {

@@ -180,9 +180,18 @@ export class Dispatcher {
   /**
    * Deletes a worker from every structure at once (B8, B10, B11, B13, B16); idempotent. B12: a request it
    * held goes back to the head of its queue while it has deliveries left, else it is dropped with a warning.
+   * With `requestUndelivered`, the request it was sent never reached it (the send found it gone): that
+   * delivery does not count, and the request simply goes back to the head of its queue.
    */
-  remove(worker: WorkerEntry, reason: string): void {
+  remove(worker: WorkerEntry, reason: string, requestUndelivered = false): void {
     if (worker.state === "gone") return;
+    if (requestUndelivered && worker.delivered && worker.inFlight !== undefined) {
+      worker.inFlight.deliveries--;
+      worker.delivered = false;
+      this.log("info", `worker ${reason} before its request reached it: the request goes back to its queue`, {
+        service: worker.service.name, client: peerName(worker.inFlight.client), worker: peerName(worker.routingId),
+      });
+    }
     worker.state = "gone";
     const service = worker.service;
     service.idle.delete(worker);

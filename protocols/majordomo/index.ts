@@ -11,3 +11,5 @@ export { Worker, workerActions, workerTiming, type WorkerHandler, type WorkerOpt
 export { Client, RequestTimeout, clientActions, type RequestOptions, type RequestDefaults, type MajordomoClientOptions, type TimeoutReason } from "./client.js";
 export { AsyncClient, asyncClientActions, type Reply } from "./async-client.js";
 export { toFrames, type BodyInput } from "./body.js";
+// The engine errors these APIs throw, so that callers can catch them without importing the runtime.
+export { EngineClosed, SendQueueFull, TimeoutError } from "../../runtime/engine/errors.js";

@@ -12,7 +12,7 @@ import { MethodCalls, type MethodSpec, type Waiter } from "./calls.js";
 import { ClientContext } from "./client-context.js";
 import { loadConfig, durationSetting } from "./config.js";
 import { withDeadline, type CallOptions } from "./deadline.js";
-import { ClientTerminated, EngineClosed, SocketError, checkTimeout, checkTimerDelay, errorText, type ActionFailed } from "./errors.js";
+import { ClientTerminated, EngineClosed, SendQueueFull, SocketError, checkTimeout, checkTimerDelay, errorText, type ActionFailed } from "./errors.js";
 import { Inbox } from "./inbox.js";
 import { frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type Logger } from "./log.js";
@@ -90,6 +90,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly expiryTimer: SilenceTimer;
   private readonly wakeupTimer = new Wakeup();
   private defaultTimeout = 5000;
+  /** Messages that may wait to be handed to ZeroMQ (`sendQueueLimit`). */
+  private readonly sendQueueLimit: number;
   private terminatedFlag = false;
   private closed = false;
   private readonly handlesMalformed: boolean;
@@ -109,6 +111,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.logger = options.logger ?? createLogger({ name: table.name });
     this.handlesMalformed = this.machine.handles("malformed");
     if (options.timeout !== undefined) this.defaultTimeout = checkTimeout("timeout option", options.timeout);
+    this.sendQueueLimit = options.sendQueueLimit ?? 10_000;
     this.socketOptions = {
       maxMessageSize: frameLimit(options.maxMessageSize, table.maxMessageSize),
       ...(options.context !== undefined ? { context: options.context } : {}),
@@ -228,15 +231,18 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     return this.delivered.messages();
   }
 
-  /** @internal Encodes and queues a message to the server. */
+  /**
+   * @internal Encodes and queues a message to the server. Throws {@link SendQueueFull} when `sendQueueLimit`
+   * messages already wait: the sender learns that this one is not sent (in an action, an action failure).
+   */
   sendMessage(message: M): void {
     if (this.outgoing === undefined) {
       this.logger.log(this.closed ? "debug" : "warn", `${message.message} not sent: ${this.closed ? "the client is closed" : "not connected"}`);
       return;
     }
     const frames = this.codec.encode(message);
+    if (!this.outgoing.push(frames)) throw new SendQueueFull(message.message, this.sendQueueLimit);
     this.traceMessage?.("sent", message);
-    if (!this.outgoing.push(frames)) this.limiter.log(this.logger, "warn", "send-queue-full", "send queue full: message dropped");
   }
 
   /**
@@ -298,8 +304,9 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   /**
    * Runs the model's `destructor` method if it has one, lets queued messages go out, then closes the socket,
    * clears every timer and settles everything pending. The timeout bounds the whole close: what is still
-   * unsent when it runs out is dropped (and logged), so a dead server cannot hold close() up. Calling it again
-   * while it runs returns the same promise.
+   * unsent when it runs out is dropped (and logged with its count), so a dead server cannot hold close() up.
+   * What ZeroMQ took for the connection but has not written yet gets what remains of the timeout after the
+   * socket closed (its linger). Calling it again while it runs returns the same promise.
    */
   close(options: CallOptions = {}): Promise<void> {
     if (this.closed) return this.closing ?? Promise.resolve();
@@ -327,7 +334,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     return this.closing;
   }
 
-  /** Ends the client; queued messages get until `deadline` to be handed to the socket. */
+  /** Ends the client; queued messages get until `deadline` to go out. */
   private async shutdown(deadline = Date.now()): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -340,11 +347,15 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       try {
         await withDeadline("close", Math.max(1, deadline - Date.now()), () => outgoing.drained());
       } catch {
-        this.logger.log("warn", `close: ${plural(outgoing.length, "queued message")} not sent before the timeout; dropped`);
-        outgoing.clear();
+        // The message being handed to ZeroMQ counts too: it waits for a connection that is not there.
+        const unsent = outgoing.unsent;
+        if (unsent > 0) this.logger.log("warn", `close: ${plural(unsent, "queued message")} not sent before the timeout; dropped`);
       }
     }
-    this.dropSocket();
+    // Handed to ZeroMQ is not yet written: the socket lingers for the rest of the timeout, or its last messages
+    // would be discarded with it. Only a live connection holds any (the DEALER is ZMQ_IMMEDIATE), so a dead
+    // server cannot hold up the process's exit.
+    this.dropSocket(deadline - Date.now());
     this.calls.rejectWaiting((method) => new EngineClosed(method));
     this.delivered.end();
     if (!this.terminatedFlag) this.notifyTerminated();
@@ -371,10 +382,13 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   private open(): Dealer {
-    const socket = openSocket(() => new Dealer({ linger: 0, ...this.socketOptions }));
+    // ZMQ_IMMEDIATE: ZeroMQ takes a message only for a completed connection. Until there is one, messages wait
+    // in the send queue, where they are counted and bounded, rather than in a pipe to nowhere that close()
+    // would linger on.
+    const socket = openSocket(() => new Dealer({ linger: 0, immediate: true, ...this.socketOptions }));
     for (const endpoint of this.endpoints) socket.connect(endpoint);
     this.socket = socket;
-    this.outgoing = new Outgoing(socket, this.options.sendQueueLimit ?? 10_000, (error) => {
+    this.outgoing = new Outgoing(socket, this.sendQueueLimit, (error) => {
       if (this.socket === socket) this.logger.log("warn", `send failed: ${errorText(error)}`);
     });
     void this.receiveLoop(socket);
@@ -396,12 +410,15 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     }
   }
 
-  private dropSocket(): void {
+  /** Closes the DEALER; what ZeroMQ still holds for the server gets `lingerMs` to go out (none by default). */
+  private dropSocket(lingerMs = 0): void {
     const socket = this.socket;
     this.socket = undefined;
     this.outgoing?.clear();
     this.outgoing = undefined;
-    socket?.close();
+    if (socket === undefined) return;
+    socket.linger = Math.max(0, lingerMs);
+    socket.close();
   }
 
   private async receiveLoop(socket: Dealer): Promise<void> {

@@ -24,6 +24,23 @@ export class EngineClosed extends Error {
   }
 }
 
+/**
+ * A client's send queue already holds `sendQueueLimit` messages: this one was not queued, and is not sent.
+ * Thrown by the send that found the queue full (`ctx.send`, the model's `send`, a `<send>` method), so the
+ * sender learns it: in an action it is an action failure, which the model's `exception` event can handle.
+ */
+export class SendQueueFull extends Error {
+  constructor(
+    /** The message that was not sent. */
+    readonly operation: string,
+    /** The queue's limit (`sendQueueLimit`). */
+    readonly limit: number,
+  ) {
+    super(`${operation} not sent: the send queue holds ${limit} messages waiting for the server (sendQueueLimit)`);
+    this.name = "SendQueueFull";
+  }
+}
+
 /** A method's call was answered with a failure reply (`FAILURE`, `ERROR` or a reply marked failure="1"). */
 export class MethodFailed extends Error {
   constructor(

@@ -2,13 +2,13 @@
  * State-machine engines over zeromq.js: what generated servers and clients run on.
  * @packageDocumentation
  */
-export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks, type ClientTimers } from "./server.js";
+export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks, type ClientTimers, type SessionEnding, type SessionEndReason } from "./server.js";
 export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type MethodSpec } from "./client.js";
 export type { EngineOptions } from "./options.js";
 export { Machine, MachineState, execute, messageEvent, TERMINATE, WILDCARD, type MachineTable, type StateTable, type HandlerTable, type Step, type StepRunner } from "./machine.js";
 export { withDeadline, type CallOptions } from "./deadline.js";
 export {
-  TimeoutError, ClientTerminated, EngineClosed, MethodFailed, ActionFailed, SocketError, checkTimeout, checkTimerDelay, MAX_TIMER_MS,
+  TimeoutError, ClientTerminated, EngineClosed, MethodFailed, ActionFailed, SocketError, SendQueueFull, checkTimeout, checkTimerDelay, MAX_TIMER_MS,
   type SocketOperation,
 } from "./errors.js";
 export {

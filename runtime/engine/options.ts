@@ -17,8 +17,11 @@ export interface EngineOptions {
   /** Where the engine's log lines go (default: one line per record on stderr). */
   readonly logger?: Logger;
   /**
-   * Messages waiting to be handed to ZeroMQ before new ones are dropped (and logged): to all peers together
-   * on a server (default 100 000), to the server on a client (default 10 000).
+   * Messages that may wait to be handed to ZeroMQ. On a server (default 100 000, to all peers together) a
+   * message past it is dropped, with a rate-limited warning. On a client (default 10 000; they wait there
+   * until a connection to the server is up) a message past it is refused: the send throws `SendQueueFull`, so
+   * an action that sends fails (the model's `exception` event, a waiting call rejected with the
+   * `ActionFailed`) and a `<send>` method throws to its caller.
    */
   readonly sendQueueLimit?: number;
   /**

@@ -66,12 +66,34 @@ export interface ClientTimers {
   readonly expiry: number;
 }
 
+/** Why a peer's session ended: {@link SessionEnding}'s `reason`. */
+export type SessionEndReason = SessionEnding<AnyMessage>["reason"];
+
+/**
+ * Why a peer's session ended, as `clientTerminated` is told. When a message could not be delivered to the
+ * peer, `undelivered` is that message: it never reached the peer (what was sent before it may have).
+ */
+export type SessionEnding<M> =
+  /** The model's `terminate`. */
+  | { readonly reason: "terminated" }
+  /** Silent for `server/timeout`, in a model without an `expired` handler. */
+  | { readonly reason: "expired" }
+  /** A message to the peer found no connection: the peer has gone. */
+  | { readonly reason: "disconnected"; readonly undelivered: M }
+  /** A message to the peer found its queue full (`sendHighWaterMark`): the peer does not read. */
+  | { readonly reason: "not reading"; readonly undelivered: M }
+  /** The server is closing. */
+  | { readonly reason: "server closing" };
+
 /** What a server asks of the code that implements a protocol, besides its actions. */
-export interface ServerHooks<Context, Client> {
+export interface ServerHooks<Context, Client, M = AnyMessage> {
   /** Creates the state kept for a newly connected peer (zproto's client_initialize). */
   createClient(context: Context): Client;
-  /** A peer's context ended: by `terminate`, expiry or server close (zproto's client_terminate). */
-  clientTerminated?(context: Context): void;
+  /**
+   * A peer's context ended (zproto's client_terminate); `ending` says why: `terminate`, expiry, a peer gone
+   * or not reading (with the message that could not be delivered), or the server closing.
+   */
+  clientTerminated?(context: Context, ending: SessionEnding<M>): void;
   /**
    * A configuration is about to be put in force (at start, `load`, `configure` or a reload): the
    * implementation checks and takes its own settings from it (zproto's server_configuration). Throwing
@@ -81,9 +103,6 @@ export interface ServerHooks<Context, Client> {
   /** The server closed; every context has ended (zproto's server_terminate). */
   serverTerminated?(): void;
 }
-
-/** Why a peer's session ended. */
-type Ending = "terminated" | "expired" | "disconnected" | "not reading" | "server closing";
 
 /** Any context of a given server, whatever request type its actions see. */
 type AnyContext<M extends AnyMessage, Fields extends object, Event extends string, Client> = ServerContext<M, Fields, Event, Client, M | undefined>;
@@ -99,7 +118,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   config: ZplNode | undefined;
   private readonly machine: Machine;
   private readonly socket: Router;
-  private readonly outgoing: Outgoing;
+  /** Each message is queued with the message it was encoded from: a send that fails says which one. */
+  private readonly outgoing: Outgoing<M>;
   private readonly contexts = new Map<string, AnyContext<M, Fields, Event, Client>>();
   private readonly runner: StepRunner<AnyContext<M, Fields, Event, Client>>;
   private readonly limiter = new RateLimiter();
@@ -110,8 +130,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private readonly handlesMalformed: boolean;
   /** Endpoints bound, as given (`tcp://127.0.0.1:*`), so that a configuration names each once. */
   private readonly bound = new Set<string>();
-  /** The endpoint bound last, as ZeroMQ reports it (with the port `:*` picked). */
-  private lastBound: string | undefined;
+  /** Endpoints bound, as ZeroMQ reports them (with the port `:*` picked), in the order they were bound. */
+  private readonly boundEndpoints: string[] = [];
   /** The most frames a message of the protocol has (undefined: a `msg` field leaves it open). */
   private readonly frameLimit: number | undefined;
   private readonly peerSendLimit: number;
@@ -127,12 +147,14 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private stopWatching: (() => void) | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private started: Promise<void> | undefined;
+  private started: Promise<SocketError | undefined> | undefined;
+  /** Whether the failure of a configured endpoint at start was told (by `start` rejecting, or logged by `bind`). */
+  private startFailureTold = false;
 
   constructor(
     table: MachineTable,
     private readonly codec: FrameCodec<M, unknown>,
-    private readonly actions: ServerHooks<AnyContext<M, Fields, Event, Client>, Client> & object,
+    private readonly actions: ServerHooks<AnyContext<M, Fields, Event, Client>, Client, M> & object,
     private readonly options: ServerOptions = {},
   ) {
     this.machine = new Machine(table);
@@ -159,7 +181,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       ...(options.context !== undefined ? { context: options.context } : {}),
       ...securityOptions,
     }));
-    this.outgoing = new Outgoing(this.socket, options.sendQueueLimit ?? 100_000, (error, frames) => this.sendFailed(error, frames));
+    this.outgoing = new Outgoing<M>(this.socket, options.sendQueueLimit ?? 100_000, (error, frames, message) => this.sendFailed(error, frames, message));
     this.tracer = guardedTracer(options.traceMessages, (error) => this.limiter.log(this.logger, "warn", "tracer", `message tracer failed: ${errorText(error)}`));
     this.runner = createRunner<AnyContext<M, Fields, Event, Client>>({
       actions: this.actions,
@@ -169,7 +191,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
         context.reply = {};
         this.sendTo(context.routingId, { ...reply, message } as unknown as M);
       },
-      terminate: (context) => this.destroy(context, "terminated"),
+      terminate: (context) => this.destroy(context, { reason: "terminated" }),
       failed: (failure) => guarded(this.logger, "onActionFailed threw", () => this.options.onActionFailed?.(failure)),
       trace: (context, what) => this.logger.log("info", what, { client: context.id }),
     });
@@ -183,20 +205,37 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /** The TCP port of the endpoint bound last, if it was a TCP endpoint (also once closed, to restart on it). */
   get port(): number | undefined {
-    const match = /:(\d+)$/.exec(this.lastBound ?? "");
+    const match = /:(\d+)$/.exec(this.boundEndpoints.at(-1) ?? "");
     return match ? Number(match[1]) : undefined;
   }
 
-  /**
-   * Applies the configuration given in the options (binding its endpoints) and starts serving. Rejects with
-   * `TimeoutError` if that takes longer than the timeout; the server then goes on starting in the background.
-   */
-  start(options: CallOptions = {}): Promise<void> {
-    return this.bounded("start", options, () => this.startOnce());
+  /** The endpoints bound, in the order they were, as ZeroMQ reports them (`tcp://127.0.0.1:*` with its port). */
+  get endpoints(): readonly string[] {
+    return this.boundEndpoints;
   }
 
-  /** Starts once; a close() meanwhile stops it at its next step, so nothing outlives the close. */
-  private startOnce(): Promise<void> {
+  /**
+   * Applies the configuration given in the options, binds the endpoints it names (`<class>/bind/endpoint`) and
+   * starts serving. When an endpoint cannot be bound, the others are bound all the same and the server serves
+   * on them, and `start` rejects with the `SocketError` of the first that failed (others that failed too are
+   * logged): close the server if it must not run without it; a later `start` says the same. Rejects with
+   * `TimeoutError` if all that takes longer than the timeout; the server then goes on starting in the
+   * background.
+   */
+  start(options: CallOptions = {}): Promise<void> {
+    return this.bounded("start", options, async () => {
+      const failure = await this.startOnce();
+      if (failure === undefined) return;
+      this.startFailureTold = true;
+      throw failure;
+    });
+  }
+
+  /**
+   * Starts once; resolves with the failure of a configured endpoint, if one could not be bound. A close()
+   * meanwhile stops it at its next step, so nothing outlives the close.
+   */
+  private startOnce(): Promise<SocketError | undefined> {
     this.started ??= (async () => {
       // No port opens before the ZAP handler decides this server's handshakes. Registered here rather than
       // in the constructor: a server that never starts holds no handler open (its socket would keep the
@@ -213,9 +252,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
         this.stopWatching = watchConfig(source, (tree) => this.reloadConfig(tree, source), (error) =>
           this.logger.log("error", `configuration ${source} not reloaded: ${errorText(error)}`));
       }
-      await this.bindConfigured();
+      const failure = await this.bindConfigured();
       if (this.closed) throw new EngineClosed("start");
       this.receiving = this.receiveLoop();
+      return failure;
     })();
     return this.started;
   }
@@ -223,13 +263,18 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   /**
    * Binds an endpoint (`tcp://127.0.0.1:*` picks a free port) and returns the endpoint actually bound. An
    * address still held by a server of this process that just closed is retried until the timeout; one that
-   * stays taken rejects with its `SocketError` (EADDRINUSE), never with a `TimeoutError`.
+   * stays taken rejects with its `SocketError` (EADDRINUSE), never with a `TimeoutError`. Starts the server
+   * first if need be; a configured endpoint that cannot be bound then is logged (`start` rejects with it).
    */
   bind(endpoint: string, options: CallOptions = {}): Promise<string> {
     let inUse: SocketError | undefined;
     return this.bounded("bind", options, async (deadline) => {
       if (this.closed) throw new EngineClosed("bind");
-      await this.startOnce();
+      const failure = await this.startOnce();
+      if (failure !== undefined && !this.startFailureTold) {
+        this.startFailureTold = true;
+        this.logger.log("error", failure.message);
+      }
       try {
         // Retrying stops a little before the deadline, so that the answer usually comes before the timeout.
         await bindRetrying(this.socket, endpoint, Math.min(deadline - 100, Date.now() + BIND_RETRY_MS), (error) => (inUse = error));
@@ -244,8 +289,10 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   /**
-   * Loads a ZPL configuration file and applies it (binding any new endpoints), as `LOAD file` does in C. A
-   * load that timed out or was aborted applies nothing, even if the file is read later.
+   * Loads a ZPL configuration file and applies it, binding the endpoints it adds, as `LOAD file` does in C. A
+   * load that timed out or was aborted applies nothing, even if the file is read later. When an endpoint
+   * cannot be bound, the configuration is in force all the same, the other endpoints are bound, and `load`
+   * rejects with the `SocketError` of the first that failed; a later `load` (or `start`) tries it again.
    */
   load(file: string, options: CallOptions = {}): Promise<void> {
     return this.bounded("load", options, async (deadline) => {
@@ -253,7 +300,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       const tree = await loadConfig(file);
       if (this.closed || Date.now() >= deadline || options.signal?.aborted) return;
       this.applyConfig(tree);
-      await this.bindConfigured();
+      const failure = await this.bindConfigured();
+      if (failure !== undefined) throw failure;
     });
   }
 
@@ -278,6 +326,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const tree = this.config?.clone() ?? ZplNode.createRoot();
     tree.set(path, value);
     this.applyConfig(tree);
+    this.bindInBackground();
   }
 
   /** Switches tracing on or off. */
@@ -313,7 +362,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     const frames = this.codec.encode(message);
     this.tracer?.("sent", message, routingId);
     frames.unshift(routingId);
-    if (!this.outgoing.push(frames)) this.limiter.log(this.logger, "warn", "send-queue-full", "send queue full: message dropped");
+    if (!this.outgoing.push(frames, message)) this.limiter.log(this.logger, "warn", "send-queue-full", "send queue full: message dropped");
   }
 
   /**
@@ -329,7 +378,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.stopWatching?.();
     for (const timer of this.monitors) clearInterval(timer);
     this.monitors.clear();
-    for (const context of [...this.contexts.values()]) this.destroy(context, "server closing");
+    for (const context of [...this.contexts.values()]) this.destroy(context, { reason: "server closing" });
     this.outgoing.clear();
     guarded(this.logger, "serverTerminated failed", () => this.actions.serverTerminated?.());
     // No unbind first: libzmq 4.3.5 can abort when a ROUTER unbinds while peers are disconnecting. The
@@ -363,7 +412,6 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     if (verbose !== undefined) this.runner.tracing = verbose === "1" || this.options.verbose === true;
     const echo = tree.get(`${this.machine.table.name}/echo`);
     if (echo) this.logger.log("info", echo);
-    if (this.receiving) void this.bindConfigured();
   }
 
   private reloadConfig(tree: ZplNode, source: string): void {
@@ -374,30 +422,52 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       this.logger.log("info", `configuration ${source} reloaded`);
     } catch (error) {
       this.logger.log("error", `configuration ${source} not reloaded: ${errorText(error)}`);
+      return;
     }
+    this.bindInBackground();
   }
 
-  private async bindConfigured(): Promise<void> {
+  /** Binds what a configuration put in force by `configure` or a reload adds, once serving: no caller waits, so a failure is logged. */
+  private bindInBackground(): void {
+    if (this.receiving === undefined) return;
+    void this.bindConfigured().then((failure) => {
+      if (failure !== undefined) this.logger.log("error", failure.message);
+    });
+  }
+
+  /**
+   * Binds every configured endpoint not bound yet. Resolves with the failure of the first that could not be
+   * (a later configuration tries it again); those after it are bound all the same, and their failures logged.
+   */
+  private async bindConfigured(): Promise<SocketError | undefined> {
+    let first: SocketError | undefined;
     for (const node of this.config?.all(`${this.machine.table.name}/bind/endpoint`) ?? []) {
       const endpoint = node.value ?? "";
-      if (this.closed) return;
+      if (this.closed) return undefined;
       if (endpoint === "" || this.bound.has(endpoint)) continue;
+      // Claimed before the bind, so that a configuration applied meanwhile does not bind it twice.
       this.bound.add(endpoint);
       try {
         await bindRetrying(this.socket, endpoint);
         this.boundTo(endpoint);
       } catch (error) {
-        if (!this.closed) this.logger.log("error", errorText(error));
+        this.bound.delete(endpoint);
+        if (this.closed) return undefined;
+        const failure = error instanceof SocketError ? error : new SocketError("bind", endpoint, error);
+        if (first === undefined) first = failure;
+        else this.logger.log("error", failure.message);
       }
     }
+    return first;
   }
 
   /** Records a bind that succeeded; returns the endpoint actually bound (the port `:*` picked). */
   private boundTo(endpoint: string): string {
-    this.lastBound = this.socket.lastEndpoint ?? endpoint;
+    const actual = this.socket.lastEndpoint ?? endpoint;
     this.bound.add(endpoint);
-    this.logger.log("info", `bound ${this.lastBound}`);
-    return this.lastBound;
+    this.boundEndpoints.push(actual);
+    this.logger.log("info", `bound ${actual}`);
+    return actual;
   }
 
   private async receiveLoop(): Promise<void> {
@@ -488,7 +558,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     if (!context.valid) return;
     // Without an `expired` handler silent peers are reaped, so dead ones cannot pile up.
     if (this.handlesExpired) context.queue.push({ event: "expired" });
-    else this.destroy(context, "expired");
+    else this.destroy(context, { reason: "expired" });
   }
 
   /** Queues what a peer sent, unless too much of it already waits for the peer's actions. */
@@ -502,14 +572,15 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /**
    * A send ZeroMQ refused at once (the ROUTER is mandatory and never waits): the peer left (EHOSTUNREACH), or
-   * its queue is full because it does not read (EAGAIN). Either ends the peer's session.
+   * its queue is full because it does not read (EAGAIN). Either ends the peer's session; `message` is the one
+   * that could not be delivered (every message is queued with it).
    */
-  private sendFailed(error: unknown, frames: Buffer[]): void {
+  private sendFailed(error: unknown, frames: Buffer[], message: M | undefined): void {
     if (this.closed) return;
     const code = (error as NodeJS.ErrnoException).code;
     const context = this.contexts.get(frames[0].toString("latin1"));
-    if (code === "EHOSTUNREACH" || code === "EAGAIN") {
-      if (context !== undefined) this.destroy(context, code === "EAGAIN" ? "not reading" : "disconnected");
+    if ((code === "EHOSTUNREACH" || code === "EAGAIN") && message !== undefined) {
+      if (context !== undefined) this.destroy(context, { reason: code === "EAGAIN" ? "not reading" : "disconnected", undelivered: message });
       else this.limiter.log(this.logger, "debug", "stale-send", `message to a client whose session ended dropped (${code})`);
       return;
     }
@@ -526,7 +597,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     return execute(this.machine, this.runner, context, pending.event);
   }
 
-  private destroy(context: AnyContext<M, Fields, Event, Client>, reason: Ending): void {
+  private destroy(context: AnyContext<M, Fields, Event, Client>, ending: SessionEnding<M>): void {
     if (!context.valid) return;
     context.valid = false;
     // An event still waiting on one of its actions runs nothing more once clientTerminated has run.
@@ -539,9 +610,9 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     // Messages the peer sent after the one that ended its context start a new session, as they would
     // have if they had arrived a moment later; those of a peer that left or does not read are dropped.
     const pending = context.queue.drainItems();
-    const orphans = reason === "terminated" ? pending.filter((item) => item.message !== undefined || item.error !== undefined) : [];
-    this.logEnding(context, reason);
-    guarded(this.logger, "clientTerminated failed", () => this.actions.clientTerminated?.(context));
+    const orphans = ending.reason === "terminated" ? pending.filter((item) => item.message !== undefined || item.error !== undefined) : [];
+    this.logEnding(context, ending.reason);
+    guarded(this.logger, "clientTerminated failed", () => this.actions.clientTerminated?.(context, ending));
     if (orphans.length === 0 || this.closed) return;
     const fresh = this.create(key, context.routingId);
     if (fresh === undefined) return;
@@ -550,7 +621,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   /** Says in plain words why a session ended. */
-  private logEnding(context: AnyContext<M, Fields, Event, Client>, reason: Ending): void {
+  private logEnding(context: AnyContext<M, Fields, Event, Client>, reason: SessionEndReason): void {
     const fields = { client: context.id };
     switch (reason) {
       case "terminated":

@@ -1,10 +1,10 @@
 /**
  * The client engine on real sockets (`spec/models.md` §4): method calls and their replies, timeouts, FIFO
- * serialisation, close and terminate, heartbeat and expiry timers, recv()/messages(), and reconnect. The
- * server is a raw ROUTER so that tests decide exactly what the client gets, and when.
+ * serialisation, close and terminate, heartbeat and expiry timers, recv()/messages(), reconnect, and a
+ * full send queue. The server is a raw ROUTER so that tests decide exactly what the client gets, and when.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { ClientTerminated, EngineClosed, MethodFailed, TimeoutError } from "../../runtime/engine/errors.js";
+import { ActionFailed, ClientTerminated, EngineClosed, MethodFailed, SendQueueFull, TimeoutError } from "../../runtime/engine/errors.js";
 import { MemoryLogger, eventually, testLogger } from "../support/engines.js";
 import {
   Resources, TestClient, delay, freeEndpoint, makeClient, outcome, settled, startRawServer, textOf,
@@ -249,6 +249,37 @@ describe("close and terminate", () => {
     expect(logger.messages("warn").some((message) => /^close: \d+ queued messages not sent before the timeout; dropped$/.test(message))).toBe(true);
   });
 
+  // Regression: the message being handed to ZeroMQ was not counted, so close() could say "0 queued messages
+  // not sent"; and ZeroMQ took messages for a server that was not there, which close() dropped uncounted.
+  it("close() counts every message that did not go out, the one being handed to ZeroMQ included", async () => {
+    const logger = new MemoryLogger();
+    const client = makeClient(resources, "bare_client.xml", impl(), { logger });
+    await client.start({ endpoint: await freeEndpoint() });
+    // HELLO and 1000 PINGs to nowhere: as many as ZeroMQ's high-water mark, plus one.
+    for (let i = 0; i < 1000; i++) await client.invoke("fire");
+    await client.close({ timeout: 300 });
+    expect(logger.messages("warn").filter((message) => message.startsWith("close:"))).toEqual(["close: 1001 queued messages not sent before the timeout; dropped"]);
+  });
+
+  // Regression: the socket closed with linger 0 as soon as ZeroMQ had taken the last message, and ZeroMQ
+  // discarded what it had not written yet, all of it while the connection was still being made: what a
+  // client sent right after it was created, and closed, was lost.
+  it("close() lets what was sent just before it reach the server, and warns of nothing", async () => {
+    const logger = new MemoryLogger();
+    const server = await startRawServer(resources);
+    // Ten clients one after the other: losing them was a race, which one client alone did not always lose.
+    for (let round = 1; round <= 10; round++) {
+      const client = makeClient(resources, "bare_client.xml", impl(), { logger });
+      await client.start({ endpoint: server.endpoint });
+      // As a generated client's <send> methods do.
+      for (let i = 0; i < 50; i++) client.sendMessage({ message: "GO", text: `${round}.${i} ${"x".repeat(240)}` });
+      await client.close({ timeout: 5000 });
+      await eventually(() => server.count("GO") === round * 50, 5000, `${round * 50} GOs (${server.count("GO")} so far)`);
+    }
+    expect(server.count("HELLO")).toBe(10);
+    expect(logger.messages("warn").filter((message) => message.startsWith("close:"))).toEqual([]);
+  });
+
   it("close() runs the destructor, which reaches the server, and settles everything", async () => {
     const { server, client } = await connected();
     const reader = outcome(client.recv({ timeout: 5000 }));
@@ -446,5 +477,24 @@ describe("connection", () => {
     expect(await ping).toBeUndefined();
     expect(logger.messages("warn").some((message) => message.startsWith("dropped a malformed message"))).toBe(true);
     expect(client.terminated).toBe(false);
+  });
+});
+
+describe("a full send queue", () => {
+  it("refuses the message that finds it full: the sender learns it, as an action failure or a throw", async () => {
+    const failures: ActionFailed[] = [];
+    const client = makeClient(resources, "bare_client.xml", impl(), { logger: testLogger, sendQueueLimit: 5, onActionFailed: (failure) => failures.push(failure) });
+    // No server: nothing goes out. HELLO is being handed to ZeroMQ, five PINGs wait behind it.
+    await client.start({ endpoint: await freeEndpoint() });
+    for (let i = 0; i < 5; i++) await client.invoke("fire");
+    expect(failures).toEqual([]);
+    // A call waiting for a reply ends at once, with the action failure.
+    const probe = await outcome(client.invoke("probe", {}, { timeout: 5000 }));
+    expect(probe.error).toBeInstanceOf(ActionFailed);
+    expect((probe.error as ActionFailed).cause).toBeInstanceOf(SendQueueFull);
+    expect(failures.map((failure) => failure.action)).toEqual(["send PING"]);
+    expect((failures[0].cause as SendQueueFull).message).toBe("PING not sent: the send queue holds 5 messages waiting for the server (sendQueueLimit)");
+    // A message sent without an event (a <send> method) throws to its caller.
+    expect(() => client.sendMessage({ message: "GO", text: "one too many" })).toThrow(SendQueueFull);
   });
 });

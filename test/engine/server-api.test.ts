@@ -1,7 +1,8 @@
 /**
  * The server's own API (`bind`, `start`, `load`, `save`) is bounded like every engine call (`spec/models.md`
- * §3.8, §4.6): a finite timeout, an optional AbortSignal, and errors that say what went wrong. Hanging file
- * operations are real ones: a FIFO nobody opens at the other end blocks `open()` until somebody does.
+ * §3.8, §4.6): a finite timeout, an optional AbortSignal, and errors that say what went wrong, a configured
+ * endpoint that cannot be bound among them. Hanging file operations are real ones: a FIFO nobody opens at the
+ * other end blocks `open()` until somebody does.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, constants } from "node:fs";
@@ -10,7 +11,7 @@ import { join } from "node:path";
 import { Router } from "zeromq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EngineClosed, SocketError, TimeoutError } from "../../runtime/engine/errors.js";
-import { testLogger } from "../support/engines.js";
+import { MemoryLogger, testLogger } from "../support/engines.js";
 import { Resources, bindFixedPort, makePeer, makeServer, outcome, type ServerImpl } from "./support.js";
 
 const resources = new Resources();
@@ -140,5 +141,63 @@ describe("server API calls", () => {
     const saved = join(dir, "saved.zpl");
     await server.save(saved, { timeout: 1000 });
     expect(readFileSync(saved, "utf8")).toBe('server\n    timeout = "4000"\n    verbose = "0"\n');
+  });
+});
+
+describe("configured endpoints that cannot be bound", () => {
+  /** A loopback endpoint another socket holds until `release()`. */
+  async function takenEndpoint(): Promise<{ taken: string; release: () => void }> {
+    const holder = resources.add(new Router({ linger: 0 }), (socket) => socket.close(), "other");
+    const taken = await bindFixedPort(async (candidate) => {
+      await holder.bind(candidate);
+      return candidate;
+    });
+    return { taken, release: () => holder.close() };
+  }
+
+  /** A configuration file binding these endpoints. */
+  function bindingFile(name: string, endpoints: string[]): string {
+    const file = join(dir, name);
+    writeFileSync(file, `plain_server\n    bind\n${endpoints.map((endpoint) => `        endpoint = ${endpoint}\n`).join("")}`);
+    return file;
+  }
+
+  it("make start reject with the SocketError, once the others are bound and served", async () => {
+    const { taken } = await takenEndpoint();
+    const ipc = `ipc://${join(dir, "start.ipc")}`;
+    const logger = new MemoryLogger();
+    const server = makeServer(resources, "plain_server.xml", impl, { logger, config: bindingFile("start.zpl", [taken, ipc]) });
+    const { error } = await outcome(server.start());
+    expect(error).toBeInstanceOf(SocketError);
+    expect(error).toMatchObject({ operation: "bind", endpoint: taken, code: "EADDRINUSE" });
+    expect(server.endpoints).toEqual([ipc]);
+    expect(await makePeer(resources, ipc).request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hi Ada" });
+    // Told once, by the rejection; a second start says the same.
+    expect(logger.messages("error")).toEqual([]);
+    await expect(server.start()).rejects.toBe(error);
+  });
+
+  it("make load reject with the SocketError, with the configuration in force, and a later load binds it", async () => {
+    const { taken, release } = await takenEndpoint();
+    const ipc = `ipc://${join(dir, "load.ipc")}`;
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
+    await server.bind("tcp://127.0.0.1:*");
+    const file = bindingFile("load.zpl", [taken, ipc]);
+    await expect(server.load(file)).rejects.toMatchObject({ name: "SocketError", endpoint: taken, code: "EADDRINUSE" });
+    expect(server.config?.all("plain_server/bind/endpoint").map((node) => node.value)).toEqual([taken, ipc]);
+    expect(await makePeer(resources, ipc).request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hi Ada" });
+    release();
+    await server.load(file);
+    expect(server.endpoints.slice(1)).toEqual([ipc, taken]);
+    expect(await makePeer(resources, taken).request({ message: "HELLO", name: "Grace" })).toEqual({ message: "WORLD", text: "hi Grace" });
+  });
+
+  it("are logged when bind() starts the server, as nobody waits for start", async () => {
+    const { taken } = await takenEndpoint();
+    const logger = new MemoryLogger();
+    const server = makeServer(resources, "plain_server.xml", impl, { logger, config: bindingFile("bind.zpl", [taken]) });
+    expect(await server.bind("tcp://127.0.0.1:*")).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    await server.bind("tcp://127.0.0.1:*");
+    expect(logger.messages("error")).toEqual([`cannot bind "${taken}": Address already in use (EADDRINUSE)`]);
   });
 });

@@ -14,7 +14,7 @@ import { codecSchema } from "../../generator/schema.js";
 import { ClientEngine, type ClientContext, type ClientHooks, type ClientOptions, type MethodSpec } from "../../runtime/engine/client.js";
 import type { CallOptions } from "../../runtime/engine/deadline.js";
 import type { MachineTable } from "../../runtime/engine/machine.js";
-import { ServerEngine, type ServerContext, type ServerHooks, type ServerOptions } from "../../runtime/engine/server.js";
+import { ServerEngine, type ServerContext, type ServerHooks, type ServerOptions, type SessionEnding } from "../../runtime/engine/server.js";
 import type { Codec } from "../../runtime/wire/codec.js";
 import { dynamicCodec, type DynamicMessage } from "../../runtime/wire/interpret.js";
 import { eventually } from "../support/engines.js";
@@ -99,12 +99,12 @@ export type TestServer<Client> = ServerEngine<DynamicMessage, EngineFields, stri
  * A server implementation: the per-client hooks plus one method per action (camelCase action name). The
  * server-wide hooks take no context, so an implementation that has them is typed as {@link ServerHooks}.
  */
-export interface ServerImpl<Client> extends Pick<ServerHooks<Ctx<Client>, Client>, "createClient" | "clientTerminated"> {
-  readonly [action: string]: ((ctx: Ctx<Client>) => unknown) | undefined;
+export interface ServerImpl<Client> extends Pick<ServerHooks<Ctx<Client>, Client, DynamicMessage>, "createClient" | "clientTerminated"> {
+  readonly [action: string]: ((ctx: Ctx<Client>, ending: SessionEnding<DynamicMessage>) => unknown) | undefined;
 }
 
 /** A server for a fixture model, closed after the test. Not started: call bind() or start(). */
-export function makeServer<Client>(resources: Resources, file: string, impl: ServerImpl<Client> | ServerHooks<Ctx<Client>, Client>, options: ServerOptions = {}): TestServer<Client> {
+export function makeServer<Client>(resources: Resources, file: string, impl: ServerImpl<Client> | ServerHooks<Ctx<Client>, Client, DynamicMessage>, options: ServerOptions = {}): TestServer<Client> {
   const { table, codec } = loadMachine(file);
   const server = new ServerEngine<DynamicMessage, EngineFields, string, Client>(table, codec, impl, options);
   return resources.add(server, (s) => s.close(), "server");

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AsyncClient } from "../../protocols/majordomo/async-client.js";
 import { Client, RequestTimeout } from "../../protocols/majordomo/client.js";
 import { Worker, type WorkerHandler, type WorkerOptions } from "../../protocols/majordomo/worker.js";
-import { EngineClosed, TimeoutError } from "../../runtime/engine/errors.js";
+import { EngineClosed, SendQueueFull, TimeoutError } from "../../runtime/engine/errors.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
 import { FAST, HEARTBEAT_MS, LIVENESS, LIVENESS_WINDOW_MS, RawRouter, Teardown, frames, kind, mdp, startBroker } from "./support.js";
 
@@ -234,6 +234,35 @@ describe("AsyncClient", () => {
     await requester.close();
     expect(() => requester.send("echo", "x")).toThrow(EngineClosed);
     expect(requester.outstanding).toBe(0);
+  });
+
+  // Regression: a synchronous burst of 20,000 sends dropped 10,000 requests with a log line, and counted
+  // them all in `outstanding`.
+  it("refuses a request its full send queue cannot take, so that the caller knows and outstanding stays true", async () => {
+    const router = await RawRouter.start(teardown);
+    const requester = await AsyncClient.connect(router.endpoint, { logger: testLogger });
+    teardown.add(() => requester.close({ timeout: 2000 }));
+    let accepted = 0;
+    let refused: unknown;
+    for (let i = 0; i < 20_000 && refused === undefined; i++) {
+      try {
+        requester.send("echo", String(i));
+        accepted++;
+      } catch (error) {
+        refused = error;
+      }
+    }
+    expect(refused).toBeInstanceOf(SendQueueFull);
+    // The queue's 10,000, and the one being handed to ZeroMQ.
+    expect(accepted).toBeGreaterThanOrEqual(10_000);
+    expect(accepted).toBeLessThanOrEqual(10_001);
+    expect(requester.outstanding).toBe(accepted);
+    await eventually(() => router.inbox.length === accepted, 10_000, `${accepted} requests (${router.inbox.length} so far)`);
+    expect(router.inbox.map((request) => request.at(-1)?.toString())).toEqual(Array.from({ length: accepted }, (_, i) => String(i)));
+    // Once the queue drained, sending works again.
+    requester.send("echo", "later");
+    expect(requester.outstanding).toBe(accepted + 1);
+    expect(kind((await eventually(() => router.inbox.length === accepted + 1, 5000, "the later request"), router.inbox[accepted]).slice(1))).toBe("CLIENT MESSAGE");
   });
 
   it("drops replies for services with nothing outstanding", async () => {

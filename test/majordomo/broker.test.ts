@@ -12,7 +12,8 @@ import { Dealer } from "zeromq";
 import { createBroker } from "../../protocols/majordomo/broker.js";
 import { DEFAULT_BROKER_SETTINGS } from "../../protocols/majordomo/settings.js";
 import { eventually, sleep, testLogger } from "../support/engines.js";
-import { FAST, LIVENESS_WINDOW_MS, RawPeer, Teardown, ask, frames, keepAlive, kind, mdp, rawWorker, serveOne, startBroker } from "./support.js";
+import { settled } from "../engine/support.js";
+import { FAST, LIVENESS_WINDOW_MS, RawPeer, Teardown, ask, frames, keepAlive, kind, mdp, openConnections, rawWorker, serveOne, startBroker } from "./support.js";
 
 const teardown = new Teardown();
 afterEach(() => teardown.run());
@@ -269,6 +270,60 @@ describe("where the Guide's brokers fail, ours holds", () => {
     const second = await rawWorker(teardown, endpoint, "echo");
     await eventually(() => log.messages("warn").some((line) => line.includes("request dropped")), 5000, "the drop to be logged");
     expect(await second.nothingFor(200)).toEqual([]);
+  });
+
+  // Regression: a WORKER REQUEST that found its worker already gone counted as a delivery, so with
+  // redeliver = 0 the request was dropped although no worker ever had it.
+  it("re-queues, without counting a delivery, a request whose worker was gone before it reached it (B12)", async () => {
+    // No heartbeat in the test's time: the WORKER REQUEST is the first message that finds the worker gone.
+    const { endpoint, broker, log } = await startBroker(teardown, { "broker/heartbeat": 60_000, "broker/redeliver": 0 });
+    const port = Number(endpoint.split(":").at(-1));
+    const before = openConnections(port);
+    const gone = await rawWorker(teardown, endpoint, "echo");
+    await eventually(() => broker.services()[0]?.idle === 1, 5000, "the worker to be registered");
+    const [worker] = [...openConnections(port)].filter((remote) => !before.has(remote));
+    expect(worker).toBeGreaterThan(0);
+    gone.close();
+    // libzmq closed its end: the broker's socket hears of it before anything a new peer sends.
+    await eventually(() => !openConnections(port).has(worker), 5000, "the broker to close the worker's connection");
+    const client = new RawPeer(teardown, endpoint);
+    await client.send(mdp.request("echo", "job"));
+    await eventually(() => broker.services()[0]?.workers === 0, 5000, "the worker to be forgotten");
+    expect(broker.services()[0]).toMatchObject({ queued: 1 });
+    expect(log.messages("info")).toContain("worker gone before its request reached it: the request goes back to its queue");
+    const rescuer = await rawWorker(teardown, endpoint, "echo");
+    expect(await serveOne(rescuer)).toEqual(["job"]);
+    expect((await client.next()).slice(2)).toEqual(frames("echo", "job"));
+    expect(log.messages("warn").filter((line) => line.includes("request dropped"))).toEqual([]);
+  });
+
+  it("re-queues, without counting a delivery, a request that found its worker's queue full (B12)", async () => {
+    // Over inproc a worker's queue is the broker's high-water mark plus the worker's: two messages here.
+    const { endpoint, broker, log } = await startBroker(teardown, { "broker/heartbeat": 60_000, "broker/redeliver": 0 }, { sendHighWaterMark: 1 });
+    const inproc = `inproc://broker-not-reading-${process.pid}`;
+    await broker.bind(inproc);
+    // A worker that never reads (a RawPeer would).
+    const unread = new Dealer({ linger: 0, receiveHighWaterMark: 1 });
+    teardown.add(() => unread.close());
+    unread.connect(inproc);
+    await unread.send(mdp.ready("echo"));
+    await eventually(() => broker.services()[0]?.idle === 1, 5000, "the worker to be registered");
+    // The worker answers without reading, until a request finds its queue full.
+    const client = new RawPeer(teardown, endpoint, { routingId: "client" });
+    for (let n = 1; broker.services()[0]?.workers === 1; n++) {
+      if (n > 10) throw new Error("the worker's queue never filled");
+      await client.send(mdp.request("echo", `job ${n}`));
+      await eventually(() => broker.services()[0]?.idle === 0, 5000, `job ${n} to be dispatched`);
+      await settled();
+      if (broker.services()[0]?.workers === 0) break;
+      await unread.send(mdp.reply(Buffer.from("client"), `done ${n}`));
+      expect((await client.next()).slice(3)).toEqual(frames(`done ${n}`));
+    }
+    expect(broker.services()[0]).toMatchObject({ queued: 1, workers: 0 });
+    expect(log.messages("info")).toContain("worker gone before its request reached it: the request goes back to its queue");
+    const rescuer = await rawWorker(teardown, endpoint, "echo");
+    expect(await serveOne(rescuer)).toEqual([expect.stringMatching(/^job \d+$/)]);
+    expect(log.messages("warn").filter((line) => line.includes("request dropped"))).toEqual([]);
   });
 
   it("survives malformed and truncated frame sequences from every kind of peer (B1)", async () => {

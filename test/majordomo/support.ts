@@ -2,6 +2,7 @@
  * Helpers for the Majordomo tests: a broker on a free loopback port, raw DEALER peers that send exact
  * MDP/0.1 frames and keep what they receive, the frames of RFC 7, and teardown.
  */
+import { readFileSync } from "node:fs";
 import { Dealer, Router } from "zeromq";
 import { createBroker, type MajordomoBroker } from "../../protocols/majordomo/broker.js";
 import type { ServerOptions } from "../../runtime/engine/server.js";
@@ -129,10 +130,10 @@ class RawSocket<S extends Dealer | Router> {
   }
 }
 
-/** A raw DEALER peer. */
+/** A raw DEALER peer, with the routing id given if any. */
 export class RawPeer extends RawSocket<Dealer> {
-  constructor(teardown: Teardown, endpoint: string) {
-    super(teardown, new Dealer({ linger: 0 }), false);
+  constructor(teardown: Teardown, endpoint: string, options: { routingId?: string } = {}) {
+    super(teardown, new Dealer({ linger: 0, ...options }), false);
     this.socket.connect(endpoint);
     void this.receiveLoop();
   }
@@ -182,4 +183,20 @@ export async function serveOne(worker: RawPeer, answer: (body: string[]) => stri
   const body = request.slice(5).map((frame) => frame.toString());
   await worker.send(mdp.reply(client, ...answer(body)));
   return body;
+}
+
+/**
+ * The remote ports of the broker's side of its TCP connections on `port` that are still open (Linux
+ * /proc/net/tcp): established, or closed by the peer but not yet by libzmq. Once a peer's port is gone from
+ * it, libzmq has closed that connection, and the broker's socket learns it before anything that arrives later.
+ */
+export function openConnections(port: number): Set<number> {
+  const open = new Set<number>();
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const [, local, remote, state] = line.trim().split(/\s+/);
+    if (local === undefined || remote === undefined) continue;
+    // 01 ESTABLISHED, 08 CLOSE_WAIT.
+    if (Number.parseInt(local.split(":")[1], 16) === port && (state === "01" || state === "08")) open.add(Number.parseInt(remote.split(":")[1], 16));
+  }
+  return open;
 }
