@@ -4,7 +4,7 @@
  * an inbox, resumes with RESYNC and the inbox's digests after every reconnect, and tells the application what
  * happened through {@link SubscriberEvent}s, including when it has caught up with the publisher.
  */
-import type { CallOptions, ClientOptions, Logger } from "../../runtime/engine/index.js";
+import type { CallOptions, ClientOptions, CloseOptions, Logger } from "../../runtime/engine/index.js";
 import { createLogger } from "../../runtime/engine/index.js";
 import { FmqClient, type FmqClientActions, type FmqClientContext } from "../../generated/filemq/fmq_client.js";
 import { saslClientActions, type Credentials } from "../sasl/handshake.js";
@@ -475,13 +475,17 @@ export class FileMqSubscriber {
     });
   }
 
-  /** Says goodbye to the server, gives up a file still in transfer and saves the digest cache. */
-  close(options: CallOptions = {}): Promise<void> {
+  /**
+   * Says goodbye to the server, gives up a file still in transfer and saves the digest cache. What the
+   * subscriber still has queued for the server then is protocol housekeeping, not data: a goodbye that cannot
+   * go out within the timeout is dropped quietly unless `unsent: "warn"` says otherwise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.quietTimer);
       for (const end of [...this.waits]) end(new Error("the subscriber is closed"));
       try {
-        await this.clientRef?.close(options);
+        await this.clientRef?.close({ unsent: "drop", ...options });
       } finally {
         await this.state.receiver.reset();
         await this.inbox.close();

@@ -11,7 +11,7 @@ import type { ZplNode } from "../zpl/tree.js";
 import { MethodCalls, type MethodSpec, type Waiter } from "./calls.js";
 import { ClientContext } from "./client-context.js";
 import { loadConfig, durationSetting } from "./config.js";
-import { withDeadline, type CallOptions } from "./deadline.js";
+import { withDeadline, type CallOptions, type CloseOptions } from "./deadline.js";
 import { ClientTerminated, EngineClosed, SendQueueFull, SocketError, checkTimeout, checkTimerDelay, errorText, type ActionFailed } from "./errors.js";
 import { Inbox } from "./inbox.js";
 import { frameLimit } from "./limits.js";
@@ -308,7 +308,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
    * What ZeroMQ took for the connection but has not written yet gets what remains of the timeout after the
    * socket closed (its linger). Calling it again while it runs returns the same promise.
    */
-  close(options: CallOptions = {}): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     if (this.closed) return this.closing ?? Promise.resolve();
     if (this.closing === undefined) {
       let timeoutMs: number;
@@ -328,14 +328,14 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
             this.logger.log("debug", `destructor: ${errorText(error)}`);
           }
         }
-        await this.shutdown(deadline);
+        await this.shutdown(deadline, options.unsent === "drop" ? "debug" : "warn");
       })();
     }
     return this.closing;
   }
 
-  /** Ends the client; queued messages get until `deadline` to go out. */
-  private async shutdown(deadline = Date.now()): Promise<void> {
+  /** Ends the client; queued messages get until `deadline` to go out, and what remains is logged at `unsentLevel`. */
+  private async shutdown(deadline = Date.now(), unsentLevel: "warn" | "debug" = "warn"): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // An event still waiting on an action's promise runs no further action: nothing may send or arm a timer now.
@@ -349,7 +349,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
       } catch {
         // The message being handed to ZeroMQ counts too: it waits for a connection that is not there.
         const unsent = outgoing.unsent;
-        if (unsent > 0) this.logger.log("warn", `close: ${plural(unsent, "queued message")} not sent before the timeout; dropped`);
+        if (unsent > 0) this.logger.log(unsentLevel, `close: ${plural(unsent, "queued message")} not sent before the timeout; dropped`);
       }
     }
     // Handed to ZeroMQ is not yet written: the socket lingers for the rest of the timeout, or its last messages

@@ -12,6 +12,16 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of a client's `close()`. */
+export interface CloseOptions extends CallOptions {
+  /**
+   * What becomes of messages still queued when the timeout runs out: `"warn"` (the default) drops them and logs
+   * their count as a warning; `"drop"` drops them with only a debug record, for a caller whose last messages are
+   * a courtesy (a goodbye to a server that may be gone) or who has already reported the server unreachable.
+   */
+  readonly unsent?: "warn" | "drop";
+}
+
 /**
  * Settles as `work` does, unless `timeoutMs` passes first (rejects with `TimeoutError`) or `signal` aborts
  * (rejects with its reason). The work itself is not cancelled: what it does after the deadline stays done,

@@ -6,7 +6,7 @@ export { ServerEngine, ServerContext, type ServerOptions, type ServerHooks, type
 export { ClientEngine, ClientContext, type ClientOptions, type ClientHooks, type MethodSpec } from "./client.js";
 export type { EngineOptions } from "./options.js";
 export { Machine, MachineState, execute, messageEvent, TERMINATE, WILDCARD, type MachineTable, type StateTable, type HandlerTable, type Step, type StepRunner } from "./machine.js";
-export { withDeadline, type CallOptions } from "./deadline.js";
+export { withDeadline, type CallOptions, type CloseOptions } from "./deadline.js";
 export {
   TimeoutError, ClientTerminated, EngineClosed, MethodFailed, ActionFailed, SocketError, SendQueueFull, checkTimeout, checkTimerDelay, MAX_TIMER_MS,
   type SocketOperation,

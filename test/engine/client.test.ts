@@ -261,6 +261,16 @@ describe("close and terminate", () => {
     expect(logger.messages("warn").filter((message) => message.startsWith("close:"))).toEqual(["close: 1001 queued messages not sent before the timeout; dropped"]);
   });
 
+  it("close({ unsent: \"drop\" }) drops what cannot go out with a debug record instead of a warning", async () => {
+    const logger = new MemoryLogger();
+    const client = makeClient(resources, "bare_client.xml", impl(), { logger });
+    await client.start({ endpoint: await freeEndpoint() });
+    for (let i = 0; i < 10; i++) await client.invoke("fire");
+    await client.close({ timeout: 200, unsent: "drop" });
+    expect(logger.messages("warn")).toEqual([]);
+    expect(logger.messages("debug").filter((message) => message.startsWith("close:"))).toEqual(["close: 11 queued messages not sent before the timeout; dropped"]);
+  });
+
   // Regression: the socket closed with linger 0 as soon as ZeroMQ had taken the last message, and ZeroMQ
   // discarded what it had not written yet, all of it while the connection was still being made: what a
   // client sent right after it was created, and closed, was lost.
