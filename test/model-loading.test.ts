@@ -81,9 +81,9 @@ describe("<include> reads only what a model may include", () => {
   });
 
   it("includeRoot widens the tree to a directory above the model, and generate gives the directory it generates", () => {
-    const model = models({ "proto/m.xml": including("../shared/_part.xml"), "shared/_part.xml": '<message name = "B" />\n' });
+    const model = models({ "proto/m.xml": including("../common/_part.xml"), "common/_part.xml": '<message name = "B" />\n' });
     const root = join(model, "..", "..");
-    expect(errors(model)).toEqual([expect.stringMatching(/include \.\.\/shared\/_part\.xml leaves the model's directory/)]);
+    expect(errors(model)).toEqual([expect.stringMatching(/include \.\.\/common\/_part\.xml leaves the model's directory/)]);
     expect(errors(model, { includeRoot: root })).toEqual([]);
     expect(errors(models({ "m.xml": including("../secret.txt") }), { includeRoot: join(SCRATCH, "models-none") })).toEqual([
       expect.stringMatching(/include \.\.\/secret\.txt leaves the model's directory/)]);
