@@ -275,13 +275,14 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
         this.startFailureTold = true;
         this.logger.log("error", failure.message);
       }
+      let actual: string;
       try {
         // Retrying stops a little before the deadline, so that the answer usually comes before the timeout.
-        await bindRetrying(this.socket, endpoint, Math.min(deadline - 100, Date.now() + BIND_RETRY_MS), (error) => (inUse = error));
+        actual = await bindRetrying(this.socket, endpoint, Math.min(deadline - 100, Date.now() + BIND_RETRY_MS), (error) => (inUse = error));
       } catch (error) {
         throw this.closed ? new EngineClosed("bind") : error;
       }
-      return this.boundTo(endpoint);
+      return this.boundTo(endpoint, actual);
     }).catch((error: unknown) => {
       // The timeout ran out while the address was still taken: that is the answer, not the timeout.
       throw error instanceof TimeoutError && inUse !== undefined ? inUse : error;
@@ -448,8 +449,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       // Claimed before the bind, so that a configuration applied meanwhile does not bind it twice.
       this.bound.add(endpoint);
       try {
-        await bindRetrying(this.socket, endpoint);
-        this.boundTo(endpoint);
+        this.boundTo(endpoint, await bindRetrying(this.socket, endpoint));
       } catch (error) {
         this.bound.delete(endpoint);
         if (this.closed) return undefined;
@@ -461,9 +461,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     return first;
   }
 
-  /** Records a bind that succeeded; returns the endpoint actually bound (the port `:*` picked). */
-  private boundTo(endpoint: string): string {
-    const actual = this.socket.lastEndpoint ?? endpoint;
+  /** Records a bind of `endpoint` that succeeded, `actual` being what ZeroMQ bound (the port `:*` picked); returns it. */
+  private boundTo(endpoint: string, actual: string): string {
     this.bound.add(endpoint);
     this.boundEndpoints.push(actual);
     this.logger.log("info", `bound ${actual}`);

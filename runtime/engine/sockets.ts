@@ -23,16 +23,24 @@ export const BIND_RETRY_MS = 2000;
 /**
  * Binds, retrying until `deadline` (ms since the epoch) while the address is in use: a server restarting in
  * the same process finds its port (or the ZAP endpoint) still held for a moment by the socket it closed.
- * Other failures, and an address still in use at the deadline, reject with a {@link SocketError}; each refusal
- * that is retried goes to `retrying`, so that a caller whose own timeout runs out first can say why.
+ * Resolves with the endpoint bound, as ZeroMQ reports it (the port `:*` picked). Other failures, and an address
+ * still in use at the deadline, reject with a {@link SocketError}; each refusal that is retried goes to
+ * `retrying`, so that a caller whose own timeout runs out first can say why.
+ *
+ * Each attempt binds synchronously: zeromq.js blocks a socket for the whole of an asynchronous bind, and a
+ * send or receive meanwhile throws EBUSY, which would drop a message and end a serving socket's receive
+ * loop; a second bind meanwhile would fail the same way. For the same reason the endpoint bound is read at
+ * once, before another bind can change `lastEndpoint`. A bind is local and quick (a host name in it is
+ * resolved by the system's resolver).
  */
 export async function bindRetrying(
-  socket: { bind(endpoint: string): Promise<void> }, endpoint: string, deadline = Date.now() + BIND_RETRY_MS, retrying?: (error: SocketError) => void,
-): Promise<void> {
+  socket: { bindSync(endpoint: string): void; readonly lastEndpoint: string | null }, endpoint: string, deadline = Date.now() + BIND_RETRY_MS,
+  retrying?: (error: SocketError) => void,
+): Promise<string> {
   for (;;) {
     try {
-      await socket.bind(endpoint);
-      return;
+      socket.bindSync(endpoint);
+      return socket.lastEndpoint ?? endpoint;
     } catch (error) {
       const refused = new SocketError("bind", endpoint, error);
       if (refused.code !== "EADDRINUSE" || Date.now() > deadline || endpoint.endsWith(":*")) throw refused;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Router } from "zeromq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EngineClosed, SocketError, TimeoutError } from "../../runtime/engine/errors.js";
-import { MemoryLogger, testLogger } from "../support/engines.js";
+import { MemoryLogger, eventually, testLogger } from "../support/engines.js";
 import { Resources, bindFixedPort, makePeer, makeServer, outcome, type ServerImpl } from "./support.js";
 
 const resources = new Resources();
@@ -199,5 +199,45 @@ describe("configured endpoints that cannot be bound", () => {
     expect(await server.bind("tcp://127.0.0.1:*")).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     await server.bind("tcp://127.0.0.1:*");
     expect(logger.messages("error")).toEqual([`cannot bind "${taken}": Address already in use (EADDRINUSE)`]);
+  });
+});
+
+// zeromq.js blocks a socket for the whole of an asynchronous bind: a send or receive meanwhile throws EBUSY.
+describe("binding while serving", () => {
+  // Regression: a bind while a peer was sending ended the server's receive loop (it went deaf for good), and
+  // a reply sent meanwhile was dropped with a warning.
+  it("loses no message, and the server goes on receiving", async () => {
+    const logger = new MemoryLogger();
+    const server = makeServer(resources, "plain_server.xml", impl, { logger });
+    const peer = makePeer(resources, await server.bind("tcp://127.0.0.1:*"));
+    let binding = true;
+    const traffic = (async () => {
+      let answered = 0;
+      for (; binding; answered++) {
+        expect(await peer.request({ message: "HELLO", name: `${answered}` }, 5000)).toEqual({ message: "WORLD", text: `hi ${answered}` });
+      }
+      return answered;
+    })();
+    for (let i = 0; i < 50; i++) await server.bind(`ipc://${join(dir, `serving-${i}.ipc`)}`);
+    binding = false;
+    expect(await traffic).toBeGreaterThan(0);
+    expect(server.endpoints).toHaveLength(51);
+    expect(logger.messages("warn")).toEqual([]);
+    expect(logger.messages("error")).toEqual([]);
+  });
+
+  // Regression: a second bind while the first was under way failed with EBUSY (`Socket is blocked`).
+  it("binds what bind, load and configure ask for at the same time", async () => {
+    const logger = new MemoryLogger();
+    const server = makeServer(resources, "plain_server.xml", impl, { logger });
+    await server.start();
+    const file = join(dir, "together.zpl");
+    writeFileSync(file, `plain_server\n    bind\n        endpoint = ipc://${join(dir, "loaded.ipc")}\n`);
+    const binds = [server.bind(`ipc://${join(dir, "a.ipc")}`), server.bind(`ipc://${join(dir, "b.ipc")}`), server.load(file)];
+    server.configure("plain_server/bind/endpoint", `ipc://${join(dir, "configured.ipc")}`);
+    await Promise.all(binds);
+    await eventually(() => server.endpoints.length === 4, 5000, `four endpoints bound (${server.endpoints.join(", ")})`);
+    expect([...server.endpoints].sort()).toEqual(["a", "b", "configured", "loaded"].map((name) => `ipc://${join(dir, `${name}.ipc`)}`));
+    expect(logger.messages("error")).toEqual([]);
   });
 });
