@@ -428,10 +428,13 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.bindInBackground();
   }
 
-  /** Binds what a configuration put in force by `configure` or a reload adds, once serving: no caller waits, so a failure is logged. */
+  /**
+   * Binds what a configuration put in force by `configure` or a reload adds: no caller waits, so a failure is
+   * logged. Before start nothing is bound (start binds what is configured then); while start binds, the
+   * endpoints it read may lack this configuration's, so they are bound once start is done.
+   */
   private bindInBackground(): void {
-    if (this.receiving === undefined) return;
-    void this.bindConfigured().then((failure) => {
+    void this.started?.then(() => this.bindConfigured(), () => undefined).then((failure) => {
       if (failure !== undefined) this.logger.log("error", failure.message);
     });
   }

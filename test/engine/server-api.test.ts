@@ -192,6 +192,22 @@ describe("configured endpoints that cannot be bound", () => {
     expect(await makePeer(resources, taken).request({ message: "HELLO", name: "Grace" })).toEqual({ message: "WORLD", text: "hi Grace" });
   });
 
+  // Regression: an endpoint configured while start was binding the others was never bound: start had read
+  // the endpoints already, and configure bound nothing until the server was serving.
+  it("do not keep an endpoint configured while start binds from being bound", async () => {
+    const { taken } = await takenEndpoint();
+    const ipc = `ipc://${join(dir, "configured.ipc")}`;
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger, config: bindingFile("during.zpl", [taken]) });
+    const starting = outcome(server.start());
+    // The configuration is in force once start reads it, and start then binds at once (retrying the taken
+    // endpoint for two seconds).
+    await eventually(() => server.config !== undefined, 5000, "start to read its configuration");
+    server.configure("plain_server/bind/endpoint", ipc);
+    expect((await starting).error).toMatchObject({ name: "SocketError", endpoint: taken, code: "EADDRINUSE" });
+    await eventually(() => server.endpoints.includes(ipc), 5000, `${ipc} to be bound`);
+    expect(await makePeer(resources, ipc).request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hi Ada" });
+  });
+
   it("are logged when bind() starts the server, as nobody waits for start", async () => {
     const { taken } = await takenEndpoint();
     const logger = new MemoryLogger();
