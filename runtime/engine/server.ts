@@ -220,12 +220,14 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
    * on them, and `start` rejects with the `SocketError` of the first that failed (others that failed too are
    * logged): close the server if it must not run without it; a later `start` says the same. Rejects with
    * `TimeoutError` if all that takes longer than the timeout; the server then goes on starting in the
-   * background.
+   * background, and logs a configured endpoint that it cannot bind.
    */
   start(options: CallOptions = {}): Promise<void> {
-    return this.bounded("start", options, async () => {
+    return this.bounded("start", options, async (deadline) => {
       const failure = await this.startOnce();
       if (failure === undefined) return;
+      // A start that timed out or was aborted meanwhile has nobody waiting for its rejection: log it instead.
+      if (!this.startFailureTold && (Date.now() >= deadline || options.signal?.aborted === true)) this.logger.log("error", failure.message);
       this.startFailureTold = true;
       throw failure;
     });

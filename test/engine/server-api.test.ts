@@ -208,6 +208,18 @@ describe("configured endpoints that cannot be bound", () => {
     expect(await makePeer(resources, ipc).request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hi Ada" });
   });
 
+  // Regression: the failure came after start's timeout, when nobody waited for it any more, and was told nowhere.
+  it("are logged when start timed out before it failed", async () => {
+    const { taken } = await takenEndpoint();
+    const logger = new MemoryLogger();
+    const server = makeServer(resources, "plain_server.xml", impl, { logger, config: bindingFile("late.zpl", [taken]) });
+    // The taken endpoint is retried for two seconds.
+    await expect(server.start({ timeout: 200 })).rejects.toBeInstanceOf(TimeoutError);
+    const told = `cannot bind "${taken}": Address already in use (EADDRINUSE)`;
+    await eventually(() => logger.messages("error").includes(told), 5000, "the failure to be logged");
+    expect(logger.messages("error")).toEqual([told]);
+  });
+
   it("are logged when bind() starts the server, as nobody waits for start", async () => {
     const { taken } = await takenEndpoint();
     const logger = new MemoryLogger();
