@@ -18,7 +18,7 @@ export const CLIENT_ENGINE_MEMBERS: ReadonlySet<string> = new Set([
   "state", "terminated", "construct", "call", "replyToCaller", "sendEvent", "deliverToApplication", "recv", "messages",
   "sendMessage", "connectTo", "reopen", "armHeartbeat", "armExpiry", "armWakeup", "close", "shutdown", "terminate", "notifyTerminated",
   "disarm", "open", "dropSocket", "receiveLoop", "received", "run", "traceMessage", "socketOptions", "firstFailure",
-  "connectionFailed", "watchHandshakes", "eventDone", "silentPeriods", "sendQueueLimit",
+  "connectionFailed", "watchHandshakes", "eventDone", "silentPeriods", "sendQueueLimit", "sendNow",
 ]);
 
 const OBJECT_MEMBERS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));

@@ -193,9 +193,9 @@ export class Mdp01AsyncClient<Client> extends ClientEngine<Mdp01ClientMsg, Mdp01
 
   /**
    * Sends REQUEST to the server now, without a state-machine event. Throws `SendQueueFull` when the send
-   * queue is full (`sendQueueLimit`): the message is not sent.
+   * queue is full (`sendQueueLimit`) and `EngineClosed` once `close()` was called: the message is not sent.
    */
   sendRequest(fields: Partial<Omit<Request, "message">> = {}): void {
-    this.sendMessage({ ...fields, message: "REQUEST" } as Request);
+    this.sendNow({ ...fields, message: "REQUEST" } as Request);
   }
 }

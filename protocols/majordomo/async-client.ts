@@ -108,7 +108,7 @@ export class AsyncClient {
 
   /** Closes the socket; replies still to come are lost. */
   close(options: CallOptions = {}): Promise<void> {
-    // The engine would drop a later request with a log line only; `send` says so to its caller instead.
+    // Refused from now on, before the body is encoded, with an EngineClosed that names `send`.
     this.closed = true;
     return this.engine.close(options);
   }

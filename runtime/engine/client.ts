@@ -246,6 +246,18 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   /**
+   * Sends a message at once, without an event: what a generated `<send>` method does. Throws
+   * {@link EngineClosed} once close() was called and {@link SendQueueFull} when the send queue is full; either
+   * way the message is not sent, and the caller knows it.
+   */
+  protected sendNow(message: M): void {
+    // Actions may still send while close() runs the destructor; a caller outside the machine may not: what it
+    // sends now would be drained with luck, or dropped with a debug record once the socket is gone.
+    if (this.closing !== undefined || this.closed) throw new EngineClosed(message.message);
+    this.sendMessage(message);
+  }
+
+  /**
    * @internal Connects to `endpoint`. Throws a {@link SocketError} when no socket can be opened or the endpoint
    * is not one; a host name that does not resolve fails the waiting call as soon as the lookup says so.
    * Nothing once the client closed: no socket may outlive close().

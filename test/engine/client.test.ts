@@ -281,13 +281,28 @@ describe("close and terminate", () => {
     for (let round = 1; round <= 10; round++) {
       const client = makeClient(resources, "bare_client.xml", impl(), { logger });
       await client.start({ endpoint: server.endpoint });
-      // As a generated client's <send> methods do.
-      for (let i = 0; i < 50; i++) client.sendMessage({ message: "GO", text: `${round}.${i} ${"x".repeat(240)}` });
+      for (let i = 0; i < 50; i++) client.sendAtOnce({ message: "GO", text: `${round}.${i} ${"x".repeat(240)}` });
       await client.close({ timeout: 5000 });
       await eventually(() => server.count("GO") === round * 50, 5000, `${round * 50} GOs (${server.count("GO")} so far)`);
     }
     expect(server.count("HELLO")).toBe(10);
     expect(logger.messages("warn").filter((message) => message.startsWith("close:"))).toEqual([]);
+  });
+
+  // Regression: a <send> method once close() was called was queued while close() drained the queue, and
+  // dropped with a debug record after it: the caller could not know that the message was not sent.
+  it("a message sent without an event once close() was called throws EngineClosed, during close and after", async () => {
+    const server = await startRawServer(resources);
+    const client = makeClient(resources, "bare_client.xml", impl(), { logger: testLogger });
+    await client.start({ endpoint: server.endpoint });
+    client.sendAtOnce({ message: "GO", text: "before" });
+    const closing = client.close({ timeout: 5000 });
+    expect(() => client.sendAtOnce({ message: "GO", text: "during" })).toThrow(EngineClosed);
+    await closing;
+    expect(() => client.sendAtOnce({ message: "GO", text: "after" })).toThrow(EngineClosed);
+    await eventually(() => server.count("GO") === 1, 5000, "the GO sent before close");
+    await delay(100);
+    expect(server.count("GO")).toBe(1);
   });
 
   it("close() runs the destructor, which reaches the server, and settles everything", async () => {
@@ -505,6 +520,6 @@ describe("a full send queue", () => {
     expect(failures.map((failure) => failure.action)).toEqual(["send PING"]);
     expect((failures[0].cause as SendQueueFull).message).toBe("PING not sent: the send queue holds 5 messages waiting for the server (sendQueueLimit)");
     // A message sent without an event (a <send> method) throws to its caller.
-    expect(() => client.sendMessage({ message: "GO", text: "one too many" })).toThrow(SendQueueFull);
+    expect(() => client.sendAtOnce({ message: "GO", text: "one too many" })).toThrow(SendQueueFull);
   });
 });

@@ -336,6 +336,11 @@ export class TestClient<Client> extends ClientEngine<DynamicMessage, EngineField
     return this.call(method, args, options);
   }
 
+  /** Sends a message without an event, as a generated client's `<send>` methods do. */
+  sendAtOnce(message: DynamicMessage): void {
+    this.sendNow(message);
+  }
+
   /** The implementation's state. */
   get impl(): Client {
     return this.context.client;
