@@ -272,11 +272,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     let inUse: SocketError | undefined;
     return this.bounded("bind", options, async (deadline) => {
       if (this.closed) throw new EngineClosed("bind");
-      const failure = await this.startOnce();
-      if (failure !== undefined && !this.startFailureTold) {
-        this.startFailureTold = true;
-        this.logger.log("error", failure.message);
-      }
+      await this.startFirst();
       let actual: string;
       try {
         // Retrying stops a little before the deadline, so that the answer usually comes before the timeout.
@@ -292,20 +288,35 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   }
 
   /**
-   * Loads a ZPL configuration file and applies it, binding the endpoints it adds, as `LOAD file` does in C. A
-   * load that timed out or was aborted applies nothing, even if the file is read later. When an endpoint
-   * cannot be bound, the configuration is in force all the same, the other endpoints are bound, and `load`
-   * rejects with the `SocketError` of the first that failed; a later `load` (or `start`) tries it again.
+   * Loads a ZPL configuration file and applies it, binding the endpoints it adds, as `LOAD file` does in C;
+   * starts the server first if need be (as `bind` does), so that the file overrides the configuration of the
+   * options. A load that timed out or was aborted applies nothing, even if the file is read later. When an
+   * endpoint cannot be bound, the configuration is in force all the same, the other endpoints are bound, and
+   * `load` rejects with the `SocketError` of the first that failed; a later `load` (or `start`) tries it again.
    */
   load(file: string, options: CallOptions = {}): Promise<void> {
     return this.bounded("load", options, async (deadline) => {
       if (this.closed) throw new EngineClosed("load");
+      // Bound before start, its endpoints would open before the ZAP handler decides handshakes, nothing would
+      // receive on them, and start would then put the options' configuration back in force.
+      await this.startFirst();
       const tree = await loadConfig(file);
       if (this.closed || Date.now() >= deadline || options.signal?.aborted) return;
       this.applyConfig(tree);
       const failure = await this.bindConfigured();
       if (failure !== undefined) throw failure;
     });
+  }
+
+  /**
+   * Starts the server for a call that needs it serving (`bind`, `load`). Nobody waits for start there, so a
+   * configured endpoint it could not bind is logged, unless `start` already said so.
+   */
+  private async startFirst(): Promise<void> {
+    const failure = await this.startOnce();
+    if (failure === undefined || this.startFailureTold) return;
+    this.startFailureTold = true;
+    this.logger.log("error", failure.message);
   }
 
   /** Writes the configuration in force to a ZPL file; secrets (`password`, `hash`) are redacted. */

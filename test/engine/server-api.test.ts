@@ -132,6 +132,20 @@ describe("server API calls", () => {
     await expect(server.load(join(dir, "none.zpl"))).rejects.toBeInstanceOf(EngineClosed);
   });
 
+  // Regression: a load before start bound its endpoints but nothing received on them, and a start after it
+  // put the options' configuration back in force.
+  it("load starts the server if need be: what it binds is served, and it stays in force", async () => {
+    const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger, config: { "server/timeout": 4000 } });
+    const ipc = `ipc://${join(dir, "loaded.ipc")}`;
+    const file = join(dir, "first.zpl");
+    writeFileSync(file, `server\n    timeout = 3000\nplain_server\n    bind\n        endpoint = ${ipc}\n`);
+    await server.load(file);
+    expect(await makePeer(resources, ipc).request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hi Ada" });
+    await server.start();
+    expect(server.config?.get("server/timeout")).toBe("3000");
+    expect(server.endpoints).toEqual([ipc]);
+  });
+
   it("load and save within their timeout apply and write the configuration", async () => {
     const server = makeServer(resources, "plain_server.xml", impl, { logger: testLogger });
     const file = join(dir, "server.zpl");
