@@ -14,7 +14,7 @@ import { loadConfig, durationSetting } from "./config.js";
 import { withDeadline, type CallOptions, type CloseOptions } from "./deadline.js";
 import { ClientTerminated, EngineClosed, SendQueueFull, SocketError, checkTimeout, checkTimerDelay, errorText, type ActionFailed } from "./errors.js";
 import { Inbox } from "./inbox.js";
-import { frameLimit } from "./limits.js";
+import { checkLimit, frameLimit } from "./limits.js";
 import { RateLimiter, createLogger, type Logger } from "./log.js";
 import { Machine, execute, messageEvent, type MachineTable, type StepRunner } from "./machine.js";
 import { guarded, type EngineOptions } from "./options.js";
@@ -111,7 +111,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     this.logger = options.logger ?? createLogger({ name: table.name });
     this.handlesMalformed = this.machine.handles("malformed");
     if (options.timeout !== undefined) this.defaultTimeout = checkTimeout("timeout option", options.timeout);
-    this.sendQueueLimit = options.sendQueueLimit ?? 10_000;
+    this.sendQueueLimit = checkLimit("sendQueueLimit", options.sendQueueLimit ?? 10_000, 1);
     this.socketOptions = {
       maxMessageSize: frameLimit(options.maxMessageSize, table.maxMessageSize),
       ...(options.context !== undefined ? { context: options.context } : {}),

@@ -21,7 +21,8 @@ export interface EngineOptions {
    * message past it is dropped, with a rate-limited warning. On a client (default 10 000; they wait there
    * until a connection to the server is up) a message past it is refused: the send throws `SendQueueFull`, so
    * an action that sends fails (the model's `exception` event, a waiting call rejected with the
-   * `ActionFailed`) and a `<send>` method throws to its caller.
+   * `ActionFailed`) and a `<send>` method throws to its caller. A whole number, at least 1 (else a
+   * `RangeError` from the constructor).
    */
   readonly sendQueueLimit?: number;
   /**

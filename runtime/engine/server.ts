@@ -165,6 +165,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
     this.frameLimit = maxFramesOf(codec);
     this.peerSendLimit = checkLimit("sendHighWaterMark", options.sendHighWaterMark ?? DEFAULT_PEER_SEND_LIMIT, 0);
     this.clientQueueLimit = checkLimit("clientQueueLimit", options.clientQueueLimit ?? DEFAULT_CLIENT_QUEUE_LIMIT, 1);
+    const sendQueueLimit = checkLimit("sendQueueLimit", options.sendQueueLimit ?? 100_000, 1);
     const maxMessageSize = frameLimit(options.maxMessageSize, table.maxMessageSize);
     // Security is checked before the socket opens: a bad key is a RangeError, and no socket is left open.
     const security = options.security;
@@ -181,7 +182,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
       ...(options.context !== undefined ? { context: options.context } : {}),
       ...securityOptions,
     }));
-    this.outgoing = new Outgoing<M>(this.socket, options.sendQueueLimit ?? 100_000, (error, frames, message) => this.sendFailed(error, frames, message));
+    this.outgoing = new Outgoing<M>(this.socket, sendQueueLimit, (error, frames, message) => this.sendFailed(error, frames, message));
     this.tracer = guardedTracer(options.traceMessages, (error) => this.limiter.log(this.logger, "warn", "tracer", `message tracer failed: ${errorText(error)}`));
     this.runner = createRunner<AnyContext<M, Fields, Event, Client>>({
       actions: this.actions,

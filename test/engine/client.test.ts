@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ActionFailed, ClientTerminated, EngineClosed, MethodFailed, SendQueueFull, TimeoutError } from "../../runtime/engine/errors.js";
 import { MemoryLogger, eventually, testLogger } from "../support/engines.js";
 import {
-  Resources, TestClient, delay, freeEndpoint, makeClient, outcome, settled, startRawServer, textOf,
+  Resources, TestClient, delay, freeEndpoint, makeClient, makeServer, outcome, settled, startRawServer, textOf,
   type ClientCtx, type ClientImpl, type RawServer,
 } from "./support.js";
 
@@ -506,6 +506,14 @@ describe("connection", () => {
 });
 
 describe("a full send queue", () => {
+  // Regression: 0 refused every message, and NaN bounded nothing.
+  it("is bounded by a sendQueueLimit that is a whole number of messages, at least one", () => {
+    for (const sendQueueLimit of [0, -1, 2.5, Number.NaN]) {
+      expect(() => new TestClient("bare_client.xml", impl(), { logger: testLogger, sendQueueLimit })).toThrow(/sendQueueLimit must be an integer from 1 to/);
+      expect(() => makeServer(resources, "plain_server.xml", { createClient: () => ({}) }, { logger: testLogger, sendQueueLimit })).toThrow(/sendQueueLimit must be an integer from 1 to/);
+    }
+  });
+
   it("refuses the message that finds it full: the sender learns it, as an action failure or a throw", async () => {
     const failures: ActionFailed[] = [];
     const client = makeClient(resources, "bare_client.xml", impl(), { logger: testLogger, sendQueueLimit: 5, onActionFailed: (failure) => failures.push(failure) });
