@@ -103,20 +103,6 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    */
   markConnected(ctx: FmqClientContext<Client, OhaiOk>): void | Promise<void>;
   /**
-   * Action "clean_up", run in:
-   * - state `requesting`, event `destructor`
-   * - state `stopped`, event `destructor`
-   * - state `defaults`, event `destructor`
-   */
-  cleanUp(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
-   * Action "signal_success", run in:
-   * - state `requesting`, event `destructor`
-   * - state `stopped`, event `destructor`
-   * - state `defaults`, event `destructor`
-   */
-  signalSuccess(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
    * Action "get_next_subscription", run in:
    * - state `session`, event `digests_ready`
    * - state `session`, event `ok`
@@ -137,6 +123,18 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    * - state `session`, event `expired`
    */
   pingTheServer(ctx: FmqClientContext<Client>): void | Promise<void>;
+  /**
+   * Action "clean_up", run in:
+   * - state `session`, event `destructor`
+   * - state `defaults`, event `destructor`
+   */
+  cleanUp(ctx: FmqClientContext<Client>): void | Promise<void>;
+  /**
+   * Action "signal_success", run in:
+   * - state `session`, event `destructor`
+   * - state `defaults`, event `destructor`
+   */
+  signalSuccess(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "refill_credit", run in:
    * - state `subscribing`, event `finished`
@@ -203,6 +201,11 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    * - state `defaults`, event `rtfm`
    */
   reportRefusedCommand(ctx: FmqClientContext<Client, Rtfm>): void | Promise<void>;
+  /**
+   * Action "hang_up", run in:
+   * - state `defaults`, event `destructor`
+   */
+  hangUp(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "log_protocol_error", run in:
    * - state `defaults`, event `*`
@@ -271,7 +274,7 @@ export const machine: MachineTable = {
         destructor: {
           steps: [
             { call: "cleanUp" },
-            { send: "KTHXBAI" },
+            { call: "hangUp" },
             { call: "signalSuccess" },
             { terminate: true },
           ],
@@ -305,13 +308,6 @@ export const machine: MachineTable = {
           next: "subscribing",
           steps: [
             { call: "markConnected" },
-          ],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { call: "signalSuccess" },
-            { terminate: true },
           ],
         },
         "*": {
@@ -357,6 +353,14 @@ export const machine: MachineTable = {
         quiet: {
           steps: [],
         },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { call: "hangUp" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
       },
       before: [],
       after: [],
@@ -395,6 +399,14 @@ export const machine: MachineTable = {
             { send: "HUGZ" },
           ],
         },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { send: "KTHXBAI" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
         subscribe: {
           steps: [
             { call: "storeSubscription" },
@@ -429,14 +441,6 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
         },
         "*": {
           next: "reconnecting",
@@ -488,6 +492,14 @@ export const machine: MachineTable = {
             { send: "HUGZ" },
           ],
         },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { send: "KTHXBAI" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
         subscribe: {
           steps: [
             { call: "storeSubscription" },
@@ -522,14 +534,6 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
         },
         "*": {
           next: "reconnecting",
@@ -598,6 +602,14 @@ export const machine: MachineTable = {
             { send: "HUGZ" },
           ],
         },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { send: "KTHXBAI" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
         subscribe: {
           steps: [
             { call: "storeSubscription" },
@@ -628,14 +640,6 @@ export const machine: MachineTable = {
           next: "reconnecting",
           steps: [
             { call: "reportRefusedCommand" },
-          ],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
           ],
         },
         "*": {
@@ -702,7 +706,7 @@ export const machine: MachineTable = {
         destructor: {
           steps: [
             { call: "cleanUp" },
-            { send: "KTHXBAI" },
+            { call: "hangUp" },
             { call: "signalSuccess" },
             { terminate: true },
           ],
@@ -717,13 +721,6 @@ export const machine: MachineTable = {
     {
       name: "stopped",
       handlers: {
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
-        },
         expired: {
           steps: [],
         },
@@ -764,6 +761,14 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
+        },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { call: "hangUp" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
         },
       },
       before: [],
@@ -815,7 +820,7 @@ export const machine: MachineTable = {
         destructor: {
           steps: [
             { call: "cleanUp" },
-            { send: "KTHXBAI" },
+            { call: "hangUp" },
             { call: "signalSuccess" },
             { terminate: true },
           ],

@@ -346,6 +346,8 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     async dropTheSession(ctx) {
       const state = ctx.client;
       ctx.setConnected(false);
+      // What was queued for the session (HUGZ to a silent server) is stale: the next session has a new DEALER.
+      ctx.disconnect();
       state.session = undefined;
       state.warming = [];
       state.unsent = [];
@@ -389,6 +391,10 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     async cleanUp(ctx) {
       clearTimeout(ctx.client.retryTimer);
       await ctx.client.receiver.reset();
+    },
+
+    hangUp(ctx) {
+      ctx.disconnect();
     },
 
     signalSuccess(ctx) {
@@ -476,9 +482,10 @@ export class FileMqSubscriber {
   }
 
   /**
-   * Says goodbye to the server, gives up a file still in transfer and saves the digest cache. What the
-   * subscriber still has queued for the server then is protocol housekeeping, not data: a goodbye that cannot
-   * go out within the timeout is dropped quietly unless `unsent: "warn"` says otherwise.
+   * Says goodbye to the server if a session is open, gives up a file still in transfer and saves the digest
+   * cache. Without a session (not connected yet, or waiting to reconnect) nothing is owed and nothing waits.
+   * What the subscriber still has queued for the server is protocol housekeeping, not data: a goodbye that
+   * cannot go out within the timeout is dropped quietly unless `unsent: "warn"` says otherwise.
    */
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= (async () => {

@@ -8,6 +8,8 @@ import { mkdir, readFile, readdir, rename, symlink, writeFile } from "node:fs/pr
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FmqMsgDraft } from "../../generated/filemq/fmq_msg.js";
+import { freeEndpoint } from "../engine/support.js";
+import { MemoryLogger } from "../support/engines.js";
 import { RawServer, type FromClient } from "./peers.js";
 import { Registry, allPaths, eventSeen, eventually, fmqVector, subscriberOf, vectorFrames } from "./support.js";
 
@@ -253,6 +255,25 @@ describe("closing", () => {
     await subscriber.close();
     await waiting;
     await expect(subscriber.caughtUp()).rejects.toThrow("the subscriber is closed");
+  });
+
+  it("owes no goodbye before a session opens: closing while its OHAI waits for a server that is not there is not held up", async () => {
+    const logger = new MemoryLogger();
+    const { subscriber } = await subscriberOf(registry, await freeEndpoint(), await registry.directory("inbox"), { logger });
+    expect(subscriber.client.state).toBe("requesting");
+    await subscriber.close({ unsent: "warn" });
+    expect(logger.messages("warn").filter((message) => /not sent/.test(message))).toEqual([]);
+  });
+
+  it("owes no goodbye once its session is over: closing while it waits to reconnect to a server that is gone is not held up", async () => {
+    const logger = new MemoryLogger();
+    const { server, events, subscriber } = await session({ logger, backoff: { initial: 60_000 } });
+    server.close();
+    await eventSeen(events, (event) => event.type === "disconnected", 5000, "the silent server given up");
+    expect(subscriber.client.state).toBe("reconnecting");
+    // A goodbye queued now could only wait for a connection that is not there, for the whole timeout.
+    await subscriber.close({ unsent: "warn" });
+    expect(logger.messages("warn").filter((message) => /not sent/.test(message))).toEqual([]);
   });
 
   it("leaves no temporary file when closed in the middle of a file", async () => {
