@@ -343,18 +343,25 @@ export class Inbox {
     if (this.closed || this.saveTimer !== undefined) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.saving = this.saving.then(() => this.saveCache()).catch((error: unknown) =>
-        this.options.logger.log("warn", `digest cache not saved: ${error instanceof Error ? error.message : String(error)}`));
+      this.saving = this.saving.then(() => this.saveCache());
     }, CACHE_SAVE_DELAY_MS);
   }
 
-  /** Writes the cache atomically: a temporary file renamed over the old one. */
+  /**
+   * Writes the cache atomically: a temporary file renamed over the old one. The cache only saves transfers,
+   * so a failure (a full disk) is a warning, and the temporary file goes (the old cache stays).
+   */
   private async saveCache(): Promise<void> {
     if (this.closed) return;
     const lines = [...this.cache].map(([relative, entry]) => `${entry.digest ?? "-"} ${entry.size} ${entry.mtimeMs} ${relative}\n`);
     const temporary = join(this.root, `.fmq-${randomBytes(8).toString("hex")}.part`);
-    await writeFile(temporary, lines.join(""));
-    await rename(temporary, join(this.root, CACHE_FILE));
+    try {
+      await writeFile(temporary, lines.join(""));
+      await rename(temporary, join(this.root, CACHE_FILE));
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      this.options.logger.log("warn", `digest cache not saved: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }
 

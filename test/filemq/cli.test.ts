@@ -237,6 +237,23 @@ describe("a full disk", () => {
   });
 });
 
+describe("a disk too full for the digest cache", () => {
+  it("leaves no temporary file of it, and warns: the mirror is whole, so --once still exits 0", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    // Every file fits under the limit; the cache, a line per file, does not.
+    const files = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}.txt`, `file ${i}\n`]));
+    await writeTree(source, files);
+    const { endpoint } = await publisherOf(registry, source);
+    const subscriber = filemq(["subscribe", endpoint, "--inbox", inbox, "--once"], { wrapper: ["prlimit", "--fsize=400"] });
+    expect((await subscriber.exited).code).toBe(0);
+    expect(subscriber.stderr.filter((line) => !/ WARN .*digest cache not saved: EFBIG/.test(line))).toEqual([]);
+    expect(subscriber.stderr).not.toEqual([]);
+    expect((await allPaths(inbox)).filter((name) => name.startsWith(".fmq-"))).toEqual([]);
+    expect(await treeDigests(inbox)).toEqual(await treeDigests(source));
+  });
+});
+
 describe("crashes and restarts", () => {
   it("a subscriber killed with SIGKILL mid-transfer and restarted ends identical; no partial file is ever visible", { timeout: 60_000 }, async () => {
     const source = await registry.directory("src");
