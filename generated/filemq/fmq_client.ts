@@ -24,6 +24,7 @@ import {
   codec,
   type Cheezburger,
   type HugzOk,
+  type IcanhazOk,
   type OhaiOk,
   type Orly,
   type Rtfm,
@@ -113,6 +114,11 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    * - state `session`, event `ok`
    */
   formatIcanhaz(ctx: FmqClientContext<Client>): void | Promise<void>;
+  /**
+   * Action "mark_subscribed", run in:
+   * - state `session`, event `icanhaz_ok`
+   */
+  markSubscribed(ctx: FmqClientContext<Client, IcanhazOk>): void | Promise<void>;
   /**
    * Action "check_caught_up", run in:
    * - state `session`, event `hugz_ok`
@@ -381,7 +387,9 @@ export const machine: MachineTable = {
           ],
         },
         icanhaz_ok: {
-          steps: [],
+          steps: [
+            { call: "markSubscribed" },
+          ],
         },
         hugz: {
           steps: [
@@ -474,7 +482,9 @@ export const machine: MachineTable = {
           ],
         },
         icanhaz_ok: {
-          steps: [],
+          steps: [
+            { call: "markSubscribed" },
+          ],
         },
         hugz: {
           steps: [
@@ -584,7 +594,9 @@ export const machine: MachineTable = {
           ],
         },
         icanhaz_ok: {
-          steps: [],
+          steps: [
+            { call: "markSubscribed" },
+          ],
         },
         hugz: {
           steps: [

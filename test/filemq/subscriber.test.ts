@@ -24,7 +24,7 @@ async function rawServer(): Promise<RawServer> {
   return server;
 }
 
-/** A raw server, a subscriber connected to it, and the subscriber's OHAI (answered with OHAI-OK). */
+/** A raw server, a subscriber connected to it, and the subscriber's OHAI and ICANHAZ (answered with OHAI-OK, ICANHAZ-OK). */
 async function session(options: Parameters<typeof subscriberOf>[3] = {}): Promise<{ server: RawServer; inbox: string; events: Awaited<ReturnType<typeof subscriberOf>>["events"]; subscriber: Awaited<ReturnType<typeof subscriberOf>>["subscriber"]; peer: Buffer }> {
   const server = await rawServer();
   const inbox = await registry.directory("inbox");
@@ -32,6 +32,7 @@ async function session(options: Parameters<typeof subscriberOf>[3] = {}): Promis
   const ohai = await server.nextOf("OHAI");
   await server.send(ohai.routingId, { message: "OHAI_OK" });
   await server.nextOf("ICANHAZ");
+  await server.send(ohai.routingId, { message: "ICANHAZ_OK" });
   await server.nextOf("NOM");
   return { server, inbox, events, subscriber, peer: ohai.routingId };
 }
@@ -235,6 +236,22 @@ describe("caught up", () => {
     await eventSeen(events, (event) => event.type === "caught-up", 3000, "caught-up");
     const delivered = events.filter((event) => event.type === "delivered").length;
     expect(delivered).toBe(2);
+  });
+
+  it("waits for every subscription to be answered: a server may take a while to queue a RESYNC's files", async () => {
+    const server = await rawServer();
+    const { events } = await subscriberOf(registry, server.endpoint, await registry.directory("inbox"), { quiet: 100, heartbeat: 5000 });
+    const ohai = await server.nextOf("OHAI");
+    await server.send(ohai.routingId, { message: "OHAI_OK" });
+    await server.nextOf("ICANHAZ");
+    await server.nextOf("NOM");
+    // Quiet for six times the quiet time, but the subscription is not answered yet: no probe.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(server.count("HUGZ")).toBe(0);
+    await server.send(ohai.routingId, { message: "ICANHAZ_OK" });
+    const probe = await server.nextOf("HUGZ", 3000);
+    await server.send(probe.routingId, { message: "HUGZ_OK" });
+    await eventSeen(events, (event) => event.type === "caught-up", 3000, "caught-up");
   });
 
   it("is not signalled while a file is open", async () => {
