@@ -195,10 +195,10 @@ function progressEvent(client: number, step: Extract<DispatchStep, { fields: unk
 
 /**
  * RESYNC (§11.4): the patches of every announced file under the path except those whose digest the
- * subscriber's cache already has. Cache keys are resolved against the path with exactly one `/` (so root subscriptions
- * work, unlike C); keys naming files the publisher does not have get a delete, so that the subscriber's
- * mirror loses what was deleted while it was away (a file still being written is there: it gets no delete,
- * and its create once it is stable).
+ * subscriber's cache already has. Cache keys are resolved against the path with exactly one `/` (so root
+ * subscriptions work, unlike C); keys naming files the publisher does not have get a delete, so that the
+ * subscriber's mirror loses what was deleted while it was away (a file still being written is there: it gets
+ * no delete, and its create once it is stable).
  */
 async function resyncPatches(catalog: Catalog, request: Icanhaz): Promise<Patch[]> {
   const cached = new Map<string, string>();

@@ -96,8 +96,8 @@ export function listOption(values: OptionValues, name: string): readonly string[
 }
 
 /**
- * The virtual paths of an option (`--path`, repeatable, or `--alias`), checked as a subscription path is
- * (filemq.md's path rules): one that is not a virtual path is a mistake in the command line.
+ * The virtual paths of an option (`--path`, repeatable, or `--alias`), each checked as a subscription's path
+ * is: one that is not a virtual path is a mistake in the command line.
  */
 export function virtualPathsOption(values: OptionValues, name: string): readonly string[] | undefined {
   const value = values[name];
