@@ -24,6 +24,7 @@ import {
   codec,
   type Cheezburger,
   type HugzOk,
+  type IcanhazOk,
   type OhaiOk,
   type Orly,
   type Rtfm,
@@ -103,20 +104,6 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    */
   markConnected(ctx: FmqClientContext<Client, OhaiOk>): void | Promise<void>;
   /**
-   * Action "clean_up", run in:
-   * - state `requesting`, event `destructor`
-   * - state `stopped`, event `destructor`
-   * - state `defaults`, event `destructor`
-   */
-  cleanUp(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
-   * Action "signal_success", run in:
-   * - state `requesting`, event `destructor`
-   * - state `stopped`, event `destructor`
-   * - state `defaults`, event `destructor`
-   */
-  signalSuccess(ctx: FmqClientContext<Client>): void | Promise<void>;
-  /**
    * Action "get_next_subscription", run in:
    * - state `session`, event `digests_ready`
    * - state `session`, event `ok`
@@ -128,6 +115,11 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    */
   formatIcanhaz(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
+   * Action "mark_subscribed", run in:
+   * - state `session`, event `icanhaz_ok`
+   */
+  markSubscribed(ctx: FmqClientContext<Client, IcanhazOk>): void | Promise<void>;
+  /**
    * Action "check_caught_up", run in:
    * - state `session`, event `hugz_ok`
    */
@@ -137,6 +129,18 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    * - state `session`, event `expired`
    */
   pingTheServer(ctx: FmqClientContext<Client>): void | Promise<void>;
+  /**
+   * Action "clean_up", run in:
+   * - state `session`, event `destructor`
+   * - state `defaults`, event `destructor`
+   */
+  cleanUp(ctx: FmqClientContext<Client>): void | Promise<void>;
+  /**
+   * Action "signal_success", run in:
+   * - state `session`, event `destructor`
+   * - state `defaults`, event `destructor`
+   */
+  signalSuccess(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "refill_credit", run in:
    * - state `subscribing`, event `finished`
@@ -203,6 +207,11 @@ export interface FmqClientActions<Client> extends ClientHooks<FmqClientContext<C
    * - state `defaults`, event `rtfm`
    */
   reportRefusedCommand(ctx: FmqClientContext<Client, Rtfm>): void | Promise<void>;
+  /**
+   * Action "hang_up", run in:
+   * - state `defaults`, event `destructor`
+   */
+  hangUp(ctx: FmqClientContext<Client>): void | Promise<void>;
   /**
    * Action "log_protocol_error", run in:
    * - state `defaults`, event `*`
@@ -271,7 +280,7 @@ export const machine: MachineTable = {
         destructor: {
           steps: [
             { call: "cleanUp" },
-            { send: "KTHXBAI" },
+            { call: "hangUp" },
             { call: "signalSuccess" },
             { terminate: true },
           ],
@@ -305,13 +314,6 @@ export const machine: MachineTable = {
           next: "subscribing",
           steps: [
             { call: "markConnected" },
-          ],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { call: "signalSuccess" },
-            { terminate: true },
           ],
         },
         "*": {
@@ -357,6 +359,14 @@ export const machine: MachineTable = {
         quiet: {
           steps: [],
         },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { call: "hangUp" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
+        },
       },
       before: [],
       after: [],
@@ -377,7 +387,9 @@ export const machine: MachineTable = {
           ],
         },
         icanhaz_ok: {
-          steps: [],
+          steps: [
+            { call: "markSubscribed" },
+          ],
         },
         hugz: {
           steps: [
@@ -393,6 +405,14 @@ export const machine: MachineTable = {
           steps: [
             { call: "pingTheServer" },
             { send: "HUGZ" },
+          ],
+        },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { send: "KTHXBAI" },
+            { call: "signalSuccess" },
+            { terminate: true },
           ],
         },
         subscribe: {
@@ -429,14 +449,6 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
         },
         "*": {
           next: "reconnecting",
@@ -470,7 +482,9 @@ export const machine: MachineTable = {
           ],
         },
         icanhaz_ok: {
-          steps: [],
+          steps: [
+            { call: "markSubscribed" },
+          ],
         },
         hugz: {
           steps: [
@@ -486,6 +500,14 @@ export const machine: MachineTable = {
           steps: [
             { call: "pingTheServer" },
             { send: "HUGZ" },
+          ],
+        },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { send: "KTHXBAI" },
+            { call: "signalSuccess" },
+            { terminate: true },
           ],
         },
         subscribe: {
@@ -522,14 +544,6 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
         },
         "*": {
           next: "reconnecting",
@@ -580,7 +594,9 @@ export const machine: MachineTable = {
           ],
         },
         icanhaz_ok: {
-          steps: [],
+          steps: [
+            { call: "markSubscribed" },
+          ],
         },
         hugz: {
           steps: [
@@ -596,6 +612,14 @@ export const machine: MachineTable = {
           steps: [
             { call: "pingTheServer" },
             { send: "HUGZ" },
+          ],
+        },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { send: "KTHXBAI" },
+            { call: "signalSuccess" },
+            { terminate: true },
           ],
         },
         subscribe: {
@@ -628,14 +652,6 @@ export const machine: MachineTable = {
           next: "reconnecting",
           steps: [
             { call: "reportRefusedCommand" },
-          ],
-        },
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { send: "KTHXBAI" },
-            { call: "signalSuccess" },
-            { terminate: true },
           ],
         },
         "*": {
@@ -702,7 +718,7 @@ export const machine: MachineTable = {
         destructor: {
           steps: [
             { call: "cleanUp" },
-            { send: "KTHXBAI" },
+            { call: "hangUp" },
             { call: "signalSuccess" },
             { terminate: true },
           ],
@@ -717,13 +733,6 @@ export const machine: MachineTable = {
     {
       name: "stopped",
       handlers: {
-        destructor: {
-          steps: [
-            { call: "cleanUp" },
-            { call: "signalSuccess" },
-            { terminate: true },
-          ],
-        },
         expired: {
           steps: [],
         },
@@ -764,6 +773,14 @@ export const machine: MachineTable = {
         },
         quiet: {
           steps: [],
+        },
+        destructor: {
+          steps: [
+            { call: "cleanUp" },
+            { call: "hangUp" },
+            { call: "signalSuccess" },
+            { terminate: true },
+          ],
         },
       },
       before: [],
@@ -815,7 +832,7 @@ export const machine: MachineTable = {
         destructor: {
           steps: [
             { call: "cleanUp" },
-            { send: "KTHXBAI" },
+            { call: "hangUp" },
             { call: "signalSuccess" },
             { terminate: true },
           ],

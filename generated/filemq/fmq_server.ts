@@ -31,13 +31,13 @@ import {
 export type FmqServerState = "start" | "checking" | "challenging" | "connected" | "ready" | "dispatching" | "defaults";
 
 /** Events of the fmq_server machine: protocol messages, engine events and the actions' own events. */
-export type FmqServerEvent = "ohai" | "heartbeat" | "kthxbai" | "hugz_ok" | "expired" | "friend" | "foe" | "maybe" | "yarly" | "icanhaz" | "refused" | "protocol_error" | "nom" | "dispatch" | "hugz" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
+export type FmqServerEvent = "ohai" | "heartbeat" | "kthxbai" | "hugz_ok" | "expired" | "friend" | "foe" | "maybe" | "yarly" | "icanhaz" | "subscription_queued" | "refused" | "protocol_error" | "nom" | "dispatch" | "hugz" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
 
 /**
  * The events actions may raise (`ctx.next`, `ctx.raise`, `ctx.wakeup`, `sendEvent`, `broadcast`): every
  * event but the protocol messages, which only a message from the client raises.
  */
-export type FmqServerInternalEvent = "heartbeat" | "expired" | "friend" | "foe" | "maybe" | "refused" | "protocol_error" | "dispatch" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
+export type FmqServerInternalEvent = "heartbeat" | "expired" | "friend" | "foe" | "maybe" | "subscription_queued" | "refused" | "protocol_error" | "dispatch" | "send_chunk" | "send_delete" | "next_patch" | "no_credit" | "finished";
 
 /**
  * What every action of the fmq_server machine is given: the client's own state (`client`), the message
@@ -85,6 +85,11 @@ export interface FmqServerActions<Client> extends ServerHooks<FmqServerContext<C
    * - state `connected`, event `icanhaz`
    */
   storeSubscription(ctx: FmqServerContext<Client, Icanhaz>): void | Promise<void>;
+  /**
+   * Action "check_for_patches", run in:
+   * - state `connected`, event `subscription_queued`
+   */
+  checkForPatches(ctx: FmqServerContext<Client>): void | Promise<void>;
   /**
    * Action "store_credit", run in:
    * - state `connected`, event `nom`
@@ -257,7 +262,12 @@ export const machine: MachineTable = {
         icanhaz: {
           steps: [
             { call: "storeSubscription" },
+          ],
+        },
+        subscription_queued: {
+          steps: [
             { send: "ICANHAZ_OK" },
+            { call: "checkForPatches" },
           ],
         },
         refused: {
@@ -336,7 +346,12 @@ export const machine: MachineTable = {
         icanhaz: {
           steps: [
             { call: "storeSubscription" },
+          ],
+        },
+        subscription_queued: {
+          steps: [
             { send: "ICANHAZ_OK" },
+            { call: "checkForPatches" },
           ],
         },
         refused: {
@@ -432,7 +447,12 @@ export const machine: MachineTable = {
         icanhaz: {
           steps: [
             { call: "storeSubscription" },
+          ],
+        },
+        subscription_queued: {
+          steps: [
             { send: "ICANHAZ_OK" },
+            { call: "checkForPatches" },
           ],
         },
         refused: {

@@ -72,6 +72,8 @@ export interface SubscriberState {
   warming: string[];
   /** Subscriptions of this session whose digests are known and whose ICANHAZ is due, in order. */
   unsent: string[];
+  /** ICANHAZs of this session not answered yet: the server is still queueing their files. */
+  unanswered: number;
   /** The session whose digests are being computed, if any; the work is chained behind earlier work. */
   warmingFor: number | undefined;
   warmup: Promise<void>;
@@ -116,6 +118,7 @@ export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly st
     sessions: 0,
     warming: [],
     unsent: [],
+    unanswered: 0,
     warmingFor: undefined,
     warmup: Promise.resolve(),
     endpoint: "",
@@ -216,6 +219,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       state.session = ++state.sessions;
       state.warming = [...state.subscriptions];
       state.unsent = [];
+      state.unanswered = 0;
       warmUp(ctx);
       emit({ type: "connected", endpoint: state.endpoint });
     },
@@ -231,9 +235,17 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       ctx.outgoing.path = path;
       ctx.outgoing.options = settings.resync ? new Map([["RESYNC", "1"]]) : new Map();
       ctx.outgoing.cache = settings.resync ? await inbox.cacheFor(path) : new Map();
+      state.unanswered++;
       state.lastActivity = Date.now();
       state.caughtUp = false;
       state.probe = undefined;
+    },
+
+    markSubscribed(ctx) {
+      const state = ctx.client;
+      state.unanswered = Math.max(0, state.unanswered - 1);
+      // The subscription's files may come now: the quiet time starts again.
+      state.lastActivity = Date.now();
     },
 
     refillCredit(ctx) {
@@ -346,9 +358,12 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     async dropTheSession(ctx) {
       const state = ctx.client;
       ctx.setConnected(false);
+      // What was queued for the session (HUGZ to a silent server) is stale: the next session has a new DEALER.
+      ctx.disconnect();
       state.session = undefined;
       state.warming = [];
       state.unsent = [];
+      state.unanswered = 0;
       state.credit.reset();
       state.probe = undefined;
       state.caughtUp = false;
@@ -389,6 +404,10 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
     async cleanUp(ctx) {
       clearTimeout(ctx.client.retryTimer);
       await ctx.client.receiver.reset();
+    },
+
+    hangUp(ctx) {
+      ctx.disconnect();
     },
 
     signalSuccess(ctx) {
@@ -476,9 +495,10 @@ export class FileMqSubscriber {
   }
 
   /**
-   * Says goodbye to the server, gives up a file still in transfer and saves the digest cache. What the
-   * subscriber still has queued for the server then is protocol housekeeping, not data: a goodbye that cannot
-   * go out within the timeout is dropped quietly unless `unsent: "warn"` says otherwise.
+   * Says goodbye to the server if a session is open, gives up a file still in transfer and saves the digest
+   * cache. Without a session (not connected yet, or waiting to reconnect) nothing is owed and nothing waits.
+   * What the subscriber still has queued for the server is protocol housekeeping, not data: a goodbye that
+   * cannot go out within the timeout is dropped quietly unless `unsent: "warn"` says otherwise.
    */
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= (async () => {
@@ -514,10 +534,11 @@ export class FileMqSubscriber {
 
 /**
  * Whether nothing is under way that the server waits for or could still be sending: no file half received,
- * credit outstanding (so the server is free to send), and no subscription waiting to go out.
+ * credit outstanding (so the server is free to send), and every subscription sent and answered (a server
+ * answers ICANHAZ once the subscription's files are queued).
  */
 function quietNow(state: SubscriberState): boolean {
-  return !state.receiver.busy && state.credit.available > 0 && state.warming.length === 0 && state.unsent.length === 0;
+  return !state.receiver.busy && state.credit.available > 0 && state.warming.length === 0 && state.unsent.length === 0 && state.unanswered === 0;
 }
 
 /**

@@ -8,10 +8,10 @@ import { createReadStream } from "node:fs";
 /** A digest as FILEMQ/1 writes it. */
 export type Digest = string;
 
-/** The digest of a file's current contents, read in chunks of 1 MiB. */
-export async function digestFile(path: string): Promise<Digest> {
+/** The digest of a file's current contents, read in chunks of 1 MiB; `signal` stops the reading (and rejects). */
+export async function digestFile(path: string, signal?: AbortSignal): Promise<Digest> {
   const hash = createHash("sha1");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, ...(signal !== undefined ? { signal } : {}) })) hash.update(chunk as Buffer);
   return hash.digest("hex").toUpperCase();
 }
 

@@ -73,6 +73,10 @@ export class Inbox {
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Aborted by close(): a digest being computed stops reading. */
+  private readonly stopping = new AbortController();
+  /** Digests being computed: close() waits for them to stop, so that no file of the inbox stays open. */
+  private readonly digesting = new Set<Promise<unknown>>();
 
   private constructor(
     /** The inbox directory, resolved (no symbolic links). */
@@ -120,6 +124,7 @@ export class Inbox {
    */
   async prepareDigests(subscription: string): Promise<void> {
     for (const { relative, entry } of this.candidates(subscription)) {
+      if (this.stopping.signal.aborted) return;
       if (entry.digest === undefined || !(await this.stampValid(relative, entry))) await this.digest(relative);
     }
   }
@@ -147,9 +152,13 @@ export class Inbox {
   /** Computes and records a file's digest; undefined if the file is gone. */
   private async digest(relative: string): Promise<string | undefined> {
     const path = join(this.root, ...relative.split("/"));
+    const signal = this.stopping.signal;
+    let reading: Promise<string> | undefined;
     try {
       const before = await stat(path);
-      const digest = await digestFile(path);
+      reading = digestFile(path, signal);
+      this.digesting.add(reading);
+      const digest = await reading;
       const stamp = { size: before.size, mtimeMs: before.mtimeMs };
       // A file that changed while it was read gets no digest: it will be sent again, which is safe.
       if (!stillValid(stamp, await stat(path))) return undefined;
@@ -157,8 +166,11 @@ export class Inbox {
       this.scheduleSave();
       return digest;
     } catch {
-      this.cache.delete(relative);
+      // Stopped by close(), the file is still there: its entry stays, for a later run to compute.
+      if (!signal.aborted) this.cache.delete(relative);
       return undefined;
+    } finally {
+      if (reading !== undefined) this.digesting.delete(reading);
     }
   }
 
@@ -188,9 +200,11 @@ export class Inbox {
     return true;
   }
 
-  /** Writes the cache now and stops; further changes are not recorded. */
+  /** Stops computing digests, writes the cache now and stops; further changes are not recorded. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.stopping.abort();
+    await Promise.allSettled(this.digesting);
     clearTimeout(this.saveTimer);
     await this.saving;
     await this.saveCache();
@@ -329,18 +343,25 @@ export class Inbox {
     if (this.closed || this.saveTimer !== undefined) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.saving = this.saving.then(() => this.saveCache()).catch((error: unknown) =>
-        this.options.logger.log("warn", `digest cache not saved: ${error instanceof Error ? error.message : String(error)}`));
+      this.saving = this.saving.then(() => this.saveCache());
     }, CACHE_SAVE_DELAY_MS);
   }
 
-  /** Writes the cache atomically: a temporary file renamed over the old one. */
+  /**
+   * Writes the cache atomically: a temporary file renamed over the old one. The cache only saves transfers,
+   * so a failure (a full disk) is a warning, and the temporary file goes (the old cache stays).
+   */
   private async saveCache(): Promise<void> {
     if (this.closed) return;
     const lines = [...this.cache].map(([relative, entry]) => `${entry.digest ?? "-"} ${entry.size} ${entry.mtimeMs} ${relative}\n`);
     const temporary = join(this.root, `.fmq-${randomBytes(8).toString("hex")}.part`);
-    await writeFile(temporary, lines.join(""));
-    await rename(temporary, join(this.root, CACHE_FILE));
+    try {
+      await writeFile(temporary, lines.join(""));
+      await rename(temporary, join(this.root, CACHE_FILE));
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      this.options.logger.log("warn", `digest cache not saved: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }
 

@@ -25,6 +25,10 @@ export interface PublisherSession {
   sasl: SaslPeer;
   /** Dispatch steps taken in the current event (bounded, §10.2). */
   steps: number;
+  /** RESYNCs of the session's subscriptions, one after the other, so that their ICANHAZ-OKs keep their order. */
+  resyncing: Promise<void>;
+  /** Counts the session's restarts (OHAI): a RESYNC of an earlier session finds it changed and queues nothing. */
+  generation: number;
   /**
    * Whether the peer said OHAI: the engine opens a session for any message from a peer it has none for,
    * and a stray one (a goodbye after the session expired) is no subscriber joining and leaving.
@@ -76,7 +80,7 @@ interface PublisherRuntime {
   authenticator(): Authenticator | undefined;
   readonly sessions: Set<Ctx>;
   readonly logger: Logger;
-  sendEvent(ctx: Ctx, event: "dispatch" | "friend" | "foe"): void;
+  sendEvent(ctx: Ctx, event: "dispatch" | "friend" | "foe" | "subscription_queued"): void;
   emit(event: PublisherEvent): void;
 }
 
@@ -91,7 +95,7 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
   return {
     createClient(ctx) {
       runtime.sessions.add(ctx);
-      return { outbox: new Outbox(), sasl: saslPeer(), steps: 0, joined: false };
+      return { outbox: new Outbox(), sasl: saslPeer(), steps: 0, resyncing: Promise.resolve(), generation: 0, joined: false };
     },
 
     clientTerminated(ctx) {
@@ -111,19 +115,35 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
 
     ...sasl,
 
-    async storeSubscription(ctx) {
-      const { path } = ctx.request;
-      const problem = pathProblem(path, "subscription");
+    storeSubscription(ctx) {
+      const request = ctx.request;
+      const problem = pathProblem(request.path, "subscription");
       if (problem !== undefined) {
-        ctx.log("warn", `refused subscription ${JSON.stringify(path)}: it ${problem}`);
+        ctx.log("warn", `refused subscription ${JSON.stringify(request.path)}: it ${problem}`);
         ctx.raise("refused");
         return;
       }
-      const outbox = ctx.client.outbox;
-      outbox.subscribe(path);
-      runtime.emit({ type: "subscribed", client: ctx.id, path });
-      if (ctx.request.options.get("RESYNC") === "1") await resync(runtime.catalog, outbox, ctx.request);
-      if (!outbox.idle) runtime.sendEvent(ctx, "dispatch");
+      const session = ctx.client;
+      session.outbox.subscribe(request.path);
+      runtime.emit({ type: "subscribed", client: ctx.id, path: request.path });
+      // A subscriber gives up a publisher silent for a few heartbeats: the digests are compared while the
+      // session goes on, and "subscription queued" answers once the files are queued.
+      const generation = session.generation;
+      session.resyncing = session.resyncing.then(async () => {
+        let patches: Patch[] = [];
+        try {
+          if (request.options.get("RESYNC") === "1") patches = await resyncPatches(runtime.catalog, request);
+        } catch (error) {
+          ctx.log("warn", `RESYNC of ${JSON.stringify(request.path)} failed; the subscription stands: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        if (session.generation !== generation) return;
+        for (const patch of patches) session.outbox.queuePatch(patch);
+        runtime.sendEvent(ctx, "subscription_queued");
+      });
+    },
+
+    checkForPatches(ctx) {
+      if (!ctx.client.outbox.idle) runtime.sendEvent(ctx, "dispatch");
     },
 
     storeCredit(ctx) {
@@ -153,6 +173,7 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
     },
 
     async dropTheSession(ctx) {
+      ctx.client.generation++;
       ctx.client.sasl = saslPeer();
       await ctx.client.outbox.reset();
     },
@@ -173,25 +194,27 @@ function progressEvent(client: number, step: Extract<DispatchStep, { fields: unk
 }
 
 /**
- * RESYNC (§11.4): queues every announced file under the path except those whose digest the subscriber's
- * cache already has. Cache keys are resolved against the path with exactly one `/` (so root subscriptions
- * work, unlike C); keys naming files the publisher does not have get a delete, so that the subscriber's
- * mirror loses what was deleted while it was away (a file still being written is there: it gets no delete,
- * and its create once it is stable).
+ * RESYNC (§11.4): the patches of every announced file under the path except those whose digest the
+ * subscriber's cache already has. Cache keys are resolved against the path with exactly one `/` (so root
+ * subscriptions work, unlike C); keys naming files the publisher does not have get a delete, so that the
+ * subscriber's mirror loses what was deleted while it was away (a file still being written is there: it gets
+ * no delete, and its create once it is stable).
  */
-async function resync(catalog: Catalog, outbox: Outbox, request: Icanhaz): Promise<void> {
+async function resyncPatches(catalog: Catalog, request: Icanhaz): Promise<Patch[]> {
   const cached = new Map<string, string>();
   for (const [key, digest] of request.cache) {
     const vpath = cacheKeyPath(request.path, key);
     if (vpath !== undefined) cached.set(vpath, digest);
   }
   const files = [...catalog.filesUnder(request.path)].sort((a, b) => (a.vpath < b.vpath ? -1 : a.vpath > b.vpath ? 1 : 0));
+  const patches: Patch[] = [];
   for (const file of files) {
     const digest = cached.get(file.vpath);
     if (digest !== undefined && sameDigest(await catalog.digest(file).catch(() => ""), digest)) continue;
-    outbox.queuePatch({ op: "create", vpath: file.vpath, file });
+    patches.push({ op: "create", vpath: file.vpath, file });
   }
-  for (const vpath of cached.keys()) if (!catalog.has(vpath)) outbox.queuePatch({ op: "delete", vpath });
+  for (const vpath of cached.keys()) if (!catalog.has(vpath)) patches.push({ op: "delete", vpath });
+  return patches;
 }
 
 /** How soon after a change the watchers rescan, so that a burst of changes costs one scan. */

@@ -68,6 +68,14 @@ export class ClientContext<M extends AnyMessage, Fields extends object, Event ex
     this.engine.reopen();
   }
 
+  /**
+   * Closes the DEALER and drops what is still queued for the server (the session is over, or never began):
+   * nothing more goes out, and close() has nothing to wait for. `reconnect()` opens a new one.
+   */
+  disconnect(): void {
+    this.engine.dropSocket();
+  }
+
   /** Raises `heartbeat` every `ms` (0 disarms). */
   setHeartbeat(ms: number): void {
     this.engine.armHeartbeat(ms);

@@ -422,8 +422,8 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     }
   }
 
-  /** Closes the DEALER; what ZeroMQ still holds for the server gets `lingerMs` to go out (none by default). */
-  private dropSocket(lingerMs = 0): void {
+  /** @internal Closes the DEALER; what ZeroMQ still holds for the server gets `lingerMs` to go out (none by default). */
+  dropSocket(lingerMs = 0): void {
     const socket = this.socket;
     this.socket = undefined;
     this.outgoing?.clear();

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -52,6 +52,24 @@ describe("command line", () => {
     const noPassword = await runFilemq(["subscribe", "tcp://127.0.0.1:1", "--inbox", "/tmp/x", "--user", "guest"], { env: { FILEMQ_PASSWORD: undefined } });
     expect(noPassword.code).toBe(2);
     expect(noPassword.stderr[0]).toMatch(/--user needs a password: --password-file FILE or the FILEMQ_PASSWORD/);
+  });
+
+  it("refuses a virtual path or alias that is not one as a wrong command line (status 2), before touching the disk", async () => {
+    const source = await registry.directory("src");
+    const inbox = join(await registry.directory("parent"), "inbox");
+    const wrong: [string[], string][] = [
+      [["subscribe", "tcp://127.0.0.1:1", "--inbox", inbox, "--path", "logs"], "filemq subscribe: --path \"logs\" is not a virtual path: it does not start with /"],
+      [["subscribe", "tcp://127.0.0.1:1", "--inbox", inbox, "--path", "/a/../b"], "filemq subscribe: --path \"/a/../b\" is not a virtual path: it has a .. segment"],
+      [["publish", source, "--alias", "logs", "--bind", "tcp://127.0.0.1:*"], "filemq publish: --alias \"logs\" is not a virtual path: it does not start with /"],
+      [["relay", "tcp://127.0.0.1:1", "--inbox", inbox, "--bind", "tcp://127.0.0.1:*", "--path", "x"], "filemq relay: --path \"x\" is not a virtual path: it does not start with /"],
+      [["relay", "tcp://127.0.0.1:1", "--inbox", inbox, "--bind", "tcp://127.0.0.1:*", "--alias", "x"], "filemq relay: --alias \"x\" is not a virtual path: it does not start with /"],
+    ];
+    for (const [args, line] of wrong) {
+      const name = args[0];
+      expect(await runFilemq(args)).toEqual({ code: 2, stdout: [], stderr: [line, `Try 'filemq help ${name}'.`] });
+    }
+    // The inbox of a command line that is wrong was not created.
+    expect(existsSync(inbox)).toBe(false);
   });
 
   it("subscribe --once exits 0 with the publisher's whole tree in the inbox; publish stops cleanly on SIGTERM", async () => {
@@ -167,6 +185,26 @@ describe.runIf(HAVE_SCRIPT)("on a terminal (script -qefc)", () => {
   });
 });
 
+describe("relay --json", () => {
+  it("writes one JSON object per line, each saying which side it is about, as its help says", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "a.txt": "relayed\n" });
+    const { endpoint: upstream } = await publisherOf(registry, source);
+    const downstream = await freeEndpoint();
+    const relay = filemq(["relay", upstream, "--inbox", await registry.directory("relay"), "--bind", downstream, "--json"]);
+    const inbox = await registry.directory("inbox");
+    const { subscriber } = await subscriberOf(registry, downstream, inbox);
+    await subscriber.caughtUp();
+    await relay.event((event) => event.event === "sent" && event.filename === "/a.txt", 15_000, "the file sent downstream");
+    relay.signal("SIGTERM");
+    expect((await relay.exited).code).toBe(0);
+    const records = relay.stdout.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.filter((record) => record.side !== "upstream" && record.side !== "downstream")).toEqual([]);
+    expect(records.filter((record) => record.event === "delivered").map((record) => record.side)).toEqual(["upstream"]);
+    expect(records.filter((record) => record.event === "sent").map((record) => record.side)).toEqual(["downstream"]);
+  });
+});
+
 describe("a reader that goes away", () => {
   it("stops a subscriber writing --json into a pipe cleanly, as a signal would", { timeout: 30_000 }, async () => {
     const source = await registry.directory("src");
@@ -196,6 +234,23 @@ describe("a full disk", () => {
     expect(subscriber.stderr.at(-1)).toBe(`filemq subscribe: caught up, but 2 files could not be written into ${inbox}`);
     expect(subscriber.events().filter((event) => event.event === "failed").map((event) => event.filename)).toEqual(["/big.bin", "/huge.bin"]);
     expect(await allPaths(inbox)).toEqual([".cache", "small.txt", "zz-after.txt"]);
+  });
+});
+
+describe("a disk too full for the digest cache", () => {
+  it("leaves no temporary file of it, and warns: the mirror is whole, so --once still exits 0", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    // Every file fits under the limit; the cache, a line per file, does not.
+    const files = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}.txt`, `file ${i}\n`]));
+    await writeTree(source, files);
+    const { endpoint } = await publisherOf(registry, source);
+    const subscriber = filemq(["subscribe", endpoint, "--inbox", inbox, "--once"], { wrapper: ["prlimit", "--fsize=400"] });
+    expect((await subscriber.exited).code).toBe(0);
+    expect(subscriber.stderr.filter((line) => !/ WARN .*digest cache not saved: EFBIG/.test(line))).toEqual([]);
+    expect(subscriber.stderr).not.toEqual([]);
+    expect((await allPaths(inbox)).filter((name) => name.startsWith(".fmq-"))).toEqual([]);
+    expect(await treeDigests(inbox)).toEqual(await treeDigests(source));
   });
 });
 

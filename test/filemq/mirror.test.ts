@@ -5,7 +5,8 @@
  * was away and nothing it already has (F4, F9).
  */
 import { randomBytes } from "node:crypto";
-import { appendFile, mkdir, readFile, readdir, rename, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
+import { readdirSync, readlinkSync } from "node:fs";
+import { appendFile, mkdir, readFile, readdir, realpath, rename, rm, stat, truncate, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { digestFile } from "../../protocols/filemq/digests.js";
@@ -173,6 +174,60 @@ describe("a returning subscriber with a large file in its inbox", () => {
     expect(publisherEvents.filter((event) => event.type === "joined" || event.type === "left")).toEqual([{ type: "joined", client: 1 }]);
   });
 });
+
+describe("a publisher comparing a large file's digest for a returning subscriber", () => {
+  it("keeps the session while it computes the digest for longer than the subscriber waits for a silent publisher, and sends nothing the subscriber has", { timeout: 120_000 }, async () => {
+    const source = await registry.directory("src");
+    await slowToDigest(join(source, "huge.bin"), 6000);
+    const { size } = await stat(join(source, "huge.bin"));
+    await writeTree(source, { "small.txt": "small\n" });
+    const publisherEvents: { at: number; event: PublisherEvent }[] = [];
+    const { endpoint } = await publisherOf(registry, source, { onEvent: (event) => publisherEvents.push({ at: Date.now(), event }) });
+    // The subscriber has the same file (another sparse file of the same size: the same zeros), and computes its
+    // digest first; the publisher computes its own only when the subscriber's ICANHAZ names it.
+    const inbox = await registry.directory("inbox");
+    await writeFile(join(inbox, "huge.bin"), "");
+    await truncate(join(inbox, "huge.bin"), size);
+    // Heartbeat 1 s: the subscriber gives up a publisher silent for 3 s.
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox, { heartbeat: 1000 });
+    await subscriber.caughtUp();
+    const subscribedAt = publisherEvents.find(({ event }) => event.type === "subscribed")?.at ?? Number.NaN;
+    // The premise: the publisher took longer to compare than the subscriber waits.
+    expect(Date.now() - subscribedAt).toBeGreaterThan(3000);
+    await mirrored(source, inbox);
+    expect(events.filter((event) => event.type === "connected" || event.type === "disconnected")).toEqual([{ type: "connected", endpoint }]);
+    expect(events.filter((event) => event.type === "delivered").map((event) => event.type === "delivered" && event.filename)).toEqual(["/small.txt"]);
+    expect(publisherEvents.filter(({ event }) => event.type === "joined" || event.type === "left").map(({ event }) => event)).toEqual([{ type: "joined", client: 1 }]);
+  });
+});
+
+describe("a subscriber closed while it computes a digest", () => {
+  it("stops reading the inbox before close() resolves, and keeps the file's entry in the cache", { timeout: 60_000 }, async () => {
+    const source = await registry.directory("src");
+    const { endpoint } = await publisherOf(registry, source);
+    const inbox = await registry.directory("inbox");
+    await slowToDigest(join(inbox, "huge.bin"), 5000);
+    const { subscriber, events } = await subscriberOf(registry, endpoint, inbox);
+    await eventSeen(events, (event) => event.type === "connected", 10_000, "the session");
+    const huge = join(await realpath(inbox), "huge.bin");
+    await eventually(() => openFiles().includes(huge), 10_000, "the digest of huge.bin under way");
+    await subscriber.close();
+    expect(openFiles()).not.toContain(huge);
+    // Its digest is not known, but the file is: a later run computes it.
+    expect(await readFile(join(inbox, ".cache"), "utf8")).toMatch(/^- \d+ \S+ huge\.bin$/m);
+  });
+});
+
+/** The files this process has open. */
+function openFiles(): string[] {
+  return readdirSync("/proc/self/fd").map((fd) => {
+    try {
+      return readlinkSync(join("/proc/self/fd", fd));
+    } catch {
+      return "";
+    }
+  });
+}
 
 describe("configuration", () => {
   it("accepts the Guide's publish/virtual as a synonym of alias (F10)", async () => {

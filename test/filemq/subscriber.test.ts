@@ -8,6 +8,8 @@ import { mkdir, readFile, readdir, rename, symlink, writeFile } from "node:fs/pr
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FmqMsgDraft } from "../../generated/filemq/fmq_msg.js";
+import { freeEndpoint } from "../engine/support.js";
+import { MemoryLogger } from "../support/engines.js";
 import { RawServer, type FromClient } from "./peers.js";
 import { Registry, allPaths, eventSeen, eventually, fmqVector, subscriberOf, vectorFrames } from "./support.js";
 
@@ -22,7 +24,7 @@ async function rawServer(): Promise<RawServer> {
   return server;
 }
 
-/** A raw server, a subscriber connected to it, and the subscriber's OHAI (answered with OHAI-OK). */
+/** A raw server, a subscriber connected to it, and the subscriber's OHAI and ICANHAZ (answered with OHAI-OK, ICANHAZ-OK). */
 async function session(options: Parameters<typeof subscriberOf>[3] = {}): Promise<{ server: RawServer; inbox: string; events: Awaited<ReturnType<typeof subscriberOf>>["events"]; subscriber: Awaited<ReturnType<typeof subscriberOf>>["subscriber"]; peer: Buffer }> {
   const server = await rawServer();
   const inbox = await registry.directory("inbox");
@@ -30,6 +32,7 @@ async function session(options: Parameters<typeof subscriberOf>[3] = {}): Promis
   const ohai = await server.nextOf("OHAI");
   await server.send(ohai.routingId, { message: "OHAI_OK" });
   await server.nextOf("ICANHAZ");
+  await server.send(ohai.routingId, { message: "ICANHAZ_OK" });
   await server.nextOf("NOM");
   return { server, inbox, events, subscriber, peer: ohai.routingId };
 }
@@ -235,6 +238,22 @@ describe("caught up", () => {
     expect(delivered).toBe(2);
   });
 
+  it("waits for every subscription to be answered: a server may take a while to queue a RESYNC's files", async () => {
+    const server = await rawServer();
+    const { events } = await subscriberOf(registry, server.endpoint, await registry.directory("inbox"), { quiet: 100, heartbeat: 5000 });
+    const ohai = await server.nextOf("OHAI");
+    await server.send(ohai.routingId, { message: "OHAI_OK" });
+    await server.nextOf("ICANHAZ");
+    await server.nextOf("NOM");
+    // Quiet for six times the quiet time, but the subscription is not answered yet: no probe.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(server.count("HUGZ")).toBe(0);
+    await server.send(ohai.routingId, { message: "ICANHAZ_OK" });
+    const probe = await server.nextOf("HUGZ", 3000);
+    await server.send(probe.routingId, { message: "HUGZ_OK" });
+    await eventSeen(events, (event) => event.type === "caught-up", 3000, "caught-up");
+  });
+
   it("is not signalled while a file is open", async () => {
     const { server, peer, events } = await session({ quiet: 150 });
     await server.send(peer, { message: "CHEEZBURGER", sequence: 0n, operation: 1, filename: "/half.bin", offset: 0n, chunk: Buffer.alloc(100) });
@@ -253,6 +272,25 @@ describe("closing", () => {
     await subscriber.close();
     await waiting;
     await expect(subscriber.caughtUp()).rejects.toThrow("the subscriber is closed");
+  });
+
+  it("owes no goodbye before a session opens: closing while its OHAI waits for a server that is not there is not held up", async () => {
+    const logger = new MemoryLogger();
+    const { subscriber } = await subscriberOf(registry, await freeEndpoint(), await registry.directory("inbox"), { logger });
+    expect(subscriber.client.state).toBe("requesting");
+    await subscriber.close({ unsent: "warn" });
+    expect(logger.messages("warn").filter((message) => /not sent/.test(message))).toEqual([]);
+  });
+
+  it("owes no goodbye once its session is over: closing while it waits to reconnect to a server that is gone is not held up", async () => {
+    const logger = new MemoryLogger();
+    const { server, events, subscriber } = await session({ logger, backoff: { initial: 60_000 } });
+    server.close();
+    await eventSeen(events, (event) => event.type === "disconnected", 5000, "the silent server given up");
+    expect(subscriber.client.state).toBe("reconnecting");
+    // A goodbye queued now could only wait for a connection that is not there, for the whole timeout.
+    await subscriber.close({ unsent: "warn" });
+    expect(logger.messages("warn").filter((message) => /not sent/.test(message))).toEqual([]);
   });
 
   it("leaves no temporary file when closed in the middle of a file", async () => {

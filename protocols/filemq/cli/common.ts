@@ -10,6 +10,7 @@ import type { Command, OptionSpec, OptionValues } from "../../../bin/cli.js";
 import { createLogger, type ClientSecurity, type LogFields, type Logger, type LogLevel, type MessageTracer } from "../../../runtime/engine/index.js";
 import type { ZplNode } from "../../../runtime/zpl/tree.js";
 import { readCertificate } from "../curve.js";
+import { pathProblem } from "../paths.js";
 import { printZpl, type FmqMsg } from "../../../generated/filemq/fmq_msg.js";
 
 /** The process a command runs in, as far as commands see it (tests give their own). */
@@ -92,6 +93,20 @@ export async function readPassword(file: string | undefined, env: CliIo["env"]):
 export function listOption(values: OptionValues, name: string): readonly string[] | undefined {
   const value = values[name];
   return typeof value === "object" ? value : undefined;
+}
+
+/**
+ * The virtual paths of an option (`--path`, repeatable, or `--alias`), each checked as a subscription's path
+ * is: one that is not a virtual path is a mistake in the command line.
+ */
+export function virtualPathsOption(values: OptionValues, name: string): readonly string[] | undefined {
+  const value = values[name];
+  const paths = typeof value === "string" ? [value] : listOption(values, name);
+  for (const path of paths ?? []) {
+    const problem = pathProblem(path, "subscription");
+    if (problem !== undefined) throw new UsageError(`--${name} ${JSON.stringify(path)} is not a virtual path: it ${problem}`);
+  }
+  return paths;
 }
 
 /** The `--user` and `--password-file` options as credentials, or none without `--user`. */

@@ -7,7 +7,7 @@ import { loadZplFile } from "../../../runtime/zpl/parse.js";
 import { ZplNode } from "../../../runtime/zpl/tree.js";
 import type { Mount } from "../catalog.js";
 import { startPublisher, type FileMqPublisher, type PublisherEvent } from "../server.js";
-import { CommandFailed, commandLogger, CONFIG, CURVE_CLIENT, curveServerOption, JSON_OUTPUT, listOption, messageTracer, UsageError, VERBOSE, type CliIo, type FilemqCommand } from "./common.js";
+import { CommandFailed, commandLogger, CONFIG, CURVE_CLIENT, curveServerOption, JSON_OUTPUT, listOption, messageTracer, UsageError, VERBOSE, virtualPathsOption, type CliIo, type FilemqCommand } from "./common.js";
 import { publisherReport, reportMode, type Report } from "./report.js";
 
 export const publishCommand: FilemqCommand = {
@@ -40,8 +40,9 @@ endpoint in use); 2 for a bad command line.`,
     const [directory] = operands;
     const configFile = typeof values.config === "string" ? values.config : undefined;
     if (directory === undefined && configFile === undefined) throw new UsageError("what to publish? give a directory, or --config with publish sections");
+    const [alias = "/"] = virtualPathsOption(values, "alias") ?? [];
     if (directory !== undefined && (await stat(directory).catch(() => undefined))?.isDirectory() !== true) throw new CommandFailed(`${directory} is not a directory`);
-    const mounts: Mount[] = directory === undefined ? [] : [{ location: resolve(directory), alias: typeof values.alias === "string" ? values.alias : "/" }];
+    const mounts: Mount[] = directory === undefined ? [] : [{ location: resolve(directory), alias }];
     const config = await serverConfig(configFile);
     curveServerOption(config, values);
     const report = publisherReport(io, reportMode(io, values.json === true));

@@ -5,7 +5,7 @@ import { startRelay } from "../relay.js";
 import type { SubscriberEvent } from "../client.js";
 import {
   CommandFailed, commandLogger, CONFIG, credentialsOption, CURVE_CLIENT, curveClientOption, curveServerOption, HEARTBEAT, JSON_OUTPUT, listOption,
-  messageTracer, PASSWORD_FILE, ReportedFailures, USER, UsageError, VERBOSE, type FilemqCommand,
+  messageTracer, PASSWORD_FILE, ReportedFailures, USER, UsageError, VERBOSE, virtualPathsOption, type FilemqCommand,
 } from "./common.js";
 import { serverConfig } from "./publish.js";
 import { publisherReport, reportMode, subscriberLine } from "./report.js";
@@ -45,6 +45,9 @@ cannot start; 2 for a bad command line.`,
     if (typeof inbox !== "string") throw new UsageError("--inbox is required");
     const binds = listOption(values, "bind");
     if (binds === undefined) throw new UsageError("--bind is required: where do subscribers connect?");
+    const paths = virtualPathsOption(values, "path") ?? ["/"];
+    const [alias = "/"] = virtualPathsOption(values, "alias") ?? [];
+    const heartbeat = seconds(values.heartbeat, "--heartbeat", 1) * 1000;
     const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
     const log = commandLogger(io, "filemq relay", verbose);
@@ -56,7 +59,7 @@ cannot start; 2 for a bad command line.`,
     curveServerOption(downstreamConfig, values);
     const tracer = messageTracer(logger, verbose);
     const mode = reportMode(io, values.json === true);
-    const downstream = publisherReport(io, mode);
+    const downstream = publisherReport(io, mode, { side: "downstream" });
     let denied: (reason: string) => void = () => undefined;
     const denial = new Promise<string>((resolve) => (denied = resolve));
     const upstreamEvent = (event: SubscriberEvent): void => {
@@ -72,9 +75,9 @@ cannot start; 2 for a bad command line.`,
       if (line !== undefined) downstream.note(`upstream: ${line}`);
     };
     const relay = await startRelay({
-      upstream, inbox, alias: typeof values.alias === "string" ? values.alias : "/", logger,
+      upstream, inbox, alias, logger,
       subscriber: {
-        paths: listOption(values, "path") ?? ["/"], heartbeat: seconds(values.heartbeat, "--heartbeat", 1) * 1000, verbose, onEvent: upstreamEvent,
+        paths, heartbeat, verbose, onEvent: upstreamEvent,
         ...credentials,
         ...(upstreamSecurity ? { security: upstreamSecurity } : {}),
         ...(tracer ? { traceMessages: tracer } : {}),

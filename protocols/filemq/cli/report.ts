@@ -27,11 +27,18 @@ export interface Report<Event> {
   close(): void;
 }
 
-/** Writes JSON lines; progress records of one file no more often than a few times a second. */
+/**
+ * Writes JSON lines; progress records of one file no more often than a few times a second. `fields` go into
+ * every record (a relay's `side`).
+ */
 class JsonLines<Event extends { readonly type: string }> implements Report<Event> {
   private readonly lastProgress = new Map<string, number>();
 
-  constructor(private readonly io: CliIo, private readonly progressKey: (event: Event) => string | undefined) {}
+  constructor(
+    private readonly io: CliIo,
+    private readonly progressKey: (event: Event) => string | undefined,
+    private readonly fields: Readonly<Record<string, unknown>> = {},
+  ) {}
 
   show(event: Event): void {
     const key = this.progressKey(event);
@@ -53,7 +60,7 @@ class JsonLines<Event extends { readonly type: string }> implements Report<Event
   close(): void {}
 
   private write(record: Record<string, unknown>): void {
-    this.io.stdout.write(`${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`);
+    this.io.stdout.write(`${JSON.stringify({ event: record.event, ...this.fields, ...record, time: new Date().toISOString() })}\n`);
   }
 }
 
@@ -206,9 +213,9 @@ export function subscriberReport(io: CliIo, mode: ReportMode): Report<Subscriber
   return new SubscriberDisplay(io);
 }
 
-/** The report of a publisher in this mode. */
-export function publisherReport(io: CliIo, mode: ReportMode): Report<PublisherEvent> {
-  if (mode === "json") return new JsonLines<PublisherEvent>(io, (event) => (event.type === "sending" ? `${event.client} ${event.filename}` : undefined));
+/** The report of a publisher in this mode; `fields` go into every JSON record (a relay's `side`). */
+export function publisherReport(io: CliIo, mode: ReportMode, fields: Readonly<Record<string, unknown>> = {}): Report<PublisherEvent> {
+  if (mode === "json") return new JsonLines<PublisherEvent>(io, (event) => (event.type === "sending" ? `${event.client} ${event.filename}` : undefined), fields);
   if (mode === "plain") return new PlainLines(io, publisherLine);
   return new PublisherDisplay(io);
 }

@@ -6,7 +6,7 @@ import type { OptionValues } from "../../../bin/cli.js";
 import { plural } from "../../../runtime/wire/plural.js";
 import { subscribe, type SubscriberEvent } from "../client.js";
 import {
-  commandLogger, credentialsOption, curveClientOption, HEARTBEAT, JSON_OUTPUT, listOption, messageTracer, PASSWORD_FILE, ReportedFailures, USER, UsageError, VERBOSE,
+  commandLogger, credentialsOption, curveClientOption, HEARTBEAT, JSON_OUTPUT, messageTracer, PASSWORD_FILE, ReportedFailures, USER, UsageError, VERBOSE, virtualPathsOption,
   type FilemqCommand,
 } from "./common.js";
 import { reportMode, subscriberReport } from "./report.js";
@@ -64,6 +64,7 @@ fails; 2 for a bad command line. A failure is one line on stderr.`,
     const timeoutMs = seconds(values.timeout, "--timeout", 10) * 1000;
     const heartbeat = seconds(values.heartbeat, "--heartbeat", 1) * 1000;
     const quiet = whole(values.quiet, "--quiet", 500);
+    const paths = virtualPathsOption(values, "path") ?? ["/"];
     const credentials = await credentialsOption(values, io.env);
     const verbose = values.verbose === true;
     const log = commandLogger(io, "filemq subscribe", verbose);
@@ -94,7 +95,7 @@ fails; 2 for a bad command line. A failure is one line on stderr.`,
     };
     const tracer = messageTracer(logger, verbose);
     const subscriber = await subscribe(endpoint, {
-      inbox, paths: listOption(values, "path") ?? ["/"], heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
+      inbox, paths, heartbeat, quiet, logger, verbose, onEvent, fsync: values["no-fsync"] !== true,
       ...credentials,
       ...(security ? { security } : {}),
       ...(tracer ? { traceMessages: tracer } : {}),
