@@ -105,6 +105,13 @@ class Filemq {
     }
   }
 
+  /** The endpoint a publisher says it serves on (its first `note` event). */
+  endpoint(): string {
+    const endpoint = this.events.find((record) => record.event === "note")?.endpoint;
+    if (typeof endpoint !== "string") throw new Error("filemq publish: no endpoint in its first note event");
+    return endpoint;
+  }
+
   /** The kernel's record of this process's peak resident set, in MiB. */
   peakRssMiB(): number {
     const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
@@ -166,20 +173,21 @@ async function sameTree(a: string, b: string): Promise<boolean> {
 
 const mbPerSecond = (octets: number, ms: number): number => octets / 1e6 / (ms / 1000);
 
-async function measureTree(tree: Tree, workspace: string, port: number): Promise<Json> {
+async function measureTree(tree: Tree, workspace: string): Promise<Json> {
   const source = join(workspace, "source");
   await mkdir(source);
   await tree.make(source);
   // Older than the publisher's stability age, so the whole tree is there from the start.
   await new Promise((resolve) => setTimeout(resolve, 1100));
-  const endpoint = `tcp://127.0.0.1:${port}`;
-  const publisher = new Filemq(["publish", source, "--bind", endpoint]);
+  // A port the system picks: a fixed one may be held by another program (or an outgoing connection) on a shared machine.
+  const publisher = new Filemq(["publish", source, "--bind", "tcp://127.0.0.1:*"]);
   const cp: number[] = [];
   const synced: number[] = [];
   const unsynced: number[] = [];
   let subscriberRssMiB = 0;
   try {
     await publisher.until("note");
+    const endpoint = publisher.endpoint();
     for (let run = 0; run < RUNS; run++) {
       const copy = join(workspace, `cp-${run}`);
       cp.push(cpRecursive(source, copy));
@@ -221,11 +229,11 @@ export const filemqBenchmark: Benchmark = {
   description: "FileMQ mirror throughput over tcp on 127.0.0.1 as a ratio to cp -r, with peak RSS",
   async run() {
     const results: Json[] = [];
-    for (const [index, tree] of TREES.entries()) {
+    for (const tree of TREES) {
       const workspace = await mkdtemp(join(tmpdir(), "filemq-bench-"));
       try {
         process.stdout.write(`${tree.name}:\n`);
-        results.push(await measureTree(tree, workspace, 47_600 + index));
+        results.push(await measureTree(tree, workspace));
       } finally {
         await rm(workspace, { recursive: true, force: true });
       }
