@@ -150,6 +150,8 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
   private started: Promise<SocketError | undefined> | undefined;
   /** Whether the failure of a configured endpoint at start was told (by `start` rejecting, or logged by `bind`). */
   private startFailureTold = false;
+  /** Values `configure` set before the server started, in order. */
+  private readonly setBeforeStart: [path: string, value: string][] = [];
 
   constructor(
     table: MachineTable,
@@ -248,7 +250,7 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
         await this.zap;
       }
       const source = this.options.config;
-      const tree = await loadConfig(source);
+      const tree = withValues(await loadConfig(source), this.setBeforeStart);
       if (this.closed) throw new EngineClosed("start");
       this.applyConfig(tree);
       if (typeof source === "string" && this.options.watchConfig) {
@@ -335,12 +337,15 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 
   /**
    * Sets one configuration value, as `SET path value` does in the C engines, and applies it. Throws, leaving
-   * the configuration in force untouched, when the value is invalid.
+   * the configuration in force untouched, when the value is invalid. A value set before `start` stays in force
+   * over the options' configuration that `start` applies.
    */
   configure(path: string, value: string): void {
     const tree = this.config?.clone() ?? ZplNode.createRoot();
     tree.set(path, value);
     this.applyConfig(tree);
+    // start() puts the options' configuration in force: what was set before it goes in again on top.
+    if (this.started === undefined) this.setBeforeStart.push([path, value]);
     this.bindInBackground();
   }
 
@@ -664,4 +669,12 @@ export class ServerEngine<M extends AnyMessage, Fields extends object, Event ext
 function checkTimerPeriod(what: string, ms: number): number {
   if (!Number.isInteger(ms) || ms <= 0 || ms > MAX_TIMER_MS) throw new RangeError(`${what} period must be a whole number of ms from 1 to ${MAX_TIMER_MS}, not ${ms}`);
   return ms;
+}
+
+/** `tree` with `values` set in it, in order; `tree` itself when there are none (it may be the caller's). */
+function withValues(tree: ZplNode, values: readonly (readonly [string, string])[]): ZplNode {
+  if (values.length === 0) return tree;
+  const copy = tree.clone();
+  for (const [path, value] of values) copy.set(path, value);
+  return copy;
 }

@@ -155,6 +155,19 @@ describe("configure()", () => {
     expect(traces(logger)).toBeGreaterThan(0);
     expect(await peer.next(1500, "expired under the new timeout")).toEqual({ message: "NOTE", text: "expired" });
   });
+
+  // Regression: start() put the options' configuration in force over what configure() had set before it.
+  it("keeps what it set before start: start's configuration goes in force under it", async () => {
+    const server = makeServer(resources, "timer_server.xml", impl, { logger: testLogger, config: { "server/timeout": 60_000, "server/verbose": 0 } });
+    server.configure("server/timeout", "150");
+    const endpoint = await server.bind("tcp://127.0.0.1:*");
+    expect(server.config?.get("server/timeout")).toBe("150");
+    // The rest of the options' configuration is in force as well.
+    expect(server.config?.get("server/verbose")).toBe("0");
+    const peer = makePeer(resources, endpoint);
+    expect(await peer.request({ message: "HELLO", name: "Ada" })).toEqual({ message: "WORLD", text: "hi Ada" });
+    expect(await peer.next(1500, "expired under the timeout set before start")).toEqual({ message: "NOTE", text: "expired" });
+  });
 });
 
 describe("server-wide hooks", () => {
