@@ -9,6 +9,13 @@ export const CHUNK_SIZE = 1_000_000;
 export const CREDIT_SLICE = 1_000_000;
 /** ...whenever what is outstanding falls below this (so a whole chunk always fits). */
 export const CREDIT_MINIMUM = 4_000_001;
+/**
+ * The most credit the publisher lets one subscriber have outstanding: 16 times what C FileMQ and our
+ * subscriber keep. Credit is the subscriber's to give, so without a bound a peer that grants 2^53 octets and
+ * never reads would have the publisher queue everything it publishes for that peer. A NOM beyond it is a
+ * protocol error (RTFM).
+ */
+export const MAX_OUTSTANDING_CREDIT = 64_000_000;
 
 /** The client's side: credit granted and not yet used by the server. */
 export class CreditWindow {

@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, read, readSync } from "node:fs";
 import { promisify } from "node:util";
 import { FMQ_MSG_FILE_CREATE, FMQ_MSG_FILE_DELETE, type Cheezburger } from "../../generated/filemq/fmq_msg.js";
 import type { Patch, PublishedFile } from "./catalog.js";
-import { CHUNK_SIZE } from "./flow.js";
+import { CHUNK_SIZE, MAX_OUTSTANDING_CREDIT } from "./flow.js";
 
 /** The fields of a CHEEZBURGER. */
 export type CheezburgerFields = Omit<Cheezburger, "message">;
@@ -25,9 +25,6 @@ export type DispatchStep =
   | { readonly event: "no_credit" }
   /** Nothing is queued. */
   | { readonly event: "finished" };
-
-/** Credit totals beyond this are refused: they could not be counted exactly. */
-export const MAX_CREDIT = Number.MAX_SAFE_INTEGER;
 
 /** The file being sent. */
 interface OpenFile {
@@ -79,10 +76,10 @@ export class Outbox {
     this.queue.set(patch.vpath, patch);
   }
 
-  /** Adds granted credit; false (nothing added) when the total would be beyond {@link MAX_CREDIT}. */
+  /** Adds granted credit; false (nothing added) when the total would be beyond {@link MAX_OUTSTANDING_CREDIT}. */
   addCredit(octets: bigint): boolean {
     const total = BigInt(this.credit) + octets;
-    if (total > BigInt(MAX_CREDIT)) return false;
+    if (total > BigInt(MAX_OUTSTANDING_CREDIT)) return false;
     this.credit = Number(total);
     return true;
   }

@@ -15,6 +15,7 @@ import { PlainAuthenticator } from "../sasl/index.js";
 import { Catalog, type Change, type Mount, type Patch, type ScanResult } from "./catalog.js";
 import { readCertificate } from "./curve.js";
 import { sameDigest } from "./digests.js";
+import { MAX_OUTSTANDING_CREDIT } from "./flow.js";
 import { Outbox, type DispatchStep } from "./outbox.js";
 import { cacheKeyPath, pathProblem } from "./paths.js";
 import { ConfigurationError, readPublisherSettings, type PublisherSettings } from "./server-config.js";
@@ -43,6 +44,15 @@ type Ctx = FmqServerContext<PublisherSession, FmqMsg | undefined>;
  * by raising `dispatch` again: bounds the work of one event however much is queued and credited.
  */
 export const MAX_STEPS_PER_EVENT = 256;
+
+/**
+ * Messages that may wait for one subscriber before its session ends as not reading (the engine's
+ * `sendHighWaterMark`). Credit bounds the file data waiting for a peer (`MAX_OUTSTANDING_CREDIT`); this
+ * bounds the rest, which takes no credit: deletes, the ends of files, answers to HUGZ. It is far above what
+ * a subscriber that reads ever has waiting, and a subscriber that falls this far behind loses only its
+ * session: it reconnects and resyncs, while a peer that never reads cannot grow the publisher without end.
+ */
+export const PEER_QUEUE_LIMIT = 100_000;
 
 /** What a publisher tells its application; `client` is the subscriber's number in this publisher. */
 export type PublisherEvent =
@@ -148,7 +158,7 @@ export function publisherActions(runtime: PublisherRuntime): FmqServerActions<Pu
 
     storeCredit(ctx) {
       if (!ctx.client.outbox.addCredit(ctx.request.credit)) {
-        ctx.reply.reason = `credit beyond ${Number.MAX_SAFE_INTEGER} octets in total`;
+        ctx.reply.reason = `credit outstanding beyond ${MAX_OUTSTANDING_CREDIT} octets`;
         ctx.log("warn", `refused NOM: ${ctx.reply.reason}`);
         ctx.raise("protocol_error");
       }
@@ -269,9 +279,7 @@ export class FileMqPublisher {
         for (const mount of settings.mounts) this.publish(mount.location, mount.alias);
       },
     }, {
-      // Unbounded per-peer queues, as the C engine has them (filemq.md §10.2): credit bounds the data in
-      // flight, and a subscriber that reads slowly must not lose its session to a burst of small files.
-      sendHighWaterMark: 0,
+      sendHighWaterMark: PEER_QUEUE_LIMIT,
       ...options,
       config,
       logger: this.logger,

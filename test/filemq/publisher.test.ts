@@ -9,10 +9,12 @@ import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Cheezburger, FmqMsg } from "../../generated/filemq/fmq_msg.js";
+import { Dealer } from "zeromq";
+import { encode, type Cheezburger, type FmqMsg } from "../../generated/filemq/fmq_msg.js";
 import { digestFile } from "../../protocols/filemq/digests.js";
 import { readVectors, framesOf } from "../support/vectors.js";
 import { RawClient } from "./peers.js";
+import { MAX_OUTSTANDING_CREDIT } from "../../protocols/filemq/flow.js";
 import { startPublisher, type PublisherEvent } from "../../protocols/filemq/server.js";
 import { MemoryLogger } from "../support/engines.js";
 import { FAST_CONFIG, Registry, eventually, mirrored, publisherOf, subscriberOf, testLogger, writeTree } from "./support.js";
@@ -142,11 +144,15 @@ describe("credit (F2)", () => {
     expect(hugzOk).toBeLessThan(client.all.length - 1);
   });
 
-  it("refuses credit totals beyond 2^53 with RTFM", async () => {
+  it("refuses credit outstanding beyond MAX_OUTSTANDING_CREDIT with RTFM, so that no peer can make it queue its whole tree", async () => {
     const source = await registry.directory("src");
     const { endpoint } = await publisherOf(registry, source);
+    const reason = `credit outstanding beyond ${MAX_OUTSTANDING_CREDIT} octets`;
     const client = await subscribed(endpoint);
-    expect(await client.request({ message: "NOM", credit: 2n ** 64n - 1n })).toEqual({ message: "RTFM", reason: `credit beyond ${Number.MAX_SAFE_INTEGER} octets in total` });
+    await client.send({ message: "NOM", credit: BigInt(MAX_OUTSTANDING_CREDIT) - 1n });
+    expect(await client.request({ message: "NOM", credit: 2n })).toEqual({ message: "RTFM", reason });
+    const greedy = await subscribed(endpoint);
+    expect(await greedy.request({ message: "NOM", credit: 2n ** 64n - 1n })).toEqual({ message: "RTFM", reason });
   });
 
   it("accepts subscriptions while it is sending (F13)", async () => {
@@ -255,6 +261,30 @@ describe("subscribers that leave in the middle of a file", () => {
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
+  });
+});
+
+describe("a peer that takes credit and never reads", () => {
+  it("has its session ended once its queue is full, its file closed, and the others served", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    await writeTree(source, { "big.bin": randomBytes(40_000_000) });
+    const logger = new MemoryLogger();
+    // A small queue, so that the credit this peer grants overflows it (the default is PEER_QUEUE_LIMIT).
+    const { endpoint, publisher } = await publisherOf(registry, source, { logger, sendHighWaterMark: 4 });
+    // It reads nothing, and takes as little as ZeroMQ and the kernel let it: what the publisher sends for it
+    // stays in the publisher's queue.
+    const hostile = registry.add(new Dealer({ linger: 0, receiveHighWaterMark: 1, receiveBufferSize: 65_536 }), async (socket) => socket.close());
+    hostile.connect(endpoint);
+    await hostile.send(encode({ message: "OHAI" }));
+    await hostile.send(encode({ message: "ICANHAZ", path: "/", options: new Map([["RESYNC", "1"]]), cache: new Map() }));
+    await hostile.send(encode({ message: "NOM", credit: 40_000_001n }));
+    await eventually(() => logger.messages("warn").some((line) => /session ended: it does not read what the server sends \(4 messages queued for it\)/.test(line)), 10_000, "the hostile session to end");
+    await eventually(() => publisher.clientCount === 0, 5000, "no session left");
+    await eventually(() => openOn(join(source, "big.bin")) === 0, 5000, "the file to be closed");
+    const inbox = await registry.directory("inbox");
+    const { subscriber } = await subscriberOf(registry, endpoint, inbox);
+    await subscriber.caughtUp();
+    await mirrored(source, inbox);
   });
 });
 
