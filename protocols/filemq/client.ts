@@ -93,6 +93,13 @@ export interface SubscriberState {
   /** A caught-up check in flight: the HUGZ answer it waits for and the CHEEZBURGER count when it was sent. */
   probe: { readonly answers: number; readonly received: number } | undefined;
   caughtUp: boolean;
+  /**
+   * Files of the inbox that the session's RESYNC caches did not name and no CHEEZBURGER has named since: the
+   * publisher sends every file it has that a cache does not name, so those still here once it has caught up
+   * are gone from the publisher. (An ICANHAZ holds at most 255 cache entries, and a C publisher sends no
+   * delete for a cached file it lost, so the publisher's deletes alone leave such files behind.)
+   */
+  unconfirmed: Set<string>;
 }
 
 /** Settings of the actions, from the options. */
@@ -132,6 +139,7 @@ export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly st
     hugzAnswered: 0,
     probe: undefined,
     caughtUp: false,
+    unconfirmed: new Set(),
   };
 }
 
@@ -165,6 +173,22 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       if (state.warmingFor === session) state.warmingFor = undefined;
       if (state.session === session) ctx.engine.sendEvent("digests_ready");
     });
+  };
+
+  /** Caught up: the files the publisher no longer has, which it could not tell us, go (see `unconfirmed`). */
+  const removeUnconfirmed = async (ctx: Ctx): Promise<void> => {
+    const state = ctx.client;
+    const stale = [...state.unconfirmed];
+    state.unconfirmed.clear();
+    for (const filename of stale) {
+      try {
+        if (!(await inbox.remove(filename))) continue;
+        ctx.log("info", `removed ${filename}: the publisher no longer has it`);
+        emit({ type: "deleted", filename, path: inbox.localPath(filename) });
+      } catch (error) {
+        ctx.log("warn", `cannot remove ${JSON.stringify(filename)}, which the publisher no longer has: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   };
 
   /** Whether the server has stayed silent too long; if so the session ends (the rest of the event is skipped). */
@@ -235,6 +259,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       ctx.outgoing.path = path;
       ctx.outgoing.options = settings.resync ? new Map([["RESYNC", "1"]]) : new Map();
       ctx.outgoing.cache = settings.resync ? await inbox.cacheFor(path) : new Map();
+      if (settings.resync) for (const filename of inbox.notIn(path, ctx.outgoing.cache)) state.unconfirmed.add(filename);
       state.unanswered++;
       state.lastActivity = Date.now();
       state.caughtUp = false;
@@ -272,6 +297,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       // A server that sends beyond the credit granted breaks the protocol's one memory bound.
       const outcome = state.credit.available < 0 ? { kind: "restart" as const, reason: "the server sent data beyond the credit granted" }
         : await state.receiver.accept(message);
+      if ("filename" in outcome) state.unconfirmed.delete(outcome.filename);
       switch (outcome.kind) {
         case "restart":
           ctx.log("warn", `transfer error: ${outcome.reason}; resynchronising`);
@@ -323,7 +349,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       ctx.outgoing.sequence = 0n;
     },
 
-    checkCaughtUp(ctx) {
+    async checkCaughtUp(ctx) {
       const state = ctx.client;
       state.hugzAnswered++;
       const probe = state.probe;
@@ -332,6 +358,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       // Every message that could make the server send (NOM, ICANHAZ) went out before that HUGZ, and the
       // server answers in order: nothing came in between, so it has nothing more queued for us.
       if (state.received !== probe.received || !quietNow(state)) return;
+      await removeUnconfirmed(ctx);
       state.caughtUp = true;
       emit({ type: "caught-up" });
     },
@@ -367,6 +394,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       state.credit.reset();
       state.probe = undefined;
       state.caughtUp = false;
+      state.unconfirmed.clear();
       await state.receiver.reset();
     },
 

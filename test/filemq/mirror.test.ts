@@ -151,6 +151,30 @@ async function slowToDigest(path: string, ms: number): Promise<void> {
   await truncate(path, Math.ceil((sample * ms) / (performance.now() - started)));
 }
 
+describe("a returning subscriber with more files than an ICANHAZ cache holds", () => {
+  it("removes the files deleted while it was away that its cache could not name, once caught up", { timeout: 30_000 }, async () => {
+    const source = await registry.directory("src");
+    const inbox = await registry.directory("inbox");
+    // 300 files of 1 to 300 octets: the cache names the 255 largest, so the 45 smallest are not in it.
+    await writeTree(source, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.txt`, "x".repeat(i + 1)])));
+    const { endpoint } = await publisherOf(registry, source);
+    const first = await subscriberOf(registry, endpoint, inbox);
+    await first.subscriber.caughtUp();
+    await first.subscriber.close();
+
+    await rm(join(source, "f0.txt"));
+    await rm(join(source, "f299.txt"));
+    const second = await subscriberOf(registry, endpoint, inbox);
+    await second.subscriber.caughtUp();
+    await mirrored(source, inbox);
+    const deleted = second.events.flatMap((event) => (event.type === "deleted" ? [event.filename] : [])).sort();
+    expect(deleted).toEqual(["/f0.txt", "/f299.txt"]);
+    // What the cache could not name is sent again: the 44 small files still published, and nothing else.
+    const delivered = second.events.flatMap((event) => (event.type === "delivered" ? [event.filename] : []));
+    expect(delivered.sort()).toEqual(Array.from({ length: 44 }, (_, i) => `/f${i + 1}.txt`).sort());
+  });
+});
+
 describe("a returning subscriber with a large file in its inbox", () => {
   it("keeps its session while it computes the file's digest for longer than the publisher's expiry", { timeout: 90_000 }, async () => {
     const source = await registry.directory("src");
