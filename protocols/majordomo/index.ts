@@ -7,7 +7,7 @@ export { createBroker, brokerActions, MajordomoBroker, type Peer } from "./broke
 export { Dispatcher, type ServiceSnapshot, type PendingRequest, type WorkerEntry } from "./dispatcher.js";
 export { checkServiceName, isMmiService, isValidServiceName } from "./service-name.js";
 export { brokerSettings, DEFAULT_BROKER_SETTINGS, type BrokerSettings } from "./settings.js";
-export { Worker, workerActions, workerTiming, type WorkerHandler, type WorkerOptions, type WorkerTiming, type RequestInfo } from "./worker.js";
+export { Worker, workerActions, workerTiming, DISCONNECT_WAIT_MS, type WorkerHandler, type WorkerOptions, type WorkerTiming, type RequestInfo } from "./worker.js";
 export { Client, RequestTimeout, clientActions, type RequestOptions, type RequestDefaults, type MajordomoClientOptions, type TimeoutReason } from "./client.js";
 export { AsyncClient, asyncClientActions, type Reply } from "./async-client.js";
 export { toFrames, type BodyInput } from "./body.js";

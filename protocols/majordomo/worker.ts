@@ -3,11 +3,14 @@
  * {@link Worker} API. The handler runs without holding the machine up: heartbeats go on while it works,
  * and its result comes back as an event (`handler done` or `handler failed`).
  */
-import { checkTimeout, type CallOptions } from "../../runtime/engine/index.js";
+import { checkTimeout, type CallOptions, type CloseOptions } from "../../runtime/engine/index.js";
 import type { ClientOptions } from "../../runtime/engine/client.js";
 import { Mdp01Worker, type Mdp01WorkerActions, type Mdp01WorkerContext } from "../../generated/majordomo/mdp01_worker.js";
 import { toFrames, type BodyInput } from "./body.js";
 import { checkServiceName, isMmiService } from "./service-name.js";
+
+/** How long a closing worker's last messages may wait for a connection to the broker (see {@link Worker.close}). */
+export const DISCONNECT_WAIT_MS = 1000;
 
 /** Timing of a worker; the broker must use the same heartbeat interval. */
 export interface WorkerTiming {
@@ -195,8 +198,12 @@ export class Worker {
     return this.engine.state;
   }
 
-  /** Lets a running handler finish and answer, says DISCONNECT and closes; bounded by the timeout. */
-  close(options: CallOptions = {}): Promise<void> {
-    return this.engine.close(options);
+  /**
+   * Lets a running handler finish and answer, says DISCONNECT and closes; bounded by the timeout. The
+   * answer and the DISCONNECT get {@link DISCONNECT_WAIT_MS} of it to go out (`sendTimeout`): over a live
+   * connection they go at once, and a broker that is gone takes neither.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    return this.engine.close({ sendTimeout: DISCONNECT_WAIT_MS, ...options });
   }
 }

@@ -324,8 +324,10 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     if (this.closed) return this.closing ?? Promise.resolve();
     if (this.closing === undefined) {
       let timeoutMs: number;
+      let sendTimeoutMs: number | undefined;
       try {
         timeoutMs = checkTimeout("close", options.timeout ?? this.defaultTimeout);
+        if (options.sendTimeout !== undefined) sendTimeoutMs = checkTimeout("close sendTimeout", options.sendTimeout);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -340,14 +342,18 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
             this.logger.log("debug", `destructor: ${errorText(error)}`);
           }
         }
-        await this.shutdown(deadline, options.unsent === "drop" ? "debug" : "warn");
+        const sendDeadline = sendTimeoutMs === undefined ? deadline : Math.min(deadline, Date.now() + sendTimeoutMs);
+        await this.shutdown(deadline, options.unsent === "drop" ? "debug" : "warn", sendDeadline);
       })();
     }
     return this.closing;
   }
 
-  /** Ends the client; queued messages get until `deadline` to go out, and what remains is logged at `unsentLevel`. */
-  private async shutdown(deadline = Date.now(), unsentLevel: "warn" | "debug" = "warn"): Promise<void> {
+  /**
+   * Ends the client; queued messages get until `sendDeadline` to be handed to ZeroMQ, and what remains is
+   * logged at `unsentLevel`; what ZeroMQ took gets until `deadline` to be written.
+   */
+  private async shutdown(deadline = Date.now(), unsentLevel: "warn" | "debug" = "warn", sendDeadline = deadline): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // An event still waiting on an action's promise runs no further action: nothing may send or arm a timer now.
@@ -357,7 +363,7 @@ export class ClientEngine<M extends AnyMessage, Fields extends object, Event ext
     const outgoing = this.outgoing;
     if (outgoing !== undefined) {
       try {
-        await withDeadline("close", Math.max(1, deadline - Date.now()), () => outgoing.drained());
+        await withDeadline("close", Math.max(1, sendDeadline - Date.now()), () => outgoing.drained());
       } catch {
         // The message being handed to ZeroMQ counts too: it waits for a connection that is not there.
         const unsent = outgoing.unsent;

@@ -20,6 +20,13 @@ export interface CloseOptions extends CallOptions {
    * a courtesy (a goodbye to a server that may be gone) or who has already reported the server unreachable.
    */
   readonly unsent?: "warn" | "drop";
+  /**
+   * How long, in ms, messages still queued after the destructor may wait to be handed to ZeroMQ, within the
+   * timeout (default: all that remains of it). Over a live connection ZeroMQ takes them at once, so a short
+   * wait tells a server that is gone from one that is slow, and a client whose server died closes promptly
+   * even when its timeout is long for the sake of the destructor (a handler finishing its work, say).
+   */
+  readonly sendTimeout?: number;
 }
 
 /**

@@ -271,6 +271,18 @@ describe("close and terminate", () => {
     expect(logger.messages("debug").filter((message) => message.startsWith("close:"))).toEqual(["close: 11 queued messages not sent before the timeout; dropped"]);
   });
 
+  it("close({ sendTimeout }) gives queued messages only that long to go out, however long the timeout", async () => {
+    const logger = new MemoryLogger();
+    const client = makeClient(resources, "bare_client.xml", impl(), { logger });
+    await client.start({ endpoint: await freeEndpoint() });
+    for (let i = 0; i < 10; i++) await client.invoke("fire");
+    const started = Date.now();
+    await client.close({ timeout: 20_000, sendTimeout: 100 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(logger.messages("warn").filter((message) => message.startsWith("close:"))).toEqual(["close: 11 queued messages not sent before the timeout; dropped"]);
+    await expect(makeClient(resources, "bare_client.xml", impl()).close({ sendTimeout: 0 })).rejects.toThrow(RangeError);
+  });
+
   // Regression: the socket closed with linger 0 as soon as ZeroMQ had taken the last message, and ZeroMQ
   // discarded what it had not written yet, all of it while the connection was still being made: what a
   // client sent right after it was created, and closed, was lost.

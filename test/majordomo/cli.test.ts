@@ -125,6 +125,16 @@ describe("majordomo broker, worker, request and services", () => {
     await request.stop();
   });
 
+  it("stop a worker promptly on SIGTERM when its broker is gone: the DISCONNECT has nowhere to go", async () => {
+    const { endpoint, broker } = await cliBroker(teardown);
+    const worker = await cliWorker(endpoint, "orphan", ["cat"]);
+    await broker.stop();
+    const started = Date.now();
+    expect(await worker.stop("SIGTERM")).toBe(0);
+    // Before, the DISCONNECT waited the whole grace of a running command (6 s) for a broker that was not there.
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
   it("trace every message in its ZPL form with --verbose", async () => {
     const { endpoint, broker } = await cliBroker(teardown, ["--verbose"]);
     await cliWorker(endpoint, "echo", ["cat"]);
