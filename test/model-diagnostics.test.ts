@@ -58,9 +58,14 @@ describe("model diagnostics", () => {
 
   describe("with scratch model files", () => {
     let dir = "";
-    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    // A test may write several models: every one's directory goes.
+    const made: string[] = [];
+    afterEach(() => {
+      for (const directory of made.splice(0)) rmSync(directory, { recursive: true, force: true });
+    });
     const model = (body: string, attributes = 'script="zproto_codec_c"'): string => {
       dir = mkdtempSync(join(tmpdir(), "zproto-model-"));
+      made.push(dir);
       const path = join(dir, "m.xml");
       writeFileSync(path, `<class name="m" ${attributes}>\n${body}\n</class>\n`);
       return path;
