@@ -129,6 +129,9 @@ describe("code generated from the ZPL form", () => {
     ...MODELS.filter((path) => path.startsWith("models/") && !basename(path).startsWith("_")),
     ...["kitchen_sink", "weather"].map((name) => `test/fixtures/models/${name}.xml`),
     ...modelFilesUnder("test/fixtures/models/engine"),
+    ...modelFilesUnder("test/fixtures/models/kv"),
+    // The union fixtures but the clash, which is refused by design.
+    ...modelFilesUnder("test/fixtures/models/union").filter((path) => !basename(path).includes("clash")),
   ];
 
   it("is the code generated from the XML original, but for the header line naming the model file", () => {
