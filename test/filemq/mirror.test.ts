@@ -44,7 +44,10 @@ describe("mirroring", () => {
     expect(events.filter((event) => event.type === "delivered").length).toBe(1007);
   });
 
-  it("propagates creates, changes, shorter rewrites, truncation, deletes, renames and directory removal", { timeout: 30_000 }, async () => {
+  it.each([
+    ["found by file watching", true],
+    ["found by the periodic rescan alone (no file watching)", false],
+  ])("propagates creates, changes, shorter rewrites, truncation, deletes, renames and directory removal, %s", { timeout: 30_000 }, async (_how, watch) => {
     const source = await registry.directory("src");
     const inbox = await registry.directory("inbox");
     await writeTree(source, {
@@ -57,7 +60,7 @@ describe("mirroring", () => {
       "dir/x.txt": "x\n",
       "dir/sub/y.txt": "y\n",
     });
-    const { endpoint } = await publisherOf(registry, source);
+    const { endpoint } = await publisherOf(registry, source, { watch });
     const { subscriber } = await subscriberOf(registry, endpoint, inbox);
     await subscriber.caughtUp();
     await mirrored(source, inbox);
