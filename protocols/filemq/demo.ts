@@ -8,6 +8,7 @@ import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "no
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { silentLogger } from "../../runtime/engine/index.js";
+import { plural } from "../../runtime/wire/plural.js";
 import { subscribe, type SubscriberEvent } from "./client.js";
 import { formatBytes } from "./cli/common.js";
 import { startPublisher } from "./server.js";
@@ -63,7 +64,7 @@ export async function runDemo(print: (line: string) => void): Promise<boolean> {
         await within(subscriber.caughtUp(), "the first mirror");
         const delivered = events.filter((event) => event.type === "delivered");
         const octets = delivered.reduce((sum, event) => sum + (event.type === "delivered" ? event.size : 0), 0);
-        print(`caught up: ${delivered.length} files, ${formatBytes(octets)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        print(`caught up: ${plural(delivered.length, "file")}, ${formatBytes(octets)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
         print("changing the published tree while both run:");
         print("  edit    /docs/readme.txt (a line appended)");
@@ -119,7 +120,7 @@ async function verify(published: string, mirror: string, print: (line: string) =
     print(`\nMIRROR DIFFERS: ${wrong.join(", ")}`);
     return false;
   }
-  print(`\nverified: the mirror holds exactly the ${want.size} published files, every SHA-256 equal, no partial file left.`);
+  print(`\nverified: the mirror holds exactly the ${plural(want.size, "published file")}, every SHA-256 equal, no partial file left.`);
   return true;
 }
 

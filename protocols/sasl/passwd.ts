@@ -114,8 +114,9 @@ async function storeAccount(file: string, user: string, stored: string): Promise
   const path = existing?.path ?? file;
   await replaceFile(path, writeZpl(root), existing?.stats);
   const mode = existing?.stats.mode ?? ACCOUNTS_FILE_MODE;
-  const warning = (mode & 0o077) !== 0 ? `${path} can be read by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 ${path}` : undefined;
-  return { action, path, ...(warning ? { warning } : {}) };
+  // Reported as the user named it; `path` differs only where a symbolic link was followed.
+  const warning = (mode & 0o077) !== 0 ? `${file} can be read by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 ${file}` : undefined;
+  return { action, path: file, ...(warning ? { warning } : {}) };
 }
 
 interface ExistingFile {

@@ -6,6 +6,7 @@
 import { MultiBar, type SingleBar } from "cli-progress";
 import type { SubscriberEvent } from "../client.js";
 import type { PublisherEvent } from "../server.js";
+import { plural } from "../../../runtime/wire/plural.js";
 import { formatBytes, type CliIo } from "./common.js";
 
 /** How output looks. */
@@ -164,7 +165,7 @@ class SubscriberDisplay extends LiveDisplay<SubscriberEvent> {
     const receiving = this.current === undefined ? "" : `receiving ${this.current.filename} (${formatBytes(this.current.offset)} so far) · `;
     this.status.update(0, {
       label: event.type === "caught-up" ? "caught up" : event.type === "disconnected" ? "reconnecting" : "mirroring",
-      detail: `${receiving}${this.files} files, ${formatBytes(this.octets)}, ${formatBytes(this.octets / seconds)}/s`,
+      detail: `${receiving}${plural(this.files, "file")}, ${formatBytes(this.octets)}, ${formatBytes(this.octets / seconds)}/s`,
     });
   }
 }
