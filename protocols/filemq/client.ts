@@ -10,7 +10,7 @@ import { FmqClient, type FmqClientActions, type FmqClientContext } from "../../g
 import { saslClientActions, type Credentials } from "../sasl/handshake.js";
 import { CreditWindow } from "./flow.js";
 import { Inbox } from "./inbox.js";
-import { pathProblem } from "./paths.js";
+import { pathProblem, relativeKey } from "./paths.js";
 import { Receiver } from "./receiver.js";
 
 /** What a subscriber tells its application. */
@@ -94,12 +94,14 @@ export interface SubscriberState {
   probe: { readonly answers: number; readonly received: number } | undefined;
   caughtUp: boolean;
   /**
-   * Files of the inbox that the session's RESYNC caches did not name and no CHEEZBURGER has named since: the
+   * Files of the inbox that no RESYNC cache of the session named and no CHEEZBURGER has named since: the
    * publisher sends every file it has that a cache does not name, so those still here once it has caught up
    * are gone from the publisher. (An ICANHAZ holds at most 255 cache entries, and a C publisher sends no
    * delete for a cached file it lost, so the publisher's deletes alone leave such files behind.)
    */
   unconfirmed: Set<string>;
+  /** Files some RESYNC cache of the session named: the publisher may not send them, and they stay. */
+  named: Set<string>;
 }
 
 /** Settings of the actions, from the options. */
@@ -140,6 +142,7 @@ export function subscriberState(inbox: Inbox, logger: Logger, paths: readonly st
     probe: undefined,
     caughtUp: false,
     unconfirmed: new Set(),
+    named: new Set(),
   };
 }
 
@@ -259,7 +262,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       ctx.outgoing.path = path;
       ctx.outgoing.options = settings.resync ? new Map([["RESYNC", "1"]]) : new Map();
       ctx.outgoing.cache = settings.resync ? await inbox.cacheFor(path) : new Map();
-      if (settings.resync) for (const filename of inbox.notIn(path, ctx.outgoing.cache)) state.unconfirmed.add(filename);
+      if (settings.resync) noteCache(state, path, ctx.outgoing.cache);
       state.unanswered++;
       state.lastActivity = Date.now();
       state.caughtUp = false;
@@ -395,6 +398,7 @@ export function subscriberActions(state: SubscriberState, logger: Logger, settin
       state.probe = undefined;
       state.caughtUp = false;
       state.unconfirmed.clear();
+      state.named.clear();
       await state.receiver.reset();
     },
 
@@ -565,6 +569,22 @@ export class FileMqSubscriber {
  * credit outstanding (so the server is free to send), and every subscription sent and answered (a server
  * answers ICANHAZ once the subscription's files are queued).
  */
+/**
+ * Records which files of the inbox under `subscription` its ICANHAZ cache names (the publisher may keep
+ * them from us) and which it does not (the publisher sends them, unless it no longer has them). A file
+ * named by any cache of the session stays named: subscriptions may overlap.
+ */
+function noteCache(state: SubscriberState, subscription: string, cache: ReadonlyMap<string, string>): void {
+  for (const filename of state.inbox.filesUnder(subscription)) {
+    if (cache.has(relativeKey(subscription, filename))) {
+      state.named.add(filename);
+      state.unconfirmed.delete(filename);
+    } else if (!state.named.has(filename)) {
+      state.unconfirmed.add(filename);
+    }
+  }
+}
+
 function quietNow(state: SubscriberState): boolean {
   return !state.receiver.busy && state.credit.available > 0 && state.warming.length === 0 && state.unsent.length === 0 && state.unanswered === 0;
 }

@@ -129,17 +129,9 @@ export class Inbox {
     }
   }
 
-  /**
-   * The files under a subscription that `cache` (made by {@link Inbox.cacheFor}) does not name, as virtual
-   * paths: a publisher answering RESYNC sends each of them again, unless it no longer has it.
-   */
-  notIn(subscription: string, cache: ReadonlyMap<string, string>): string[] {
-    const missing: string[] = [];
-    for (const relative of this.cache.keys()) {
-      const vpath = `/${relative}`;
-      if (vpath.startsWith(subscription) && !cache.has(relativeKey(subscription, vpath))) missing.push(vpath);
-    }
-    return missing;
+  /** The files of the inbox under a subscription, as virtual paths. */
+  filesUnder(subscription: string): string[] {
+    return [...this.cache.keys()].map((relative) => `/${relative}`).filter((vpath) => vpath.startsWith(subscription));
   }
 
   /** The cache entries an ICANHAZ for the subscription carries: under its path, the largest files' first. */
