@@ -565,11 +565,6 @@ export class FileMqSubscriber {
 }
 
 /**
- * Whether nothing is under way that the server waits for or could still be sending: no file half received,
- * credit outstanding (so the server is free to send), and every subscription sent and answered (a server
- * answers ICANHAZ once the subscription's files are queued).
- */
-/**
  * Records which files of the inbox under `subscription` its ICANHAZ cache names (the publisher may keep
  * them from us) and which it does not (the publisher sends them, unless it no longer has them). A file
  * named by any cache of the session stays named: subscriptions may overlap.
@@ -585,6 +580,11 @@ function noteCache(state: SubscriberState, subscription: string, cache: Readonly
   }
 }
 
+/**
+ * Whether nothing is under way that the server waits for or could still be sending: no file half received,
+ * credit outstanding (so the server is free to send), and every subscription sent and answered (a server
+ * answers ICANHAZ once the subscription's files are queued).
+ */
 function quietNow(state: SubscriberState): boolean {
   return !state.receiver.busy && state.credit.available > 0 && state.warming.length === 0 && state.unsent.length === 0 && state.unanswered === 0;
 }
